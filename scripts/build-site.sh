@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Builds the dashboard the way cargo-leptos lays it out, without needing cargo-leptos:
+#   target/site/pkg/muster.js, muster_bg.wasm   the hydrate bundle (app crate, feature hydrate)
+#   target/site/pkg/muster.css                  style/main.css
+#   target/site/*                               public/
+#   target/release/muster                       the server (feature ssr)
+# The wasm build uses its own target dir (target/front, as cargo-leptos does) so that the two
+# toolchains never invalidate each other's build cache.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$MUSTER_ROOT"
+
+site="target/site"
+mkdir -p "$site/pkg"
+
+say "building the front end (wasm)"
+CARGO_TARGET_DIR=target/front wasm_cargo_build -p app --lib --no-default-features \
+    --features hydrate --profile wasm-release
+wasm-bindgen --target web --no-typescript --out-name muster --out-dir "$site/pkg" \
+    target/front/wasm32-unknown-unknown/wasm-release/app.wasm
+
+cp style/main.css "$site/pkg/muster.css"
+cp -r public/. "$site/"
+
+say "building the server"
+cargo build --release -p server --bin muster

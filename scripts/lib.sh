@@ -1,0 +1,52 @@
+# Shared helpers for Muster's scripts. Sourced, not run.
+#
+# The wasm toolchain is chosen once by setup.sh and recorded in target/.wasm-toolchain:
+#   rustup  - the rustup toolchain has the wasm32-unknown-unknown target (the usual machine);
+#   debian  - Debian's rustc-web/cargo-web 1.96 build std for wasm32 from rust-web-src
+#             (machines where rustup cannot download the target).
+
+set -euo pipefail
+
+MUSTER_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+WASM_TOOLCHAIN_FILE="$MUSTER_ROOT/target/.wasm-toolchain"
+export PATH="$HOME/.cargo/bin:$PATH"
+
+say() { printf '\033[1m[muster]\033[0m %s\n' "$*" >&2; }
+die() { say "error: $*"; exit 1; }
+
+# Runs apt-get install for the packages not installed yet (idempotent; apt-get update once).
+apt_install() {
+    local missing=()
+    for pkg in "$@"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    say "installing Debian packages: ${missing[*]}"
+    if [ ! -f /tmp/.muster-apt-updated ]; then
+        $sudo apt-get update -qq && touch /tmp/.muster-apt-updated
+    fi
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# The version of a crate in Cargo.lock.
+locked_version() {
+    awk -v name="$1" '$0 == "name = \"" name "\"" { getline; gsub(/version = |"/, ""); print; exit }' \
+        "$MUSTER_ROOT/Cargo.lock"
+}
+
+# `cargo build` for the wasm32 target, with whichever toolchain setup.sh chose.
+wasm_cargo_build() {
+    local toolchain
+    toolchain="$(cat "$WASM_TOOLCHAIN_FILE" 2>/dev/null || echo missing)"
+    case "$toolchain" in
+        rustup)
+            cargo build --target wasm32-unknown-unknown "$@" ;;
+        debian)
+            RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 /usr/bin/cargo build \
+                --target wasm32-unknown-unknown -Zbuild-std=std,panic_abort "$@" ;;
+        *)
+            die "no wasm toolchain chosen yet: run scripts/setup.sh" ;;
+    esac
+}

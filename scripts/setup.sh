@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Installs what Muster needs, skipping whatever is already there. Safe to run again.
+#
+#   scripts/setup.sh        what building and running the dashboard needs
+#   scripts/setup.sh test   also what the tests need (Chromium, Playwright, etcd, iproute2)
+#
+# The wasm half needs a wasm32 standard library. `rustup target add` is the usual way; where
+# rustup cannot download it (these machines, offline mirrors), Debian's rustc-web 1.96 with
+# rust-web-src builds std from source (-Zbuild-std) and lld-22 provides rust-lld.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+mode="${1:-run}"
+mkdir -p "$MUSTER_ROOT/target"
+
+command -v cargo >/dev/null || die "cargo not found: install Rust (https://rustup.rs) first"
+
+choose_wasm_toolchain() {
+    if [ "${MUSTER_WASM_TOOLCHAIN:-}" != "debian" ] && command -v rustup >/dev/null; then
+        if rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+            echo rustup > "$WASM_TOOLCHAIN_FILE"; return
+        fi
+        say "adding the wasm32-unknown-unknown target with rustup"
+        if timeout 300 rustup target add wasm32-unknown-unknown >/dev/null 2>&1; then
+            echo rustup > "$WASM_TOOLCHAIN_FILE"; return
+        fi
+        say "rustup could not add the wasm32 target; using Debian's rustc-web instead"
+    fi
+    say "wasm toolchain: Debian rustc-web + rust-web-src + lld-22 (-Zbuild-std)"
+    apt_install rustc-web cargo-web rust-web-src lld-22
+    [ -x /usr/bin/rust-lld ] || ln -sf "$(ls /usr/bin/rust-lld* /usr/lib/llvm-22/bin/lld 2>/dev/null | head -n1)" /usr/bin/rust-lld
+    echo debian > "$WASM_TOOLCHAIN_FILE"
+}
+
+install_wasm_bindgen() {
+    local want have
+    want="$(locked_version wasm-bindgen)"
+    have="$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')"
+    if [ "$have" = "$want" ]; then return; fi
+    say "installing wasm-bindgen-cli $want (must match Cargo.lock; takes a few minutes)"
+    # --locked first for a reproducible build; some mirrors lack a locked dependency version,
+    # in which case the newest compatible versions are used.
+    cargo install wasm-bindgen-cli --version "$want" --locked --quiet 2>/dev/null \
+        || cargo install wasm-bindgen-cli --version "$want" --quiet
+}
+
+install_test_tools() {
+    apt_install chromium etcd-server etcd-client iproute2 ca-certificates
+    command -v node >/dev/null || apt_install nodejs npm
+    if [ ! -d "$MUSTER_ROOT/end2end/node_modules/playwright-core" ]; then
+        say "installing end2end dependencies (npm ci)"
+        (cd "$MUSTER_ROOT/end2end" && npm ci --no-audit --no-fund --silent)
+    fi
+}
+
+choose_wasm_toolchain
+install_wasm_bindgen
+[ "$mode" = "test" ] && install_test_tools
+say "set-up done (wasm toolchain: $(cat "$WASM_TOOLCHAIN_FILE"))"
