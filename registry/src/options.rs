@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// How a registry is set up. Every backend reads the fields that mean something to it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Options {
     /// Addresses of the backing store (etcd endpoints); ignored by memory and mDNS.
     pub addrs: Vec<String>,
@@ -22,18 +22,6 @@ pub struct Options {
     /// Backend-specific settings, the way go-micro carried them in `Options.Context`
     /// (for example the mDNS domain). Backends document which types they look up.
     pub extensions: Extensions,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Options {
-            addrs: Vec::new(),
-            timeout: None,
-            secure: false,
-            tls: None,
-            extensions: Extensions::default(),
-        }
-    }
 }
 
 /// Files for a TLS connection to a registry store.

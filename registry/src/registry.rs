@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::event::Event;
 use crate::model::Service;
 use crate::options::{DeregisterOptions, Options, QueryOptions, RegisterOptions, WatchOptions};
@@ -53,4 +53,21 @@ pub trait Watcher: Send {
 
     /// Stops the watcher; pending and future `next` calls return `WatcherStopped`.
     fn stop(&mut self);
+}
+
+/// `watcher` as a [`futures::Stream`], for consumers built on streams (a WebSocket forwarding
+/// events, `StreamExt` combinators).
+///
+/// Every event is an item, and so is every other error ([`Error::Lagged`]: resync and keep
+/// reading; a network backend's transient errors). [`Error::WatcherStopped`] is not an item:
+/// the stream ends there. Dropping the stream drops, and so stops, the watcher.
+pub fn into_stream(
+    watcher: Box<dyn Watcher>,
+) -> impl futures::Stream<Item = Result<Event>> + Send + 'static {
+    futures::stream::unfold(watcher, |mut watcher| async move {
+        match watcher.next().await {
+            Err(Error::WatcherStopped) => None,
+            item => Some((item, watcher)),
+        }
+    })
 }

@@ -251,3 +251,24 @@ async fn many_tasks_register_and_deregister_at_once() {
     }
     assert_eq!(alive.len(), nodes);
 }
+
+#[tokio::test]
+async fn a_watcher_is_a_stream_that_ends_when_it_stops() {
+    use futures::StreamExt;
+
+    let registry = with_watch_buffer(2);
+    let watcher = registry.watch(WatchOptions::default()).await.unwrap();
+    let mut events = Box::pin(muster_registry::registry::into_stream(watcher));
+    for node in ["n1", "n2", "n3"] {
+        let one = service("greeter", node);
+        registry
+            .register(&one, RegisterOptions::default())
+            .await
+            .unwrap();
+    }
+    assert_eq!(events.next().await, Some(Err(Error::Lagged { missed: 1 })));
+    assert_eq!(events.next().await.unwrap().unwrap().id, "n2");
+    assert_eq!(events.next().await.unwrap().unwrap().id, "n3");
+    drop(registry);
+    assert_eq!(events.next().await, None);
+}

@@ -3,9 +3,9 @@
 //! It is what the console embeds when no network registry is configured, what tests run
 //! against, and the reference the conformance suite is written from.
 //!
-//! - [`store`]: the contents and the rules of create / update / refresh / expiry, as plain data.
-//! - [`expiry`]: the task that expires TTL'd nodes on time.
-//! - [`watcher`]: the per-consumer end of the event channel, with lag reporting.
+//! - `store`: the contents and the rules of create / update / refresh / expiry, as plain data.
+//! - `expiry`: the task that expires TTL'd nodes on time.
+//! - `watcher`: the per-consumer end of the event channel, with lag reporting.
 //!
 //! One mutex guards the store and is never held across an `.await`; events are published while
 //! it is held, so every watcher sees changes in the order they were made.
@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use tokio::sync::{broadcast, Notify};
+use tokio::task::JoinHandle;
 
 use crate::error::{Error, Result};
 use crate::event::Event;
@@ -82,7 +83,8 @@ struct Shared {
 struct State {
     store: Store,
     options: Options,
-    expiry_task_started: bool,
+    /// The expiry task, once a TTL registration ran inside a runtime.
+    expiry_task: Option<JoinHandle<()>>,
 }
 
 impl MemoryRegistry {
@@ -96,7 +98,7 @@ impl MemoryRegistry {
                 state: Mutex::new(State {
                     store: Store::default(),
                     options,
-                    expiry_task_started: false,
+                    expiry_task: None,
                 }),
                 events,
                 wake_expiry: Arc::new(Notify::new()),
@@ -105,17 +107,22 @@ impl MemoryRegistry {
         }
     }
 
-    /// Starts the expiry task if it is not running and a tokio runtime is at hand.
+    /// Starts the expiry task if it is not running and a tokio runtime is at hand. A task
+    /// that finished was on a runtime that has shut down (the task itself only ends with the
+    /// registry), so it is started again on the current one.
     fn ensure_expiry_task(&self, state: &mut State) {
-        if state.expiry_task_started {
+        if state
+            .expiry_task
+            .as_ref()
+            .is_some_and(|task| !task.is_finished())
+        {
             return;
         }
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(expiry::run(
+            state.expiry_task = Some(runtime.spawn(expiry::run(
                 Arc::downgrade(&self.shared),
                 self.shared.wake_expiry.clone(),
-            ));
-            state.expiry_task_started = true;
+            )));
         }
     }
 }
