@@ -18,7 +18,7 @@
 //! - `list_services` must name each service, but may leave out versions and nodes (go-micro's
 //!   mDNS listing does);
 //! - invalid input (see [`crate::validate`]) is refused with [`Error::Invalid`];
-//! - a backend registers no event for a refresh of an unchanged node.
+//! - a refresh of an unchanged node (go-micro re-registers periodically) emits no event.
 
 use std::collections::BTreeSet;
 use std::fmt;
