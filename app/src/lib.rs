@@ -5,11 +5,16 @@
 //! - [`shell`]: the HTML document the server renders around the app.
 //! - [`App`]: routes and page frame.
 //! - `pages/`: one file per page.
-//! - [`api`]: server functions the pages call, next to the types they return.
+//! - [`wire`]: the JSON the server sends (API bodies, watch messages), shared by both sides.
+//! - [`console`]: what the server provides to pages (feature `ssr`).
+//! - [`api`]: server functions the pages call.
 #![recursion_limit = "256"]
 
 pub mod api;
+#[cfg(feature = "ssr")]
+pub mod console;
 mod pages;
+pub mod wire;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};

@@ -1,0 +1,37 @@
+//! The server's side of the UI: what pages and server functions ask of the running console.
+//!
+//! The server crate implements [`Console`] and provides it to Leptos as context
+//! (`Arc<dyn Console>`); server functions and the JSON API both go through it, so a form and a
+//! script get the same validation, authorization and answers.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use http::request::Parts;
+
+use crate::wire::{ApiError, EvictResponse, RegisterRequest, ServiceView, SessionInfo};
+
+/// The console as pages see it. Implemented by the server.
+#[async_trait]
+pub trait Console: Send + Sync {
+    /// The whole current view (tombstones included) and the sequence number it is at.
+    fn snapshot(&self) -> (u64, Vec<ServiceView>);
+
+    /// What the client behind `request` may do.
+    fn session(&self, request: &Parts) -> SessionInfo;
+
+    /// Checks that the client behind `request` may change things (token, Origin).
+    fn authorize(&self, request: &Parts) -> Result<(), ApiError>;
+
+    /// Validates and registers a service; the console keeps it registered until deregistered.
+    async fn register(&self, request: RegisterRequest) -> Result<(), ApiError>;
+
+    /// Deregisters a node this console owns (a goodbye on the network).
+    async fn deregister(&self, service: &str, node_id: &str) -> Result<(), ApiError>;
+
+    /// Sends a goodbye on behalf of a node this console does not own.
+    async fn evict(&self, service: &str, node_id: &str) -> Result<EvictResponse, ApiError>;
+}
+
+/// How pages find the console in context.
+pub type SharedConsole = Arc<dyn Console>;

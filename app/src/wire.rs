@@ -1,0 +1,263 @@
+//! What the server tells the browser (and scripts): the JSON of `/api/*` and the watch websocket.
+//!
+//! Compiled on both sides so the two can never disagree. Services keep go-micro's registry JSON
+//! shape (`name`, `version`, `metadata`, `endpoints`, `nodes`); each node adds what the console
+//! learned about it (`first_seen`, `last_seen`, `expires_at`, `state`, `owned`).
+
+use muster_registry::{Action, Endpoint, Metadata, Node};
+use serde::{Deserialize, Serialize};
+
+/// Milliseconds since the Unix epoch (JSON numbers stay exact up to 2^53).
+pub type UnixMillis = u64;
+
+/// Where a node is in its life, as the console sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NodeState {
+    /// Announced or answered within its TTL, and reachable.
+    Alive,
+    /// Missed the registry's last refresh, or its address refuses TCP connections.
+    Stale,
+    /// Its TTL ran out without a refresh (tombstone).
+    Expired,
+    /// An admin sent a goodbye on its behalf (tombstone; a live owner re-announces).
+    Evicted,
+    /// Its owner (this console or another) deregistered it (tombstone).
+    Deregistered,
+}
+
+impl NodeState {
+    /// Every state, in display order.
+    pub const ALL: [NodeState; 5] = [
+        NodeState::Alive,
+        NodeState::Stale,
+        NodeState::Expired,
+        NodeState::Evicted,
+        NodeState::Deregistered,
+    ];
+
+    /// A tombstone: the node left the registry and is kept only for a while, to be seen.
+    pub fn is_tombstone(self) -> bool {
+        matches!(
+            self,
+            NodeState::Expired | NodeState::Evicted | NodeState::Deregistered
+        )
+    }
+
+    /// The lowercase name, as in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NodeState::Alive => "alive",
+            NodeState::Stale => "stale",
+            NodeState::Expired => "expired",
+            NodeState::Evicted => "evicted",
+            NodeState::Deregistered => "deregistered",
+        }
+    }
+}
+
+/// A node with what the console knows of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeView {
+    /// `id`, `address`, `metadata`, as in go-micro.
+    #[serde(flatten)]
+    pub node: Node,
+    /// When the console first saw it.
+    pub first_seen: UnixMillis,
+    /// When it was last announced, answered or refreshed.
+    pub last_seen: UnixMillis,
+    /// When its registration runs out unless refreshed; `None` when it has no TTL.
+    pub expires_at: Option<UnixMillis>,
+    /// Its state.
+    pub state: NodeState,
+    /// Registered by this console (deregister) rather than learned from the network (evict).
+    pub owned: bool,
+}
+
+/// One version of a service, go-micro's `Service` JSON with [`NodeView`] nodes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceView {
+    /// Service name.
+    pub name: String,
+    /// Version.
+    pub version: String,
+    /// Service metadata.
+    #[serde(default)]
+    pub metadata: Metadata,
+    /// Endpoints with their schemas.
+    #[serde(default)]
+    pub endpoints: Vec<Endpoint>,
+    /// Nodes, tombstones included.
+    #[serde(default)]
+    pub nodes: Vec<NodeView>,
+}
+
+/// Node counts by state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StateCounts {
+    /// Alive nodes.
+    pub alive: usize,
+    /// Stale nodes.
+    pub stale: usize,
+    /// Expired tombstones.
+    pub expired: usize,
+    /// Evicted tombstones.
+    pub evicted: usize,
+    /// Deregistered tombstones.
+    pub deregistered: usize,
+}
+
+impl StateCounts {
+    /// Adds one node in `state`.
+    pub fn add(&mut self, state: NodeState) {
+        match state {
+            NodeState::Alive => self.alive += 1,
+            NodeState::Stale => self.stale += 1,
+            NodeState::Expired => self.expired += 1,
+            NodeState::Evicted => self.evicted += 1,
+            NodeState::Deregistered => self.deregistered += 1,
+        }
+    }
+
+    /// Nodes still registered (alive or stale).
+    pub fn live(&self) -> usize {
+        self.alive + self.stale
+    }
+}
+
+/// One row of `GET /api/services`: a service name across its versions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceSummary {
+    /// Service name.
+    pub name: String,
+    /// Every version with at least one node or tombstone, sorted.
+    pub versions: Vec<String>,
+    /// Nodes by state, across versions.
+    pub nodes: StateCounts,
+    /// Distinct endpoint names across versions.
+    pub endpoints: usize,
+    /// Latest change to any of its nodes.
+    pub last_change: UnixMillis,
+}
+
+/// Summaries of `services` (any order), one per name, sorted by name.
+pub fn summarize<'a>(services: impl IntoIterator<Item = &'a ServiceView>) -> Vec<ServiceSummary> {
+    use std::collections::{BTreeMap, BTreeSet};
+    struct Acc {
+        versions: BTreeSet<String>,
+        nodes: StateCounts,
+        endpoints: BTreeSet<String>,
+        last_change: UnixMillis,
+    }
+    let mut by_name: BTreeMap<&str, Acc> = BTreeMap::new();
+    for service in services {
+        let acc = by_name.entry(&service.name).or_insert_with(|| Acc {
+            versions: BTreeSet::new(),
+            nodes: StateCounts::default(),
+            endpoints: BTreeSet::new(),
+            last_change: 0,
+        });
+        acc.versions.insert(service.version.clone());
+        acc.endpoints
+            .extend(service.endpoints.iter().map(|e| e.name.clone()));
+        for node in &service.nodes {
+            acc.nodes.add(node.state);
+            acc.last_change = acc.last_change.max(node.last_seen);
+        }
+    }
+    by_name
+        .into_iter()
+        .map(|(name, acc)| ServiceSummary {
+            name: name.to_string(),
+            versions: acc.versions.into_iter().collect(),
+            nodes: acc.nodes,
+            endpoints: acc.endpoints.len(),
+            last_change: acc.last_change,
+        })
+        .collect()
+}
+
+/// A change the console saw, numbered in the order it was applied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsoleEvent {
+    /// Position in the console's event sequence (strictly increasing, no gaps).
+    pub seq: u64,
+    /// When it happened.
+    pub timestamp: UnixMillis,
+    /// `create` (new node), `update` (node changed, state changes included), `delete` (node
+    /// left the registry: now a tombstone) — or `delete` with `purged` set when the tombstone
+    /// itself is dropped.
+    pub action: Action,
+    /// The service version, holding only the node concerned (in its new state).
+    pub service: ServiceView,
+    /// The node is gone from the console's view entirely (its tombstone timed out).
+    #[serde(default)]
+    pub purged: bool,
+}
+
+/// Server → browser messages on `GET /api/watch` (JSON text frames, tagged by `type`).
+///
+/// The client connects with `?since=<seq>` after a reconnect: the server replays the events
+/// after `seq` if it still holds them, or sends a fresh snapshot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum WatchMessage {
+    /// The whole view as of `seq`; replaces whatever the client had.
+    Snapshot {
+        /// Sequence number of the last event included.
+        seq: u64,
+        /// Every service version, tombstones included.
+        services: Vec<ServiceView>,
+        /// Recent events (newest last), for the event log.
+        recent: Vec<ConsoleEvent>,
+    },
+    /// One change, to apply on top of what the client has.
+    Event(ConsoleEvent),
+    /// Sent periodically so both sides detect a dead connection.
+    Heartbeat {
+        /// The latest sequence number.
+        seq: u64,
+    },
+}
+
+/// The JSON body of every error response: `{"error": "..."}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiError {
+    /// What went wrong, for a person.
+    pub error: String,
+    /// The input field at fault, when there is one (forms show the message next to it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+/// Body of `POST /api/services`: a go-micro Service plus an optional TTL.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegisterRequest {
+    /// The service with the nodes to register.
+    #[serde(flatten)]
+    pub service: muster_registry::Service,
+    /// Seconds the registration lives without refresh; the console refreshes its own
+    /// registrations, so this is how long they outlive a console that dies.
+    #[serde(default)]
+    pub ttl: Option<u64>,
+}
+
+/// Answer of `POST /api/services/{name}/nodes/{id}/evict`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvictResponse {
+    /// What was done on the network, in words.
+    pub message: String,
+    /// The owner answered again after the goodbye: the node is alive and came back.
+    pub reappeared: bool,
+}
+
+/// What the console allows this client to do (`GET /api/session`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    /// Mutations are allowed for this client.
+    pub can_write: bool,
+    /// Why not, when they are not (e.g. "read-only: no --admin-token set").
+    pub reason: Option<String>,
+    /// The embedded registry backend (`mdns`, `memory`, `etcd`).
+    pub registry: String,
+}
