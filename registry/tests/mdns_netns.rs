@@ -296,7 +296,7 @@ async fn shutdown_says_goodbye_for_every_owned_node() {
         .register(&service, RegisterOptions::default())
         .await
         .unwrap();
-    let mut created = vec![
+    let mut created = [
         next_event(&mut watcher).await,
         next_event(&mut watcher).await,
     ];

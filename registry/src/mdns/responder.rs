@@ -149,24 +149,17 @@ pub fn answers(query: &ParsedPacket, zone: &Zone<'_>) -> Vec<Vec<u8>> {
             let mut seen: BTreeSet<IpAddr> = BTreeSet::new();
             for node in zone.owned.values() {
                 let ip = node.records.ip;
-                if (ip.is_ipv4() && want_v4) || (ip.is_ipv6() && want_v6) {
-                    if seen.insert(ip) {
-                        let parts = AnswerParts {
-                            ptr: false,
-                            srv: false,
-                            txt: false,
-                            address_only: true,
-                        };
-                        push(4, &ip.to_string(), &|| {
-                            message::node_answer(
-                                questions,
-                                query.id,
-                                &node.records,
-                                parts,
-                                zone.ttl,
-                            )
-                        });
-                    }
+                let wanted = (ip.is_ipv4() && want_v4) || (ip.is_ipv6() && want_v6);
+                if wanted && seen.insert(ip) {
+                    let parts = AnswerParts {
+                        ptr: false,
+                        srv: false,
+                        txt: false,
+                        address_only: true,
+                    };
+                    push(4, &ip.to_string(), &|| {
+                        message::node_answer(questions, query.id, &node.records, parts, zone.ttl)
+                    });
                 }
             }
         }

@@ -7,11 +7,10 @@
 //! received is untrusted, so decoding bounds every stage: the hex length, the decompressed size
 //! and (through the caller) the decoded model.
 
-use std::io::{Read, Write};
+use std::io::Write;
 
-use flate2::read::ZlibDecoder;
 use flate2::write::ZlibEncoder;
-use flate2::Compression;
+use flate2::{Compression, Decompress, FlushDecompress, Status};
 use serde::{Deserialize, Serialize};
 
 use crate::model::{Endpoint, Metadata, Service};
@@ -151,15 +150,54 @@ pub fn decode_joined(hex: &[u8]) -> Result<TxtPayload, TxtError> {
     serde_json::from_slice(&json).map_err(|_| TxtError::Json)
 }
 
-/// Inflates a zlib stream, refusing to produce more than [`MAX_JSON_BYTES`].
+/// Inflates a zlib stream, refusing to produce more than [`MAX_JSON_BYTES`]. Drives the
+/// inflater directly into a growing buffer (no 32 KiB reader buffer per call: this runs for
+/// every new or changed node on the link).
 fn inflate_bounded(compressed: &[u8]) -> Result<Vec<u8>, TxtError> {
-    let mut out = Vec::with_capacity(compressed.len() * 4);
-    let mut limited = ZlibDecoder::new(compressed).take(MAX_JSON_BYTES as u64 + 1);
-    limited.read_to_end(&mut out).map_err(|_| TxtError::Zlib)?;
-    if out.len() > MAX_JSON_BYTES {
-        return Err(TxtError::TooLarge);
+    thread_local! {
+        // The inflater's state is ~43 KiB; the engine decodes on one thread, so it keeps one.
+        static INFLATER: std::cell::RefCell<Decompress> = std::cell::RefCell::new(Decompress::new(true));
     }
-    Ok(out)
+    INFLATER.with(|inflater| {
+        let mut inflater = inflater.borrow_mut();
+        inflater.reset(true);
+        inflate_with(&mut inflater, compressed)
+    })
+}
+
+fn inflate_with(inflater: &mut Decompress, compressed: &[u8]) -> Result<Vec<u8>, TxtError> {
+    let mut out: Vec<u8> = Vec::with_capacity((compressed.len() * 4).clamp(256, MAX_JSON_BYTES));
+    loop {
+        if out.len() == out.capacity() {
+            if out.len() > MAX_JSON_BYTES {
+                return Err(TxtError::TooLarge);
+            }
+            out.reserve(out.len().min(MAX_JSON_BYTES + 1 - out.len()).max(256));
+        }
+        let consumed = inflater.total_in() as usize;
+        let produced = out.len();
+        let status = inflater
+            .decompress_vec(&compressed[consumed..], &mut out, FlushDecompress::None)
+            .map_err(|_| TxtError::Zlib)?;
+        let progressed = inflater.total_in() as usize != consumed || out.len() != produced;
+        if !progressed && out.len() < out.capacity() && status != Status::StreamEnd {
+            return Err(TxtError::Zlib);
+        }
+        if out.len() > MAX_JSON_BYTES {
+            return Err(TxtError::TooLarge);
+        }
+        match status {
+            Status::StreamEnd => return Ok(out),
+            // No progress with room left and all input consumed: the stream is truncated.
+            Status::BufError | Status::Ok
+                if out.len() < out.capacity()
+                    && inflater.total_in() as usize == compressed.len() =>
+            {
+                return Err(TxtError::Zlib)
+            }
+            Status::BufError | Status::Ok => {}
+        }
+    }
 }
 
 /// Lowercase hex, as Go's `hex.EncodeToString`.
@@ -249,6 +287,9 @@ mod tests {
         assert_eq!(decode(&["789"]), Err(TxtError::Hex));
         assert_eq!(decode(&["0000"]), Err(TxtError::Zlib));
         assert_eq!(decode::<&str>(&[]), Err(TxtError::Zlib));
+        let whole = encode(&TxtPayload::default()).concat();
+        let truncated = &whole[..whole.len() - 10];
+        assert_eq!(decode_joined(truncated.as_bytes()), Err(TxtError::Zlib));
     }
 
     #[test]
