@@ -57,8 +57,9 @@ pub enum Change {
 /// What came due at a tick.
 #[derive(Debug, Default)]
 pub struct Due {
-    /// Services to query again because a node's record reached a refresh point.
-    pub refresh: Vec<String>,
+    /// Services to query again because a node's record reached a refresh point, with the
+    /// shortest TTL among those nodes (refresh queries are spaced relative to it).
+    pub refresh: Vec<(String, Duration)>,
     /// Nodes whose TTL ran out unanswered (already removed).
     pub expired: Vec<Service>,
 }
@@ -306,8 +307,13 @@ impl Cache {
             }
             if entry.refresh_step < REFRESH_PERCENTS.len() {
                 entry.refresh_step += 1;
-                if !due.refresh.contains(&entry.service.name) {
-                    due.refresh.push(entry.service.name.clone());
+                match due
+                    .refresh
+                    .iter_mut()
+                    .find(|(name, _)| *name == entry.service.name)
+                {
+                    Some((_, ttl)) => *ttl = (*ttl).min(entry.ttl),
+                    None => due.refresh.push((entry.service.name.clone(), entry.ttl)),
                 }
                 let deadline = deadline_of(entry, now);
                 self.deadlines
@@ -441,4 +447,131 @@ fn deadline_of(entry: &Entry, now: Instant) -> Instant {
 fn entry_bytes(instance: &str, host: &str, service: &Service, raw_txt: &[u8]) -> usize {
     let decoded = serde_json::to_vec(service).map_or(0, |json| json.len());
     instance.len() + host.len() + raw_txt.len() + decoded + 256
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn observation(node: &str, address: &str, txt: &str) -> NodeObservation {
+        NodeObservation {
+            instance: format!("{node}.svc.micro."),
+            host: "vm.".into(),
+            service: Service {
+                name: "svc".into(),
+                version: "1".into(),
+                nodes: vec![Node {
+                    id: node.into(),
+                    address: address.into(),
+                    metadata: Default::default(),
+                }],
+                ..Default::default()
+            },
+            ttl: 10,
+            raw_txt: txt.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn create_refresh_update_delete() {
+        let mut cache = Cache::new();
+        let now = Instant::now();
+        let ttl = Duration::from_secs(10);
+        let first = observation("n1", "10.0.0.1:1", "aa");
+        assert!(matches!(
+            cache.upsert(first.clone(), ttl, false, now),
+            Ok(Change::Created(_))
+        ));
+        assert!(cache.is_unchanged("n1.svc.micro.", b"aa", "10.0.0.1:1"));
+        assert_eq!(cache.upsert(first, ttl, false, now), Ok(Change::Refreshed));
+        let moved = observation("n1", "10.0.0.2:1", "aa");
+        assert!(matches!(
+            cache.upsert(moved, ttl, false, now),
+            Ok(Change::Updated(_))
+        ));
+        assert_eq!(cache.service("svc")[0].nodes[0].address, "10.0.0.2:1");
+        assert!(cache.remove("n1.svc.micro.").is_some());
+        assert!(cache.is_empty() && cache.bytes() == 0);
+    }
+
+    #[test]
+    fn refreshes_at_80_to_95_percent_then_expires() {
+        let mut cache = Cache::new();
+        let start = Instant::now();
+        let ttl = Duration::from_secs(100);
+        cache
+            .upsert(observation("n1", "10.0.0.1:1", "aa"), ttl, false, start)
+            .unwrap();
+        let mut refreshes = 0;
+        for second in 0..=100 {
+            let due = cache.due(start + Duration::from_secs(second));
+            refreshes += due.refresh.len();
+            if second < 100 {
+                assert!(due.expired.is_empty(), "expired early at {second} s");
+                assert!(
+                    second >= 80 || due.refresh.is_empty(),
+                    "refresh before 80 % ({second} s)"
+                );
+            } else {
+                assert_eq!(due.expired.len(), 1);
+            }
+        }
+        assert_eq!(refreshes, 4);
+        assert!(cache.is_empty());
+    }
+
+    #[test]
+    fn answered_refresh_pushes_expiry_out() {
+        let mut cache = Cache::new();
+        let start = Instant::now();
+        let ttl = Duration::from_secs(100);
+        cache
+            .upsert(observation("n1", "10.0.0.1:1", "aa"), ttl, false, start)
+            .unwrap();
+        let at = start + Duration::from_secs(85);
+        assert_eq!(cache.due(at).refresh.len(), 1);
+        cache.refresh("n1.svc.micro.", ttl, at);
+        assert!(cache
+            .due(start + Duration::from_secs(150))
+            .expired
+            .is_empty());
+        assert_eq!(cache.due(start + Duration::from_secs(185)).expired.len(), 1);
+    }
+
+    #[test]
+    fn owned_nodes_never_expire_and_win() {
+        let mut cache = Cache::new();
+        let now = Instant::now();
+        let ttl = Duration::from_secs(1);
+        cache
+            .upsert(observation("n1", "10.0.0.1:1", "aa"), ttl, true, now)
+            .unwrap();
+        let impostor = observation("n1", "10.6.6.6:1", "bb");
+        assert_eq!(
+            cache.upsert(impostor, ttl, false, now),
+            Ok(Change::Refreshed)
+        );
+        assert!(cache
+            .due(now + Duration::from_secs(3600))
+            .expired
+            .is_empty());
+        assert_eq!(cache.service("svc")[0].nodes[0].address, "10.0.0.1:1");
+    }
+
+    #[test]
+    fn bounded_per_service() {
+        let mut cache = Cache::new();
+        let now = Instant::now();
+        let ttl = Duration::from_secs(10);
+        for i in 0..MAX_NODES_PER_SERVICE {
+            let node = observation(&format!("n{i}"), "10.0.0.1:1", "aa");
+            cache.upsert(node, ttl, false, now).unwrap();
+        }
+        let one_more = observation("straw", "10.0.0.1:1", "aa");
+        assert_eq!(
+            cache.upsert(one_more, ttl, false, now),
+            Err(DropReason::CacheFull)
+        );
+        assert_eq!(cache.len(), MAX_NODES_PER_SERVICE);
+    }
 }

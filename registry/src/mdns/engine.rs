@@ -147,7 +147,7 @@ impl Engine {
         ];
         // Warm the cache: ask what services exist, then (on the wildcard answers) their nodes.
         let services = self.config.names.services();
-        self.send_query(&sockets, &services, Instant::now(), true)
+        self.send_query(&sockets, &services, Instant::now(), None)
             .await;
         loop {
             let deadline = earliest(self.timers.next_deadline(), self.cache.next_deadline());
@@ -259,7 +259,8 @@ impl Engine {
             // A list-wildcard answer names a service; ask for its nodes if we know none.
             if records.ttl() > 0 && self.cache.service(service).is_empty() {
                 let owner = self.config.names.service(service);
-                self.send_query(sockets, &owner, now, false).await;
+                self.send_query(sockets, &owner, now, Some(querier::MIN_REQUERY_INTERVAL))
+                    .await;
             }
             return;
         }
@@ -327,7 +328,7 @@ impl Engine {
                     return;
                 }
                 let owner = self.config.names.service(&name);
-                self.send_query(sockets, &owner, now, true).await;
+                self.send_query(sockets, &owner, now, None).await;
                 let id = self.querier.wait(Waiting::Get { name, reply });
                 self.timers
                     .schedule(now + timeout, Timer::QueryDeadline { id });
@@ -342,7 +343,7 @@ impl Engine {
                     return;
                 }
                 let services = self.config.names.services();
-                self.send_query(sockets, &services, now, true).await;
+                self.send_query(sockets, &services, now, None).await;
                 let id = self.querier.wait(Waiting::List { reply });
                 self.timers
                     .schedule(now + timeout, Timer::QueryDeadline { id });
@@ -478,7 +479,7 @@ impl Engine {
         }
         // A live owner answers the next query (go-micro) or defends its node at once (Muster).
         let owner = self.config.names.service(&service);
-        self.send_query(sockets, &owner, now, true).await;
+        self.send_query(sockets, &owner, now, None).await;
         let outcome = EvictOutcome {
             owned: false,
             goodbye_sent,
@@ -554,9 +555,11 @@ impl Engine {
             }
         }
         let due = self.cache.due(now);
-        for service in due.refresh {
+        for (service, ttl) in due.refresh {
+            // The four refresh points are 5 % of the TTL apart; keep each its own query.
+            let spacing = (ttl / 25).min(querier::MIN_REQUERY_INTERVAL);
             let owner = self.config.names.service(&service);
-            self.send_query(sockets, &owner, now, false).await;
+            self.send_query(sockets, &owner, now, Some(spacing)).await;
         }
         for service in due.expired {
             self.emit(Change::Deleted(service));
@@ -621,16 +624,23 @@ impl Engine {
     /// One extra announcement when someone said goodbye for a node we own.
     async fn defend(&mut self, sockets: &Sockets, instance: &str) {
         let now = Instant::now();
-        if self
-            .querier
-            .may_query(&format!("defend {instance}"), now, false)
-        {
+        if self.querier.may_query(
+            &format!("defend {instance}"),
+            now,
+            Some(querier::MIN_REQUERY_INTERVAL),
+        ) {
             self.announce(sockets, instance).await;
         }
     }
 
-    async fn send_query(&mut self, sockets: &Sockets, name: &str, now: Instant, force: bool) {
-        if !self.querier.may_query(name, now, force) {
+    async fn send_query(
+        &mut self,
+        sockets: &Sockets,
+        name: &str,
+        now: Instant,
+        spacing: Option<Duration>,
+    ) {
+        if !self.querier.may_query(name, now, spacing) {
             return;
         }
         let packet = message::query(name, querier::query_id());

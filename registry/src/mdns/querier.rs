@@ -75,13 +75,12 @@ impl Querier {
         self.waiting.drain().map(|(_, waiting)| waiting).collect()
     }
 
-    /// Whether a query for `name` may go out now (and if so, records it).
-    pub fn may_query(&mut self, name: &str, now: Instant, force: bool) -> bool {
-        if !force {
-            if let Some(last) = self.last_query.get(name) {
-                if now.duration_since(*last) < MIN_REQUERY_INTERVAL {
-                    return false;
-                }
+    /// Whether a query for `name` may go out now, at least `spacing` after the previous one
+    /// (`None`: a caller asked, always), and if so records it.
+    pub fn may_query(&mut self, name: &str, now: Instant, spacing: Option<Duration>) -> bool {
+        if let (Some(spacing), Some(last)) = (spacing, self.last_query.get(name)) {
+            if now.duration_since(*last) < spacing {
+                return false;
             }
         }
         if self.last_query.len() >= MAX_REMEMBERED_NAMES {
