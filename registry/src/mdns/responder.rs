@@ -179,3 +179,120 @@ fn owned_services(zone: &Zone<'_>) -> Vec<String> {
         .collect();
     services.into_iter().map(str::to_string).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mdns::announcer::{self, OwnedNode};
+    use crate::model::{Node, Service};
+    use simple_dns::{Name, Packet, Question};
+
+    fn zone_nodes(names: &Names) -> BTreeMap<String, OwnedNode> {
+        let service = Service {
+            name: "svc".into(),
+            version: "1".into(),
+            nodes: vec![
+                Node {
+                    id: "svc-1".into(),
+                    address: "10.0.0.1:1001".into(),
+                    metadata: Default::default(),
+                },
+                Node {
+                    id: "svc-2".into(),
+                    address: "[fe80::2]:1002".into(),
+                    metadata: Default::default(),
+                },
+            ],
+            ..Default::default()
+        };
+        service
+            .nodes
+            .iter()
+            .map(|node| {
+                let records = announcer::node_records(names, "host.", &service, node).unwrap();
+                let owned = OwnedNode {
+                    records,
+                    service: announcer::single_node(&service, node),
+                    generation: 1,
+                    expires_at: None,
+                };
+                (owned.records.instance.clone(), owned)
+            })
+            .collect()
+    }
+
+    /// Record types of each answer packet, for a query of `name` with `qtype`.
+    fn ask(name: &str, qtype: TYPE) -> Vec<Vec<TYPE>> {
+        let names = Names::new("micro").unwrap();
+        let owned = zone_nodes(&names);
+        let zone = Zone {
+            names: &names,
+            host: "host.",
+            owned: &owned,
+            ttl: 120,
+        };
+        let mut query = Packet::new_query(7);
+        query.questions.push(Question::new(
+            Name::new_unchecked(name),
+            qtype.into(),
+            CLASS::IN.into(),
+            false,
+        ));
+        let parsed = message::parse_packet(&query.build_bytes_vec().unwrap()).unwrap();
+        answers(&parsed, &zone)
+            .iter()
+            .map(|bytes| {
+                let packet = Packet::parse(bytes).unwrap();
+                assert_eq!(packet.questions.len(), 1, "question echoed");
+                packet
+                    .answers
+                    .iter()
+                    .map(|rr| rr.rdata.type_code())
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn answers_every_name_go_micro_answers() {
+        use TYPE::{A, AAAA, PTR, SRV, TXT};
+        let mut per_node = ask("svc.micro.", PTR);
+        per_node.sort_by_key(|types| format!("{types:?}"));
+        assert_eq!(
+            per_node,
+            vec![vec![PTR, SRV, A, TXT], vec![PTR, SRV, AAAA, TXT]]
+        );
+        assert_eq!(
+            ask("svc.micro.", TYPE::Unknown(255)).len(),
+            2,
+            "ANY (255) answers as PTR"
+        );
+        assert!(
+            ask("svc.micro.", TYPE::MX).is_empty(),
+            "other types: nothing"
+        );
+        assert_eq!(ask("_services.micro.", PTR), vec![vec![PTR, SRV, A, TXT]]);
+        assert_eq!(
+            ask("_services._dns-sd._udp.micro.", PTR),
+            vec![vec![PTR], vec![PTR]]
+        );
+        assert_eq!(ask("svc-1.svc.micro.", SRV), vec![vec![SRV, A]]);
+        assert_eq!(ask("svc-1.svc.micro.", TXT), vec![vec![TXT]]);
+        assert_eq!(ask("svc-2.svc.micro.", AAAA), vec![vec![AAAA]]);
+        assert!(
+            ask("svc-1.svc.micro.", PTR).is_empty(),
+            "go-micro answers no PTR there"
+        );
+        assert_eq!(
+            ask("svc._services.micro.", SRV),
+            vec![vec![PTR, SRV, A, TXT]]
+        );
+        assert_eq!(ask("host.", A), vec![vec![A]]);
+        assert_eq!(ask("host.", AAAA), vec![vec![AAAA]]);
+        assert!(
+            ask("SVC.micro.", PTR).is_empty(),
+            "names are case-sensitive"
+        );
+        assert!(ask("other.micro.", PTR).is_empty());
+    }
+}
