@@ -140,6 +140,15 @@ async fn muster_to_muster_register_get_list_watch_deregister() {
     );
     let stats = registry_b.stats();
     assert_eq!(stats.dropped.total(), 0, "{stats:?}");
+    assert_eq!(
+        (stats.cached_nodes, stats.cache_bytes, stats.owned_nodes),
+        (0, 0, 0)
+    );
+    let stats_a = registry_a.stats();
+    assert!(
+        stats_a.announcements_sent >= 3 && stats_a.goodbyes_sent == 1,
+        "{stats_a:?}"
+    );
     assert!(stats.packets_received > 0);
 }
 

@@ -159,7 +159,10 @@ impl Engine {
                         let _ = reply.send(());
                         break;
                     }
-                    Some(command) => self.on_command(&sockets, command).await,
+                    Some(command) => {
+                        self.on_command(&sockets, command).await;
+                        self.update_gauges();
+                    }
                     None => {
                         self.goodbye_all(&sockets).await;
                         break;
@@ -167,17 +170,24 @@ impl Engine {
                 },
                 received = recv(sockets.mdns_v4.as_ref(), b0) => {
                     self.on_received(&sockets, received, b0).await;
+                    self.update_gauges();
                 }
                 received = recv(sockets.mdns_v6.as_ref(), b1) => {
                     self.on_received(&sockets, received, b1).await;
+                    self.update_gauges();
                 }
                 received = recv(sockets.query_v4.as_ref(), b2) => {
                     self.on_received(&sockets, received, b2).await;
+                    self.update_gauges();
                 }
                 received = recv(sockets.query_v6.as_ref(), b3) => {
                     self.on_received(&sockets, received, b3).await;
+                    self.update_gauges();
                 }
-                () = sleep_until(deadline) => self.on_tick(&sockets).await,
+                () = sleep_until(deadline) => {
+                    self.on_tick(&sockets).await;
+                    self.update_gauges();
+                }
             }
         }
         for waiting in self.querier.drain() {
@@ -662,6 +672,20 @@ impl Engine {
                 self.count_sends(0, 1);
             }
         }
+    }
+
+    /// Publishes the cache and ownership sizes for [`super::MdnsRegistry::stats`].
+    fn update_gauges(&self) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.counters
+            .cached_nodes
+            .store(self.cache.len() as u64, Relaxed);
+        self.counters
+            .cache_bytes
+            .store(self.cache.bytes() as u64, Relaxed);
+        self.counters
+            .owned_nodes
+            .store(self.owned.len() as u64, Relaxed);
     }
 
     fn count_sends(&self, sent: usize, failed: usize) {

@@ -41,6 +41,9 @@ pub(crate) struct Counters {
     pub announcements_sent: AtomicU64,
     pub goodbyes_sent: AtomicU64,
     pub queries_sent: AtomicU64,
+    pub cached_nodes: AtomicU64,
+    pub cache_bytes: AtomicU64,
+    pub owned_nodes: AtomicU64,
     dropped: [AtomicU64; 9],
 }
 
@@ -64,6 +67,9 @@ impl Counters {
             announcements_sent: load(&self.announcements_sent),
             goodbyes_sent: load(&self.goodbyes_sent),
             queries_sent: load(&self.queries_sent),
+            cached_nodes: load(&self.cached_nodes),
+            cache_bytes: load(&self.cache_bytes),
+            owned_nodes: load(&self.owned_nodes),
             dropped: DroppedCounts {
                 malformed: dropped(DropReason::Malformed),
                 bad_name: dropped(DropReason::BadName),
@@ -96,6 +102,12 @@ pub struct MdnsStats {
     pub goodbyes_sent: u64,
     /// Query packets sent (get/list, cache refresh, evict check).
     pub queries_sent: u64,
+    /// Nodes in the cache now (owned ones included).
+    pub cached_nodes: u64,
+    /// Bytes the cache accounts now (bounded by [`super::bounds::MAX_CACHE_BYTES`]).
+    pub cache_bytes: u64,
+    /// Nodes this process registered and answers for now.
+    pub owned_nodes: u64,
     /// What was dropped, by reason.
     pub dropped: DroppedCounts,
 }
