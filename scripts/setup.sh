@@ -52,6 +52,12 @@ install_test_tools() {
     fi
 }
 
+# The etcd backend's client (etcd-client) compiles etcd's protobuf files at build time.
+install_build_tools() {
+    command -v protoc >/dev/null || apt_install protobuf-compiler
+}
+
+install_build_tools
 choose_wasm_toolchain
 install_wasm_bindgen
 [ "$mode" = "test" ] && install_test_tools

@@ -71,11 +71,15 @@
 //!   `conformance`).
 //! - `mdns`: the go-micro-compatible mDNS backend: TXT codec, responder, querier, cache
 //!   (feature `mdns`).
+//! - `etcd`: the etcd backend in go-micro's key layout, with leases kept alive and a watcher
+//!   that resumes from its last revision (feature `etcd`).
 #![deny(missing_docs)]
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
 pub mod error;
+#[cfg(feature = "etcd")]
+pub mod etcd;
 pub mod event;
 pub mod go_json;
 #[cfg(feature = "mdns")]

@@ -1,0 +1,601 @@
+//! The etcd backend, in go-micro's key layout: Muster and go-micro services share one cluster.
+//!
+//! Every node is one key, `/micro/registry/<service>/<node id>`, holding the JSON of its
+//! service with only that node, exactly as go-micro's etcd registry (v1.18 to v5) reads and
+//! writes it; a node registered with a TTL sits on an etcd lease of that many seconds.
+//!
+//! - `keys`: the key layout and its `/` → `-` rule.
+//! - `codec`: the stored value, byte-for-byte what Go's `json.Marshal` writes.
+//! - `lease`: leases, and the task keeping a registered node's lease alive.
+//! - `watch`: the resumable watcher (every event once, across reconnections and compactions).
+//!
+//! The client is [`etcd_client`]: the maintained async etcd v3 client for tokio (gRPC over
+//! tonic, TLS with rustls), the one other Rust etcd tools build on. Its build compiles etcd's
+//! protobuf files, which needs `protoc` (Debian's `protobuf-compiler`).
+
+mod codec;
+mod keys;
+mod lease;
+mod watch;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::future::Future;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use etcd_client::{
+    Certificate, Client, ConnectOptions, GetOptions, Identity, KeyValue, TlsOptions,
+};
+use tokio::sync::watch as signal;
+
+use crate::error::{Error, Result};
+use crate::model::Service;
+use crate::options::{
+    DeregisterOptions, Options, QueryOptions, RegisterOptions, TlsConfig, WatchOptions,
+};
+use crate::registry::{Registry, Watcher};
+use crate::validate;
+
+use self::lease::Registration;
+use self::watch::{EtcdWatcher, Start, View};
+
+/// etcd's client port, added to an address given without one (as go-micro does).
+pub const DEFAULT_PORT: u16 = 2379;
+
+/// The endpoint used when [`Options::addrs`] names none: a local etcd.
+pub const DEFAULT_ENDPOINT: &str = "127.0.0.1:2379";
+
+/// How long one operation may take when [`Options::timeout`] is not set: go-micro's 5 s.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Interval of HTTP/2 pings on the connection, so that a silently dead peer (a cable pulled,
+/// a VM frozen) breaks the watch streams and they resume elsewhere or later.
+const PING_INTERVAL: Duration = Duration::from_secs(10);
+
+/// Settings of the etcd backend, passed in [`Options::extensions`].
+///
+/// The endpoints, the operation timeout and TLS come from [`Options`] itself (`addrs`,
+/// `timeout`, `secure` and `tls`), as in go-micro.
+#[derive(Clone, PartialEq, Eq)]
+pub struct EtcdOptions {
+    /// User to authenticate as (go-micro's `etcd.Auth`); `None`: no authentication.
+    pub username: Option<String>,
+    /// That user's password.
+    pub password: Option<String>,
+    /// Keep the lease of every node this process registered with a TTL alive for as long as
+    /// it stays registered (the default: the console registers once and does not re-register
+    /// periodically). `false` is go-micro's own behaviour: the lease lapses after the TTL
+    /// unless the node is registered again, which renews it.
+    pub keep_alive: bool,
+}
+
+impl Default for EtcdOptions {
+    fn default() -> Self {
+        EtcdOptions {
+            username: None,
+            password: None,
+            keep_alive: true,
+        }
+    }
+}
+
+impl fmt::Debug for EtcdOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EtcdOptions")
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("keep_alive", &self.keep_alive)
+            .finish()
+    }
+}
+
+/// A registry stored in etcd, shared with go-micro services. Cheap to clone: clones share one
+/// connection and one set of registrations.
+///
+/// Needs a tokio runtime. Dropping the last clone stops the keep-alive of every node it
+/// registered (their leases lapse within their TTL; nodes without a TTL stay until
+/// deregistered or evicted) and ends its watchers.
+#[derive(Clone)]
+pub struct EtcdRegistry {
+    shared: Arc<Shared>,
+}
+
+/// What the clones of one registry share.
+struct Shared {
+    client: Client,
+    options: Mutex<Options>,
+    etcd: EtcdOptions,
+    /// One slot per node key this process registered; a slot's lock orders the calls about
+    /// that node while letting calls about other nodes run at once.
+    registrations: Mutex<HashMap<String, Slot>>,
+    /// Dropped with the registry, which ends the watchers.
+    alive: signal::Sender<()>,
+}
+
+/// The registration of one key, if any, behind the lock its calls take in turn.
+type Slot = Arc<tokio::sync::Mutex<Option<Registration>>>;
+
+impl EtcdRegistry {
+    /// A registry on the etcd cluster `options` name: endpoints from `options.addrs`
+    /// (default [`DEFAULT_ENDPOINT`]; a bare host gets port [`DEFAULT_PORT`]; `http://` and
+    /// `https://` URLs are taken as they are), [`EtcdOptions`] from `options.extensions`.
+    ///
+    /// With `options.secure` or `options.tls` set, the connection uses TLS, verifying the
+    /// server against `tls.ca_file` or, without one, the system's roots (go-micro skips the
+    /// verification then; Muster does not). `tls.cert_file` and `tls.key_file` together give
+    /// a client certificate.
+    ///
+    /// The connection is made lazily: an unreachable cluster shows as errors of the calls,
+    /// not here. With credentials the user is authenticated here, so wrong ones fail at once.
+    pub async fn connect(options: Options) -> Result<Self> {
+        let etcd = etcd_options(&options);
+        let timeout = options.timeout.unwrap_or(DEFAULT_TIMEOUT);
+        let mut connect = ConnectOptions::new()
+            .with_connect_timeout(timeout)
+            .with_keep_alive(PING_INTERVAL, timeout)
+            .with_require_leader(true);
+        if let Some(username) = &etcd.username {
+            let password = etcd.password.clone().unwrap_or_default();
+            connect = connect.with_user(username.clone(), password);
+        }
+        if options.secure || options.tls.is_some() {
+            connect = connect.with_tls(tls_options(options.tls.as_ref())?);
+        }
+        let endpoints = endpoints(&options.addrs);
+        let client = within(timeout, Client::connect(endpoints, Some(connect))).await?;
+        let (alive, _) = signal::channel(());
+        Ok(EtcdRegistry {
+            shared: Arc::new(Shared {
+                client,
+                options: Mutex::new(options),
+                etcd,
+                registrations: Mutex::new(HashMap::new()),
+                alive,
+            }),
+        })
+    }
+
+    /// Deletes a node's key, whoever registered it: an operator removing a node that died
+    /// without deregistering. Watchers see it deleted. A live go-micro owner puts it back at
+    /// its next re-registration, as does this backend's keep-alive for its own nodes.
+    ///
+    /// [`Error::NotFound`] when there was no such key.
+    pub async fn evict(&self, service: &str, node_id: &str) -> Result<()> {
+        validate::service_name(service)?;
+        validate::node_id(node_id)?;
+        let key = keys::node_key(service, node_id)?;
+        let mut client = self.shared.client.clone();
+        let response = within(self.shared.timeout(), client.delete(key, None)).await?;
+        if response.deleted() == 0 {
+            return Err(Error::NotFound);
+        }
+        Ok(())
+    }
+
+    /// Registers one node: `value` at `key`, on a lease of `ttl_secs` when given.
+    ///
+    /// An unchanged registration is not put again (watchers would see nothing, but every put
+    /// costs a revision): with a keeper running there is nothing to do; otherwise the lease
+    /// is renewed and the key restored if it went missing, as a go-micro re-registration does.
+    async fn register_node(
+        &self,
+        key: String,
+        value: Vec<u8>,
+        ttl_secs: Option<i64>,
+    ) -> Result<()> {
+        let slot = self.shared.slot(&key);
+        let mut registration = slot.lock().await;
+        let timeout = self.shared.timeout();
+        let mut client = self.shared.client.clone();
+        if let Some(current) = registration
+            .as_ref()
+            .filter(|current| current.value == value && current.ttl_secs == ttl_secs)
+        {
+            if current.keeps_alive() {
+                return Ok(());
+            }
+            let lease = current.lease();
+            if ttl_secs.is_none() || lease::renew(&mut client, timeout, lease).await? {
+                lease::restore(&mut client, timeout, &key, &value, lease).await?;
+                return Ok(());
+            }
+        }
+        let lease = lease::put(&mut client, timeout, &key, &value, ttl_secs).await?;
+        let mut fresh = Registration::new(value, ttl_secs, lease);
+        if self.shared.etcd.keep_alive {
+            fresh.keep_alive(client, key, timeout);
+        }
+        // Replacing the old registration stops its keeper; its lease lapses unused.
+        *registration = Some(fresh);
+        Ok(())
+    }
+
+    /// Deregisters one node: stops keeping it alive and deletes its key.
+    async fn deregister_node(&self, key: String) -> Result<()> {
+        let slot = self.shared.slot(&key);
+        let deleted = {
+            let mut registration = slot.lock().await;
+            registration.take();
+            let mut client = self.shared.client.clone();
+            within(self.shared.timeout(), client.delete(key.as_str(), None)).await
+        };
+        self.shared.release(&key, slot);
+        deleted.map(drop)
+    }
+
+    /// The services stored under `prefix` (of the name `only`, when given), nodes merged per
+    /// name and version. Serializable (served by the nearest member) unless `fresh` asks for a
+    /// linearizable read.
+    async fn read(&self, prefix: String, only: Option<&str>, fresh: bool) -> Result<Vec<Service>> {
+        let mut options = GetOptions::new().with_prefix();
+        if !fresh {
+            options = options.with_serializable();
+        }
+        let mut client = self.shared.client.clone();
+        let response = within(self.shared.timeout(), client.get(prefix, Some(options))).await?;
+        Ok(merge_nodes(response.kvs().iter().filter_map(
+            |kv: &KeyValue| codec::decode(kv.value(), only),
+        )))
+    }
+}
+
+impl Shared {
+    fn lock_options(&self) -> MutexGuard<'_, Options> {
+        self.options.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn lock_registrations(&self) -> MutexGuard<'_, HashMap<String, Slot>> {
+        self.registrations
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn timeout(&self) -> Duration {
+        self.lock_options().timeout.unwrap_or(DEFAULT_TIMEOUT)
+    }
+
+    /// The slot of `key`, made if there is none.
+    fn slot(&self, key: &str) -> Slot {
+        self.lock_registrations()
+            .entry(key.to_owned())
+            .or_default()
+            .clone()
+    }
+
+    /// Forgets `key`'s slot if it is empty and no other call holds it, so that registering
+    /// and deregistering ever new node ids does not grow the map.
+    fn release(&self, key: &str, slot: Slot) {
+        let mut registrations = self.lock_registrations();
+        // The map's reference and ours: nobody else can take the slot while the map is locked.
+        if Arc::strong_count(&slot) == 2 && slot.try_lock().is_ok_and(|held| held.is_none()) {
+            registrations.remove(key);
+        }
+    }
+}
+
+#[async_trait]
+impl Registry for EtcdRegistry {
+    /// Takes new options; only the timeout can change on a running registry. Other changes
+    /// (endpoints, TLS, credentials, keep-alive) fail with [`Error::Invalid`], keeping the old
+    /// options: build a new registry for another cluster.
+    async fn init(&self, options: Options) -> Result<()> {
+        let mut current = self.shared.lock_options();
+        let same_cluster = options.addrs == current.addrs
+            && options.secure == current.secure
+            && options.tls == current.tls
+            && etcd_options(&options) == self.shared.etcd;
+        if !same_cluster {
+            return Err(Error::invalid(
+                "etcd options",
+                "only the timeout can change on a running registry; build a new one",
+            ));
+        }
+        *current = options;
+        Ok(())
+    }
+
+    fn options(&self) -> Options {
+        self.shared.lock_options().clone()
+    }
+
+    /// Puts each node's key (go-micro goes on after a node fails, and so does this; the first
+    /// error is returned). Nothing is written if any node's key is invalid.
+    async fn register(&self, service: &Service, options: RegisterOptions) -> Result<()> {
+        validate::registration(service)?;
+        let ttl_secs = match options.ttl {
+            Some(ttl) => {
+                validate::ttl(ttl)?;
+                Some(lease::ttl_secs(ttl))
+            }
+            None => None,
+        };
+        let keys = node_keys(service)?;
+        let mut first_error = None;
+        for (node, key) in service.nodes.iter().zip(keys) {
+            let value = codec::encode(service, node);
+            if let Err(error) = self.register_node(key, value, ttl_secs).await {
+                first_error.get_or_insert(error);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+
+    /// Deletes each node's key (go-micro leaves the lease to lapse, and so does this).
+    async fn deregister(&self, service: &Service, _options: DeregisterOptions) -> Result<()> {
+        validate::registration(service)?;
+        let mut first_error = None;
+        for key in node_keys(service)? {
+            if let Err(error) = self.deregister_node(key).await {
+                first_error.get_or_insert(error);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+
+    async fn get_service(&self, name: &str, options: QueryOptions) -> Result<Vec<Service>> {
+        validate::service_name(name)?;
+        let services = self
+            .read(keys::service_prefix(name)?, Some(name), options.fresh)
+            .await?;
+        if services.is_empty() {
+            return Err(Error::NotFound);
+        }
+        Ok(services)
+    }
+
+    async fn list_services(&self, options: QueryOptions) -> Result<Vec<Service>> {
+        self.read(keys::PREFIX.to_owned(), None, options.fresh)
+            .await
+    }
+
+    /// Reads the watched prefix now (linearizably), then follows it from that revision on:
+    /// every change after this call returns is seen.
+    async fn watch(&self, options: WatchOptions) -> Result<Box<dyn Watcher>> {
+        let prefix = match &options.service {
+            Some(name) => {
+                validate::service_name(name)?;
+                keys::service_prefix(name)?
+            }
+            None => keys::PREFIX.to_owned(),
+        };
+        let timeout = self.shared.timeout();
+        let mut client = self.shared.client.clone();
+        let response = within(
+            timeout,
+            client.get(prefix.as_str(), Some(GetOptions::new().with_prefix())),
+        )
+        .await?;
+        let revision = response
+            .header()
+            .map(|header| header.revision())
+            .ok_or_else(|| Error::Backend("etcd answered a read without a header".into()))?;
+        let view = View::read(
+            options.service,
+            response.kvs().iter().map(|kv| (kv.key(), kv.value())),
+        );
+        Ok(Box::new(EtcdWatcher::spawn(Start {
+            client,
+            prefix,
+            view,
+            revision,
+            timeout,
+            registry_alive: self.shared.alive.subscribe(),
+        })))
+    }
+
+    fn name(&self) -> &'static str {
+        "etcd"
+    }
+}
+
+/// Awaits an etcd call for at most `timeout`, mapping its error to the registry's.
+pub(crate) async fn within<T>(
+    timeout: Duration,
+    call: impl Future<Output = Result<T, etcd_client::Error>>,
+) -> Result<T> {
+    match tokio::time::timeout(timeout, call).await {
+        Err(_) => Err(Error::Timeout),
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(error)) => Err(Error::Backend(error.to_string())),
+    }
+}
+
+/// The key of every node of `service`, or the first refusal.
+fn node_keys(service: &Service) -> Result<Vec<String>> {
+    service
+        .nodes
+        .iter()
+        .map(|node| keys::node_key(&service.name, &node.id))
+        .collect()
+}
+
+/// One service per name and version with the nodes of all of them, in the order first seen
+/// (etcd returns keys sorted, so by service name). The service-level data is the first
+/// value's, as go-micro's `GetService` takes it; a node id seen twice (two keys that differ
+/// only by `/` and `-`) is kept once.
+fn merge_nodes(services: impl Iterator<Item = Service>) -> Vec<Service> {
+    let mut merged: Vec<Service> = Vec::new();
+    let mut position: HashMap<(String, String), usize> = HashMap::new();
+    for mut service in services {
+        let at = (service.name.clone(), service.version.clone());
+        match position.get(&at) {
+            Some(&index) => {
+                let nodes = &mut merged[index].nodes;
+                for node in service.nodes {
+                    if !nodes.iter().any(|known| known.id == node.id) {
+                        nodes.push(node);
+                    }
+                }
+            }
+            None => {
+                position.insert(at, merged.len());
+                service.nodes.dedup_by(|a, b| a.id == b.id);
+                merged.push(service);
+            }
+        }
+    }
+    merged
+}
+
+/// The [`EtcdOptions`] in `options.extensions`, or the defaults.
+fn etcd_options(options: &Options) -> EtcdOptions {
+    options
+        .extensions
+        .get::<EtcdOptions>()
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// The endpoints to dial for `addrs`, as go-micro reads them: empty entries skipped, a bare
+/// host given port 2379, [`DEFAULT_ENDPOINT`] when none is left.
+fn endpoints(addrs: &[String]) -> Vec<String> {
+    let endpoints: Vec<String> = addrs
+        .iter()
+        .map(|address| address.trim())
+        .filter(|address| !address.is_empty())
+        .map(endpoint)
+        .collect();
+    if endpoints.is_empty() {
+        vec![DEFAULT_ENDPOINT.to_owned()]
+    } else {
+        endpoints
+    }
+}
+
+/// One endpoint: a URL as it is, `host:port` as it is, a bare host with the default port.
+fn endpoint(address: &str) -> String {
+    if address.starts_with("http://") || address.starts_with("https://") {
+        return address.to_owned();
+    }
+    if let Some(rest) = address.strip_prefix('[') {
+        // `[v6]` or `[v6]:port`.
+        return match rest.split_once(']') {
+            Some((_, "")) => format!("{address}:{DEFAULT_PORT}"),
+            _ => address.to_owned(),
+        };
+    }
+    match address.matches(':').count() {
+        0 => format!("{address}:{DEFAULT_PORT}"),
+        1 => address.to_owned(),
+        // An IPv6 literal without brackets cannot carry a port: it is a bare host.
+        _ => format!("[{address}]:{DEFAULT_PORT}"),
+    }
+}
+
+/// The client's TLS settings for `tls` (system roots when it names no CA).
+fn tls_options(tls: Option<&TlsConfig>) -> Result<TlsOptions> {
+    let Some(tls) = tls else {
+        return Ok(TlsOptions::new().with_native_roots());
+    };
+    let read = |what: &str, path: &std::path::Path| {
+        std::fs::read(path).map_err(|error| {
+            Error::invalid(what, format!("cannot read {}: {error}", path.display()))
+        })
+    };
+    let mut options = TlsOptions::new();
+    options = match &tls.ca_file {
+        Some(path) => options.ca_certificate(Certificate::from_pem(read("tls ca file", path)?)),
+        None => options.with_native_roots(),
+    };
+    match (&tls.cert_file, &tls.key_file) {
+        (Some(cert), Some(key)) => {
+            options = options.identity(Identity::from_pem(
+                read("tls cert file", cert)?,
+                read("tls key file", key)?,
+            ));
+        }
+        (None, None) => {}
+        _ => {
+            return Err(Error::invalid(
+                "tls",
+                "a client certificate needs both cert_file and key_file",
+            ))
+        }
+    }
+    if let Some(domain) = &tls.domain_name {
+        options = options.domain_name(domain.clone());
+    }
+    Ok(options)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Node;
+
+    #[test]
+    fn endpoints_follow_go_micro() {
+        let addrs = |list: &[&str]| list.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+        assert_eq!(endpoints(&[]), ["127.0.0.1:2379"]);
+        assert_eq!(endpoints(&addrs(&["", "  "])), ["127.0.0.1:2379"]);
+        assert_eq!(
+            endpoints(&addrs(&[
+                "etcd-1",
+                "10.0.0.2:12379",
+                "[::1]",
+                "[::1]:2380",
+                "fe80::1",
+                "https://etcd.example:2379",
+            ])),
+            [
+                "etcd-1:2379",
+                "10.0.0.2:12379",
+                "[::1]:2379",
+                "[::1]:2380",
+                "[fe80::1]:2379",
+                "https://etcd.example:2379",
+            ]
+        );
+    }
+
+    #[test]
+    fn merges_nodes_per_name_and_version() {
+        let one = |name: &str, version: &str, id: &str| Service {
+            name: name.into(),
+            version: version.into(),
+            nodes: vec![Node {
+                id: id.into(),
+                address: "127.0.0.1:1".into(),
+                ..Node::default()
+            }],
+            ..Service::default()
+        };
+        let merged = merge_nodes(
+            [
+                one("a", "1", "a1"),
+                one("a", "1", "a2"),
+                one("a", "2", "a3"),
+                one("a", "1", "a2"),
+                one("b", "1", "b1"),
+            ]
+            .into_iter(),
+        );
+        let shape: Vec<(&str, &str, Vec<&str>)> = merged
+            .iter()
+            .map(|s| {
+                let ids = s.nodes.iter().map(|n| n.id.as_str()).collect();
+                (s.name.as_str(), s.version.as_str(), ids)
+            })
+            .collect();
+        assert_eq!(
+            shape,
+            [
+                ("a", "1", vec!["a1", "a2"]),
+                ("a", "2", vec!["a3"]),
+                ("b", "1", vec!["b1"]),
+            ]
+        );
+    }
+
+    #[test]
+    fn debug_hides_the_password() {
+        let options = EtcdOptions {
+            username: Some("root".into()),
+            password: Some("hunter2".into()),
+            keep_alive: true,
+        };
+        assert!(!format!("{options:?}").contains("hunter2"));
+    }
+}
