@@ -279,7 +279,7 @@ impl Engine {
             if self.owned.contains_key(&records.name) {
                 // Someone said goodbye for a node we own (an evict): we are alive, say so.
                 self.defend(sockets, &records.name).await;
-            } else if let Some(service) = self.cache.remove(&records.name) {
+            } else if let Some(service) = self.cache.remove_after_goodbye(&records.name, now) {
                 self.emit(Change::Deleted(service));
             }
             return;
@@ -292,6 +292,12 @@ impl Engine {
         // same TXT and address needs no decoding: it only proves the node is alive.
         if self.cache.is_unchanged(&records.name, raw_txt, &address) {
             self.cache.refresh(&records.name, ttl, now);
+            return;
+        }
+        if self
+            .cache
+            .is_stale_copy(&records.name, raw_txt, &address, now)
+        {
             return;
         }
         match message::observe(records, &self.config.names) {
