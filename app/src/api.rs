@@ -1,49 +1,326 @@
-//! Server functions: the UI's calls into the server, which holds the registry.
+//! Server functions: the UI's calls into the console. Each goes through the server's
+//! [`crate::console::Console`], which validates and authorizes exactly as the JSON API does.
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-/// One row of the services page: a service name with what is known about its versions.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ServiceSummary {
-    /// The service name.
-    pub name: String,
-    /// Every version seen, sorted.
-    pub versions: Vec<String>,
-    /// Nodes across all versions.
-    pub nodes: usize,
-    /// Distinct endpoint names across all versions.
-    pub endpoints: usize,
+use crate::wire::{EvictResponse, SessionInfo};
+
+/// The outcome of a form submission: field errors to show next to the inputs, or success.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FormOutcome {
+    /// Error messages keyed by the form field they concern (`""` for the form as a whole).
+    pub errors: Vec<(String, String)>,
+    /// What was done, when it worked.
+    pub done: Option<String>,
 }
 
-/// The services the server's registry knows, one summary per name, sorted by name.
-#[server(prefix = "/rpc")]
-pub async fn list_services() -> Result<Vec<ServiceSummary>, ServerFnError> {
-    use muster_registry::{QueryOptions, Registry};
-    use std::collections::BTreeMap;
-    use std::sync::Arc;
-
-    let registry = expect_context::<Arc<dyn Registry>>();
-    let services = registry
-        .list_services(QueryOptions::default())
-        .await
-        .map_err(|error| ServerFnError::new(error.to_string()))?;
-    let mut by_name: BTreeMap<String, ServiceSummary> = BTreeMap::new();
-    for service in services {
-        let summary = by_name
-            .entry(service.name.clone())
-            .or_insert_with(|| ServiceSummary {
-                name: service.name.clone(),
-                versions: Vec::new(),
-                nodes: 0,
-                endpoints: 0,
-            });
-        if !summary.versions.contains(&service.version) {
-            summary.versions.push(service.version.clone());
-            summary.versions.sort();
-        }
-        summary.nodes += service.nodes.len();
-        summary.endpoints = summary.endpoints.max(service.endpoints.len());
+impl FormOutcome {
+    /// The message for `field`, if it has one.
+    pub fn error_for(&self, field: &str) -> Option<String> {
+        self.errors
+            .iter()
+            .find(|(name, _)| name == field)
+            .map(|(_, message)| message.clone())
     }
-    Ok(by_name.into_values().collect())
+
+    fn error(field: &str, message: impl Into<String>) -> Self {
+        FormOutcome {
+            errors: vec![(field.to_string(), message.into())],
+            done: None,
+        }
+    }
+}
+
+/// What this browser may do, and which backend the console embeds.
+#[server(prefix = "/rpc")]
+pub async fn get_session() -> Result<SessionInfo, ServerFnError> {
+    let console = expect_context::<crate::console::SharedConsole>();
+    let parts: http::request::Parts = leptos_axum::extract().await?;
+    Ok(console.session(&parts))
+}
+
+/// Registers a service from the register form. Every field arrives as text, so the form works
+/// before the page is hydrated; errors come back per field.
+#[server(prefix = "/rpc")]
+pub async fn register_service(form: RegisterForm) -> Result<FormOutcome, ServerFnError> {
+    let console = expect_context::<crate::console::SharedConsole>();
+    let parts: http::request::Parts = leptos_axum::extract().await?;
+    if let Err(error) = console.authorize(&parts) {
+        return Ok(FormOutcome::error("", error.error));
+    }
+    let request = match form.parse() {
+        Ok(request) => request,
+        Err(outcome) => return Ok(outcome),
+    };
+    let name = request.service.name.clone();
+    let count = request.service.nodes.len();
+    match console.register(request).await {
+        Ok(()) => Ok(FormOutcome {
+            errors: Vec::new(),
+            done: Some(format!(
+                "Registered {count} node{} of {name}: announced on the network and kept alive \
+                 by this console until deregistered.",
+                if count == 1 { "" } else { "s" }
+            )),
+        }),
+        Err(error) => Ok(FormOutcome::error(
+            &form_field(error.field.as_deref()),
+            error.error,
+        )),
+    }
+}
+
+/// Maps a validation field name from the registry to the form input that holds it.
+#[cfg(feature = "ssr")]
+fn form_field(field: Option<&str>) -> String {
+    let field = field.unwrap_or("");
+    let input = if field.contains("endpoint") || field.contains("schema") {
+        "endpoints"
+    } else if field.contains("node") || field.contains("address") {
+        "nodes"
+    } else if field.contains("metadata") {
+        "metadata"
+    } else if field.contains("version") {
+        "version"
+    } else if field.contains("ttl") {
+        "ttl"
+    } else if field.contains("name") {
+        "name"
+    } else {
+        ""
+    };
+    input.to_string()
+}
+
+/// Deregisters a node this console registered (a goodbye on the network).
+#[server(prefix = "/rpc")]
+pub async fn deregister_node(service: String, node_id: String) -> Result<String, ServerFnError> {
+    let console = expect_context::<crate::console::SharedConsole>();
+    let parts: http::request::Parts = leptos_axum::extract().await?;
+    console
+        .authorize(&parts)
+        .map_err(|error| ServerFnError::new(error.error))?;
+    console
+        .deregister(&service, &node_id)
+        .await
+        .map_err(|error| ServerFnError::new(error.error))?;
+    Ok(format!(
+        "Deregistered {node_id}: goodbye sent for {service}."
+    ))
+}
+
+/// Sends a goodbye for a node another process registered.
+#[server(prefix = "/rpc")]
+pub async fn evict_node(service: String, node_id: String) -> Result<EvictResponse, ServerFnError> {
+    let console = expect_context::<crate::console::SharedConsole>();
+    let parts: http::request::Parts = leptos_axum::extract().await?;
+    console
+        .authorize(&parts)
+        .map_err(|error| ServerFnError::new(error.error))?;
+    console
+        .evict(&service, &node_id)
+        .await
+        .map_err(|error| ServerFnError::new(error.error))
+}
+
+/// The register form as submitted: plain text fields.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegisterForm {
+    /// Service name.
+    pub name: String,
+    /// Version (default `latest`).
+    #[serde(default)]
+    pub version: String,
+    /// `key=value`, one per line: service metadata, also given to every node.
+    #[serde(default)]
+    pub metadata: String,
+    /// One node per line: `address` or `id address`.
+    #[serde(default)]
+    pub nodes: String,
+    /// JSON array of endpoints (`[{"name": …, "request": Value, "response": Value}]`).
+    #[serde(default)]
+    pub endpoints: String,
+    /// TTL in seconds (empty: the console's default).
+    #[serde(default)]
+    pub ttl: String,
+}
+
+impl RegisterForm {
+    /// Turns the text fields into a registration, or field errors. Shape checks only: the
+    /// console validates the result (names, address syntax, bounds) once more.
+    pub fn parse(&self) -> Result<crate::wire::RegisterRequest, FormOutcome> {
+        use muster_registry::{Endpoint, Metadata, Node, Service};
+
+        let name = self.name.trim().to_string();
+        if name.is_empty() {
+            return Err(FormOutcome::error("name", "A service needs a name."));
+        }
+        let version = match self.version.trim() {
+            "" => "latest".to_string(),
+            version => version.to_string(),
+        };
+        let mut metadata = Metadata::new();
+        for (index, line) in self.metadata.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() {
+                continue;
+            }
+            let Some((key, value)) = line.split_once('=') else {
+                return Err(FormOutcome::error(
+                    "metadata",
+                    format!("Line {}: expected key=value.", index + 1),
+                ));
+            };
+            metadata.insert(key.trim().to_string(), value.trim().to_string());
+        }
+        let mut nodes = Vec::new();
+        for (index, line) in self.nodes.lines().enumerate() {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            let (id, address) = match words.as_slice() {
+                [] => continue,
+                [address] => (
+                    format!("{name}-{}", uuid::Uuid::new_v4()),
+                    address.to_string(),
+                ),
+                [id, address] => (id.to_string(), address.to_string()),
+                _ => {
+                    return Err(FormOutcome::error(
+                        "nodes",
+                        format!("Line {}: expected `address` or `id address`.", index + 1),
+                    ))
+                }
+            };
+            nodes.push(Node {
+                id,
+                address,
+                metadata: metadata.clone(),
+            });
+        }
+        if nodes.is_empty() {
+            return Err(FormOutcome::error(
+                "nodes",
+                "Add at least one node address, e.g. 10.0.0.5:8080.",
+            ));
+        }
+        let endpoints: Vec<Endpoint> = match self.endpoints.trim() {
+            "" => Vec::new(),
+            json => serde_json::from_str(json).map_err(|error| {
+                FormOutcome::error(
+                    "endpoints",
+                    format!(
+                        "Not a JSON list of endpoints ({error}). Expected \
+                         [{{\"name\": \"Svc.Method\", \"request\": {{\"name\": …, \"type\": …, \
+                         \"values\": [...]}}, \"response\": …}}]."
+                    ),
+                )
+            })?,
+        };
+        let ttl = match self.ttl.trim() {
+            "" => None,
+            ttl => Some(
+                ttl.parse::<u64>()
+                    .ok()
+                    .filter(|ttl| *ttl > 0)
+                    .ok_or_else(|| {
+                        FormOutcome::error("ttl", "TTL is a whole number of seconds above zero.")
+                    })?,
+            ),
+        };
+        Ok(crate::wire::RegisterRequest {
+            service: Service {
+                name,
+                version,
+                metadata,
+                endpoints,
+                nodes,
+            },
+            ttl,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form() -> RegisterForm {
+        RegisterForm {
+            name: "shop.orders".into(),
+            version: "".into(),
+            metadata: "team=payments\n\nzone = eu-1\n".into(),
+            nodes: "10.0.0.5:8080\norders-2 10.0.0.6:8080".into(),
+            endpoints: r#"[{"name":"Orders.Get","request":{"name":"Req","type":"Req","values":[{"name":"id","type":"string","values":null}]},"response":null,"metadata":null}]"#.into(),
+            ttl: "30".into(),
+        }
+    }
+
+    #[test]
+    fn parses_every_field() {
+        let request = form().parse().unwrap();
+        let service = request.service;
+        assert_eq!(service.version, "latest");
+        assert_eq!(service.metadata["zone"], "eu-1");
+        assert_eq!(service.nodes.len(), 2);
+        assert!(service.nodes[0].id.starts_with("shop.orders-"));
+        assert_eq!(service.nodes[1].id, "orders-2");
+        assert_eq!(service.nodes[1].metadata["team"], "payments");
+        assert_eq!(
+            service.endpoints[0].request.as_ref().unwrap().values[0].name,
+            "id"
+        );
+        assert_eq!(request.ttl, Some(30));
+    }
+
+    #[test]
+    fn reports_the_field_at_fault() {
+        let cases = [
+            (
+                RegisterForm {
+                    name: " ".into(),
+                    ..form()
+                },
+                "name",
+            ),
+            (
+                RegisterForm {
+                    metadata: "novalue".into(),
+                    ..form()
+                },
+                "metadata",
+            ),
+            (
+                RegisterForm {
+                    nodes: "".into(),
+                    ..form()
+                },
+                "nodes",
+            ),
+            (
+                RegisterForm {
+                    nodes: "a b c".into(),
+                    ..form()
+                },
+                "nodes",
+            ),
+            (
+                RegisterForm {
+                    endpoints: "{".into(),
+                    ..form()
+                },
+                "endpoints",
+            ),
+            (
+                RegisterForm {
+                    ttl: "-1".into(),
+                    ..form()
+                },
+                "ttl",
+            ),
+        ];
+        for (form, field) in cases {
+            let outcome = form.parse().unwrap_err();
+            assert!(outcome.error_for(field).is_some(), "{field}: {outcome:?}");
+        }
+    }
 }

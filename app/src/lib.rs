@@ -4,24 +4,32 @@
 //!
 //! - [`shell`]: the HTML document the server renders around the app.
 //! - [`App`]: routes and page frame.
-//! - `pages/`: one file per page.
+//! - `pages/`: one file per page; `components/`: pieces several pages share.
+//! - [`live`]: the live view fed by the watch websocket; [`format`]: times and durations.
 //! - [`wire`]: the JSON the server sends (API bodies, watch messages), shared by both sides.
 //! - [`console`]: what the server provides to pages (feature `ssr`).
 //! - [`api`]: server functions the pages call.
 #![recursion_limit = "256"]
 
 pub mod api;
+pub mod components;
 #[cfg(feature = "ssr")]
 pub mod console;
+pub mod format;
+pub mod live;
 mod pages;
 pub mod wire;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
-    components::{Route, Router, Routes},
+    components::{Route, Router, Routes, A},
     path,
 };
+
+use crate::api::get_session;
+use crate::live::Live;
+use crate::wire::SessionInfo;
 
 /// The whole HTML document; the server renders it and the browser hydrates the `<body>`.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -43,21 +51,83 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// What this browser may do, loaded once per page and shared (context) by every control.
+#[derive(Clone, Copy)]
+pub struct Session(pub Resource<Result<SessionInfo, ServerFnError>>);
+
+impl Session {
+    /// Changes are allowed, as far as the page knows (the server checks every request anyway).
+    pub fn can_write(&self) -> bool {
+        self.0
+            .get()
+            .and_then(Result::ok)
+            .is_none_or(|session| session.can_write)
+    }
+}
+
 /// Routes and the frame around every page.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    let live = Live::new();
+    provide_context(live);
+    let session = Session(Resource::new(|| (), |_| get_session()));
+    provide_context(session);
+
+    // Effects run only in the browser: the live connection starts once the page is hydrated.
+    Effect::new(move |_| {
+        #[cfg(feature = "hydrate")]
+        crate::live::socket::start(live);
+    });
+
     view! {
         <Stylesheet id="muster" href="/pkg/muster.css" />
         <Title text="Muster" />
         <Router>
             <header class="topbar">
                 <a class="brand" href="/">"Muster"</a>
-                <span class="tagline">"go-micro service registry console"</span>
+                <nav aria-label="Main">
+                    <A href="/">"Services"</A>
+                    <A href="/register">"Register"</A>
+                    <A href="/events">"Events"</A>
+                </nav>
+                <span class="spacer"></span>
+                <Suspense>
+                    {move || {
+                        session.0.get().and_then(Result::ok).map(|info| {
+                            let registry = format!("registry: {}", info.registry);
+                            let read_only = (!info.can_write).then(|| {
+                                view! {
+                                    <span class="read-only" role="status">
+                                        {info.reason.unwrap_or_else(|| "read-only".into())}
+                                        " "
+                                        <a href="/login">"Sign in"</a>
+                                    </span>
+                                }
+                            });
+                            view! {
+                                {read_only}
+                                <span class="muted">{registry}</span>
+                            }
+                        })
+                    }}
+                </Suspense>
+                <span
+                    class=move || format!("badge badge-{}", live.connection.get().label())
+                    data-testid="connection"
+                    role="status"
+                    aria-label="Live updates"
+                >
+                    {move || live.connection.get().label()}
+                </span>
             </header>
             <main>
                 <Routes fallback=|| view! { <p class="empty">"Page not found."</p> }>
                     <Route path=path!("/") view=pages::services::ServicesPage />
+                    <Route path=path!("/services/:name") view=pages::service::ServicePage />
+                    <Route path=path!("/register") view=pages::register::RegisterPage />
+                    <Route path=path!("/events") view=pages::events::EventsPage />
+                    <Route path=path!("/login") view=pages::login::LoginPage />
                 </Routes>
             </main>
         </Router>

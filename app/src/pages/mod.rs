@@ -1,3 +1,7 @@
 //! One module per page.
 
+pub mod events;
+pub mod login;
+pub mod register;
+pub mod service;
 pub mod services;

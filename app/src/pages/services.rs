@@ -1,36 +1,167 @@
-//! The services page: every service the registry knows, searchable.
+//! The services page: every service, live, searchable, filterable and sortable. The search,
+//! filter, sort and page live in the URL, so a view can be bookmarked and shared.
 
 use leptos::prelude::*;
+use leptos_router::components::{Form, A};
+use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::NavigateOptions;
+use wasm_bindgen::JsCast;
 
-use crate::api::{list_services, ServiceSummary};
+use crate::format::utc_time;
+use crate::live::{Live, ServiceMap};
+use crate::wire::{summarize, ServiceSummary};
 
-/// Lists services with their versions and node counts; the search box filters as you type.
+/// Rows per page: keeps the page fast with thousands of services.
+pub const PAGE_SIZE: usize = 50;
+
+/// How the table is ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SortKey {
+    Name,
+    Nodes,
+    Stale,
+    Changed,
+}
+
+impl SortKey {
+    fn parse(text: &str) -> Self {
+        match text {
+            "nodes" => SortKey::Nodes,
+            "stale" => SortKey::Stale,
+            "changed" => SortKey::Changed,
+            _ => SortKey::Name,
+        }
+    }
+}
+
+/// The URL's query, parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Query {
+    text: String,
+    only_stale: bool,
+    sort: SortKey,
+    page: usize,
+}
+
+/// Does `service` match the search text? A `key=value` search matches metadata of the service
+/// or any of its nodes; anything else matches a part of the name, case-insensitively.
+fn matches(map: &ServiceMap, summary: &ServiceSummary, text: &str) -> bool {
+    let text = text.trim();
+    if text.is_empty() {
+        return true;
+    }
+    if let Some((key, value)) = text.split_once('=') {
+        let (key, value) = (key.trim(), value.trim());
+        return map
+            .range((summary.name.clone(), String::new())..)
+            .take_while(|((name, _), _)| *name == summary.name)
+            .any(|(_, service)| {
+                service.metadata.get(key).map(String::as_str) == Some(value)
+                    || service
+                        .nodes
+                        .iter()
+                        .any(|node| node.node.metadata.get(key).map(String::as_str) == Some(value))
+            });
+    }
+    summary.name.to_lowercase().contains(&text.to_lowercase())
+}
+
+/// The services table with its toolbar.
 #[component]
 pub fn ServicesPage() -> impl IntoView {
-    let services = Resource::new(|| (), |_| list_services());
-    let (query, set_query) = signal(String::new());
+    let live = expect_context::<Live>();
+    let query_map = use_query_map();
+    let query = Memo::new(move |_| {
+        let map = query_map.get();
+        Query {
+            text: map.get("q").unwrap_or_default(),
+            only_stale: map.get("stale").is_some_and(|v| v == "1" || v == "on"),
+            sort: SortKey::parse(&map.get("sort").unwrap_or_default()),
+            page: map
+                .get("page")
+                .and_then(|page| page.parse::<usize>().ok())
+                .unwrap_or(1)
+                .max(1),
+        }
+    });
+    let navigate = use_navigate();
+    // Typing, ticking or choosing updates the URL (and so the table) at once once hydrated;
+    // before hydration the form's GET submit does the same.
+    let on_change = move |event: leptos::ev::Event| {
+        let Some(form) = event_target::<web_sys::HtmlElement>(&event)
+            .closest("form")
+            .ok()
+            .flatten()
+        else {
+            return;
+        };
+        let Ok(data) = web_sys::FormData::new_with_form(form.unchecked_ref()) else {
+            return;
+        };
+        let mut pairs = Vec::new();
+        for key in ["q", "stale", "sort"] {
+            if let Some(value) = data.get(key).as_string().filter(|v| !v.is_empty()) {
+                pairs.push(format!("{key}={}", urlencode(&value)));
+            }
+        }
+        navigate(
+            &format!("/?{}", pairs.join("&")),
+            NavigateOptions {
+                replace: true,
+                scroll: false,
+                ..NavigateOptions::default()
+            },
+        );
+    };
 
     view! {
         <section class="services">
-            <div class="toolbar">
+            <h1>"Services"</h1>
+            <Form method="GET" action="/" attr:class="toolbar" attr:role="search">
                 <label for="service-search">"Search"</label>
                 <input
                     id="service-search"
+                    name="q"
                     type="search"
-                    placeholder="service name"
-                    prop:value=query
-                    on:input=move |event| set_query.set(event_target_value(&event))
+                    placeholder="name or key=value"
+                    prop:value=move || query.get().text
+                    on:input=on_change.clone()
                 />
-            </div>
+                <label class="check">
+                    <input
+                        type="checkbox"
+                        name="stale"
+                        value="1"
+                        prop:checked=move || query.get().only_stale
+                        on:change=on_change.clone()
+                    />
+                    "Only with stale nodes"
+                </label>
+                <label for="service-sort">"Sort"</label>
+                <select id="service-sort" name="sort" on:change=on_change>
+                    <option value="name" selected=move || query.get().sort == SortKey::Name>
+                        "Name"
+                    </option>
+                    <option value="nodes" selected=move || query.get().sort == SortKey::Nodes>
+                        "Most nodes"
+                    </option>
+                    <option value="stale" selected=move || query.get().sort == SortKey::Stale>
+                        "Most stale"
+                    </option>
+                    <option value="changed" selected=move || query.get().sort == SortKey::Changed>
+                        "Last change"
+                    </option>
+                </select>
+                <noscript>
+                    <button type="submit">"Apply"</button>
+                </noscript>
+            </Form>
             <Suspense fallback=|| view! { <p class="empty">"Loading services…"</p> }>
                 {move || {
-                    services
-                        .get()
+                    live.services()
                         .map(|result| match result {
-                            Ok(list) => view! { <ServiceTable services=list query /> }.into_any(),
-                            Err(error) => {
-                                view! { <p class="error">{error.to_string()}</p> }.into_any()
-                            }
+                            Ok(map) => view! { <ServiceTable map query /> }.into_any(),
+                            Err(error) => view! { <p class="error">{error}</p> }.into_any(),
                         })
                 }}
             </Suspense>
@@ -38,47 +169,117 @@ pub fn ServicesPage() -> impl IntoView {
     }
 }
 
-/// The table of services whose name contains the query.
+/// The filtered, sorted, paged table.
 #[component]
-fn ServiceTable(services: Vec<ServiceSummary>, query: ReadSignal<String>) -> impl IntoView {
-    let total = services.len();
-    let visible = Memo::new(move |_| {
-        let needle = query.get().to_lowercase();
-        services
-            .iter()
-            .filter(|service| service.name.to_lowercase().contains(&needle))
-            .cloned()
-            .collect::<Vec<_>>()
-    });
+fn ServiceTable(map: ServiceMap, query: Memo<Query>) -> impl IntoView {
+    let summaries = summarize(map.values());
+    let total = summaries.len();
+    let query = query.get();
+    let mut visible: Vec<ServiceSummary> = summaries
+        .into_iter()
+        .filter(|summary| !query.only_stale || summary.nodes.stale > 0)
+        .filter(|summary| matches(&map, summary, &query.text))
+        .collect();
+    match query.sort {
+        SortKey::Name => {}
+        SortKey::Nodes => visible.sort_by(|a, b| b.nodes.live().cmp(&a.nodes.live())),
+        SortKey::Stale => visible.sort_by(|a, b| b.nodes.stale.cmp(&a.nodes.stale)),
+        SortKey::Changed => visible.sort_by(|a, b| b.last_change.cmp(&a.last_change)),
+    }
+    let matching = visible.len();
+    let pages = matching.div_ceil(PAGE_SIZE).max(1);
+    let page = query.page.min(pages);
+    let rows: Vec<ServiceSummary> = visible
+        .into_iter()
+        .skip((page - 1) * PAGE_SIZE)
+        .take(PAGE_SIZE)
+        .collect();
+
+    let mut count = format!("{matching} of {total} services");
+    if !query.text.trim().is_empty() {
+        count.push_str(&format!(" matching “{}”", query.text.trim()));
+    }
+    let page_link = {
+        let query = query.clone();
+        move |page: usize| {
+            let mut pairs = vec![format!("page={page}")];
+            if !query.text.is_empty() {
+                pairs.push(format!("q={}", urlencode(&query.text)));
+            }
+            if query.only_stale {
+                pairs.push("stale=1".into());
+            }
+            format!("/?{}", pairs.join("&"))
+        }
+    };
+
     view! {
-        <p class="count" data-testid="service-count">
-            {move || {
-                let shown = format!("{} of {} services", visible.with(Vec::len), total);
-                match query.get().trim() {
-                    "" => shown,
-                    needle => format!("{shown} matching “{needle}”"),
-                }
-            }}
-        </p>
-        <table>
+        <p class="count" data-testid="service-count">{count}</p>
+        <table class="service-table">
             <thead>
                 <tr>
                     <th scope="col">"Service"</th>
                     <th scope="col">"Versions"</th>
                     <th scope="col">"Nodes"</th>
+                    <th scope="col">"Healthy / stale"</th>
                     <th scope="col">"Endpoints"</th>
+                    <th scope="col">"Last change (UTC)"</th>
                 </tr>
             </thead>
             <tbody>
-                <For each=move || visible.get() key=|service| service.name.clone() let:service>
-                    <tr>
-                        <td class="name">{service.name}</td>
-                        <td>{service.versions.join(", ")}</td>
-                        <td>{service.nodes}</td>
-                        <td>{service.endpoints}</td>
-                    </tr>
-                </For>
+                {rows
+                    .into_iter()
+                    .map(|service| {
+                        let href = format!("/services/{}", urlencode(&service.name));
+                        let name = service.name.clone();
+                        let row_name = service.name.clone();
+                        view! {
+                            <tr data-service=row_name>
+                                <td class="name">
+                                    <A href=href>{name}</A>
+                                </td>
+                                <td>{service.versions.join(", ")}</td>
+                                <td>{service.nodes.live()}</td>
+                                <td>
+                                    <span class="state state-alive">{service.nodes.alive}</span>
+                                    " / "
+                                    <span class={if service.nodes.stale > 0 {
+                                        "state state-stale"
+                                    } else {
+                                        "muted"
+                                    }}>{service.nodes.stale}</span>
+                                </td>
+                                <td>{service.endpoints}</td>
+                                <td>{utc_time(service.last_change)}</td>
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
             </tbody>
         </table>
+        {(pages > 1)
+            .then(|| {
+                view! {
+                    <nav class="pager" aria-label="Pages">
+                        {(page > 1).then(|| view! { <A href={page_link(page - 1)}>"← Previous"</A> })}
+                        <span>{format!("Page {page} of {pages}")}</span>
+                        {(page < pages).then(|| view! { <A href={page_link(page + 1)}>"Next →"</A> })}
+                    </nav>
+                }
+            })}
     }
+}
+
+/// Percent-encodes a URL component (service names are dotted but may hold anything).
+pub fn urlencode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(byte as char)
+            }
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
 }

@@ -1,0 +1,4 @@
+//! Components shared by several pages.
+
+pub mod schema;
+pub mod state;

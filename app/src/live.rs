@@ -1,0 +1,413 @@
+//! The live view: the registry as the browser knows it, kept current by the watch websocket.
+//!
+//! The server renders pages from a snapshot (the [`load_view`] server function); the browser
+//! hydrates with that same snapshot, then opens `/api/watch?since=<seq>` and applies the
+//! sequenced events on top. A gap in the sequence, a lagging connection or a reconnect after the
+//! server forgot our position all end in a fresh snapshot from the server, so the view never
+//! silently diverges.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use leptos::prelude::*;
+use muster_registry::Action;
+use serde::{Deserialize, Serialize};
+
+use crate::wire::{ConsoleEvent, ServiceView, WatchMessage};
+
+/// How many events the event log keeps in the browser.
+pub const EVENT_LOG_LEN: usize = 500;
+
+/// The state of the watch connection, shown by the badge in the top bar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Connection {
+    /// Events arrive as they happen.
+    Live,
+    /// The connection dropped; retrying.
+    Reconnecting,
+    /// Not connected (server-rendered page before hydration, or the browser is offline).
+    Offline,
+}
+
+impl Connection {
+    /// Text of the badge.
+    pub fn label(self) -> &'static str {
+        match self {
+            Connection::Live => "live",
+            Connection::Reconnecting => "reconnecting",
+            Connection::Offline => "offline",
+        }
+    }
+}
+
+/// Services keyed by (name, version).
+pub type ServiceMap = BTreeMap<(String, String), ServiceView>;
+
+/// What the server rendered the page from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ViewSnapshot {
+    /// Sequence number of the last event the snapshot includes.
+    pub seq: u64,
+    /// Every service version.
+    pub services: Vec<ServiceView>,
+}
+
+/// The console's current view, as a server function (pages render it on the server).
+#[server(prefix = "/rpc")]
+pub async fn load_view() -> Result<ViewSnapshot, ServerFnError> {
+    let console = expect_context::<crate::console::SharedConsole>();
+    let (seq, services) = console.snapshot();
+    Ok(ViewSnapshot { seq, services })
+}
+
+/// The live store, provided as context by [`crate::App`]. Cheap to copy.
+#[derive(Clone, Copy)]
+pub struct Live {
+    /// The snapshot the page was rendered from.
+    pub initial: Resource<Result<ViewSnapshot, ServerFnError>>,
+    /// The view once the websocket has changed it; `None` until then.
+    updated: RwSignal<Option<(u64, ServiceMap)>>,
+    /// Recent events, newest first.
+    pub events: RwSignal<VecDeque<ConsoleEvent>>,
+    /// The watch connection's state.
+    pub connection: RwSignal<Connection>,
+    /// The browser's clock, ticking every second once hydrated (TTL countdowns).
+    pub now_ms: RwSignal<u64>,
+}
+
+impl Live {
+    /// Creates the store; call once, in the app root.
+    pub fn new() -> Self {
+        Live {
+            initial: Resource::new(|| (), |_| load_view()),
+            updated: RwSignal::new(None),
+            events: RwSignal::new(VecDeque::new()),
+            connection: RwSignal::new(Connection::Offline),
+            now_ms: RwSignal::new(now_ms()),
+        }
+    }
+
+    /// The current services, keyed by (name, version). Tracks the snapshot resource, so read
+    /// it inside `<Suspense>`. `None` while loading; an error if the snapshot failed.
+    pub fn services(&self) -> Option<Result<ServiceMap, String>> {
+        if let Some((_, map)) = self.updated.get() {
+            return Some(Ok(map));
+        }
+        self.initial.get().map(|snapshot| {
+            snapshot
+                .map(|snapshot| index(snapshot.services))
+                .map_err(|error| error.to_string())
+        })
+    }
+
+    /// The sequence number the view is at, if any snapshot is there yet.
+    pub fn seq(&self) -> Option<u64> {
+        if let Some((seq, _)) = self.updated.get_untracked() {
+            return Some(seq);
+        }
+        self.initial
+            .get_untracked()
+            .and_then(|snapshot| snapshot.ok())
+            .map(|snapshot| snapshot.seq)
+    }
+
+    /// Applies one message from the watch socket. Returns `false` when the message does not
+    /// follow on from the view (a gap): the caller must reconnect for a fresh snapshot.
+    pub fn apply(&self, message: WatchMessage) -> bool {
+        match message {
+            WatchMessage::Snapshot {
+                seq,
+                services,
+                recent,
+            } => {
+                self.updated.set(Some((seq, index(services))));
+                self.events
+                    .set(recent.into_iter().rev().take(EVENT_LOG_LEN).collect());
+                true
+            }
+            WatchMessage::Heartbeat { .. } => true,
+            WatchMessage::Event(event) => {
+                let Some(seq) = self.seq() else { return false };
+                if event.seq <= seq {
+                    return true; // already applied (replayed after a reconnect)
+                }
+                if event.seq != seq + 1 {
+                    return false;
+                }
+                let mut map = match self.updated.get_untracked() {
+                    Some((_, map)) => map,
+                    None => self.services_untracked(),
+                };
+                apply_event(&mut map, &event);
+                self.updated.set(Some((event.seq, map)));
+                self.events.update(|events| {
+                    events.push_front(event);
+                    events.truncate(EVENT_LOG_LEN);
+                });
+                true
+            }
+        }
+    }
+
+    fn services_untracked(&self) -> ServiceMap {
+        self.initial
+            .get_untracked()
+            .and_then(|snapshot| snapshot.ok())
+            .map(|snapshot| index(snapshot.services))
+            .unwrap_or_default()
+    }
+}
+
+impl Default for Live {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Indexes a list of services by (name, version).
+fn index(services: Vec<ServiceView>) -> ServiceMap {
+    services
+        .into_iter()
+        .map(|service| ((service.name.clone(), service.version.clone()), service))
+        .collect()
+}
+
+/// Applies one event to the map: upsert the node it carries (tombstones included), or drop it
+/// when purged; the service's metadata and endpoints come with the event and replace ours.
+pub fn apply_event(map: &mut ServiceMap, event: &ConsoleEvent) {
+    let key = (event.service.name.clone(), event.service.version.clone());
+    if event.purged {
+        if let Some(service) = map.get_mut(&key) {
+            let gone: Vec<&str> = event
+                .service
+                .nodes
+                .iter()
+                .map(|n| n.node.id.as_str())
+                .collect();
+            service
+                .nodes
+                .retain(|node| !gone.contains(&node.node.id.as_str()));
+            if service.nodes.is_empty() {
+                map.remove(&key);
+            }
+        }
+        return;
+    }
+    let service = map.entry(key).or_insert_with(|| ServiceView {
+        name: event.service.name.clone(),
+        version: event.service.version.clone(),
+        ..ServiceView::default()
+    });
+    if event.action != Action::Delete || !event.service.endpoints.is_empty() {
+        service.metadata = event.service.metadata.clone();
+        service.endpoints = event.service.endpoints.clone();
+    }
+    for node in &event.service.nodes {
+        match service
+            .nodes
+            .iter_mut()
+            .find(|known| known.node.id == node.node.id)
+        {
+            Some(known) => *known = node.clone(),
+            None => service.nodes.push(node.clone()),
+        }
+    }
+    service.nodes.sort_by(|a, b| a.node.id.cmp(&b.node.id));
+}
+
+/// Milliseconds since the Unix epoch, on either side.
+pub fn now_ms() -> u64 {
+    #[cfg(feature = "hydrate")]
+    {
+        js_sys::Date::now() as u64
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|elapsed| elapsed.as_millis() as u64)
+            .unwrap_or(0)
+    }
+}
+
+/// Browser side: the websocket that feeds [`Live`], reconnecting with backoff.
+#[cfg(feature = "hydrate")]
+pub mod socket {
+    use std::time::Duration;
+
+    use leptos::prelude::*;
+    use wasm_bindgen::closure::Closure;
+    use wasm_bindgen::JsCast;
+    use web_sys::{CloseEvent, MessageEvent, WebSocket};
+
+    use super::{now_ms, Connection, Live};
+    use crate::wire::WatchMessage;
+
+    /// Longest wait between reconnection attempts.
+    const MAX_BACKOFF: Duration = Duration::from_secs(5);
+    /// With no message (heartbeats included) for this long, the connection is presumed dead.
+    const SILENCE_LIMIT_MS: u64 = 35_000;
+
+    /// Starts the clock and the watch connection; runs for the page's lifetime.
+    pub fn start(live: Live) {
+        let _ = set_interval_with_handle(move || live.now_ms.set(now_ms()), Duration::from_secs(1));
+        connect(live, Duration::from_millis(250));
+    }
+
+    fn url(live: &Live) -> Option<String> {
+        let location = window().location();
+        let scheme = if location.protocol().ok()? == "https:" {
+            "wss"
+        } else {
+            "ws"
+        };
+        let host = location.host().ok()?;
+        let since = live
+            .seq()
+            .map(|seq| format!("?since={seq}"))
+            .unwrap_or_default();
+        Some(format!("{scheme}://{host}/api/watch{since}"))
+    }
+
+    fn connect(live: Live, backoff: Duration) {
+        let Some(url) = url(&live) else { return };
+        let Ok(socket) = WebSocket::new(&url) else {
+            retry(live, backoff);
+            return;
+        };
+        let last_message = std::rc::Rc::new(std::cell::Cell::new(now_ms()));
+
+        let on_open =
+            { Closure::<dyn FnMut()>::new(move || live.connection.set(Connection::Live)) };
+        let on_message = {
+            let socket = socket.clone();
+            let last_message = last_message.clone();
+            Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+                last_message.set(now_ms());
+                let Some(text) = event.data().as_string() else {
+                    return;
+                };
+                let Ok(message) = serde_json::from_str::<WatchMessage>(&text) else {
+                    return;
+                };
+                if !live.apply(message) {
+                    // A gap: close; the reconnect asks for what we missed (or a snapshot).
+                    let _ = socket.close();
+                }
+            })
+        };
+        let on_close = {
+            let closed = std::rc::Rc::new(std::cell::Cell::new(false));
+            Closure::<dyn FnMut(CloseEvent)>::new(move |_event: CloseEvent| {
+                if closed.replace(true) {
+                    return;
+                }
+                live.connection.set(Connection::Reconnecting);
+                retry(live, backoff);
+            })
+        };
+        socket.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+        socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+        // The socket lives as long as the page; so do its handlers.
+        on_open.forget();
+        on_message.forget();
+        on_close.forget();
+
+        // Watchdog: a connection that went silent (no heartbeat) is closed and retried.
+        watchdog(socket, last_message);
+    }
+
+    fn watchdog(socket: WebSocket, last_message: std::rc::Rc<std::cell::Cell<u64>>) {
+        set_timeout(
+            move || {
+                if socket.ready_state() > WebSocket::OPEN {
+                    return;
+                }
+                if now_ms().saturating_sub(last_message.get()) > SILENCE_LIMIT_MS {
+                    let _ = socket.close();
+                } else {
+                    watchdog(socket, last_message);
+                }
+            },
+            Duration::from_secs(5),
+        );
+    }
+
+    fn retry(live: Live, backoff: Duration) {
+        let online = window().navigator().on_line();
+        if !online {
+            live.connection.set(Connection::Offline);
+        }
+        set_timeout(
+            move || connect(live, (backoff * 2).min(MAX_BACKOFF)),
+            backoff,
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::{NodeState, NodeView};
+    use muster_registry::Node;
+
+    fn event(seq: u64, action: Action, id: &str, state: NodeState, purged: bool) -> ConsoleEvent {
+        ConsoleEvent {
+            seq,
+            timestamp: seq,
+            action,
+            purged,
+            service: ServiceView {
+                name: "svc".into(),
+                version: "1".into(),
+                nodes: vec![NodeView {
+                    node: Node {
+                        id: id.into(),
+                        address: "10.0.0.1:1".into(),
+                        ..Node::default()
+                    },
+                    first_seen: 1,
+                    last_seen: seq,
+                    expires_at: None,
+                    state,
+                    owned: false,
+                }],
+                ..ServiceView::default()
+            },
+        }
+    }
+
+    #[test]
+    fn events_upsert_tombstone_and_purge_nodes() {
+        let mut map = ServiceMap::new();
+        apply_event(
+            &mut map,
+            &event(1, Action::Create, "a", NodeState::Alive, false),
+        );
+        apply_event(
+            &mut map,
+            &event(2, Action::Create, "b", NodeState::Alive, false),
+        );
+        let key = ("svc".to_string(), "1".to_string());
+        assert_eq!(map[&key].nodes.len(), 2);
+
+        apply_event(
+            &mut map,
+            &event(3, Action::Delete, "a", NodeState::Evicted, false),
+        );
+        let nodes = &map[&key].nodes;
+        assert_eq!(nodes.len(), 2, "a tombstone stays visible");
+        assert_eq!(nodes[0].state, NodeState::Evicted);
+
+        apply_event(
+            &mut map,
+            &event(4, Action::Delete, "a", NodeState::Evicted, true),
+        );
+        assert_eq!(map[&key].nodes.len(), 1);
+        apply_event(
+            &mut map,
+            &event(5, Action::Delete, "b", NodeState::Expired, true),
+        );
+        assert!(map.is_empty(), "a service without nodes leaves the view");
+    }
+}

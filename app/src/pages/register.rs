@@ -1,0 +1,123 @@
+//! The register form: a service with nodes, metadata, endpoint schemas and a TTL.
+//!
+//! An `ActionForm`, so it submits before the page is hydrated too; the server validates every
+//! field and the message appears next to the field at fault.
+
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+use crate::api::{FormOutcome, RegisterService};
+use crate::pages::services::urlencode;
+
+const ENDPOINTS_PLACEHOLDER: &str = r#"[{"name": "Greeter.Hello",
+  "request": {"name": "Request", "type": "Request", "values": [
+    {"name": "name", "type": "string", "values": null}]},
+  "response": {"name": "Response", "type": "Response", "values": [
+    {"name": "msg", "type": "string", "values": null}]}}]"#;
+
+/// The page for `/register`.
+#[component]
+pub fn RegisterPage() -> impl IntoView {
+    let register = ServerAction::<RegisterService>::new();
+    let session = expect_context::<crate::Session>();
+    let outcome = move || -> FormOutcome {
+        match register.value().get() {
+            Some(Ok(outcome)) => outcome,
+            Some(Err(error)) => FormOutcome {
+                errors: vec![(String::new(), error.to_string())],
+                done: None,
+            },
+            None => FormOutcome::default(),
+        }
+    };
+    let error_for = move |field: &'static str| {
+        move || {
+            outcome().error_for(field).map(|message| {
+                view! { <p class="field-error" role="alert" id=format!("{field}-error")>{message}</p> }
+            })
+        }
+    };
+    let last_name = RwSignal::new(String::new());
+
+    view! {
+        <section class="register">
+            <h1>"Register a service"</h1>
+            <p class="muted">
+                "Nodes registered here belong to this console: it announces them, answers queries for them and keeps them alive (across its own restarts) until you deregister them."
+            </p>
+            <ActionForm action=register attr:class="register-form">
+                <label for="reg-name">"Service name"</label>
+                <input
+                    id="reg-name"
+                    name="form[name]"
+                    required
+                    placeholder="go.micro.srv.greeter"
+                    autocomplete="off"
+                    on:input=move |event| last_name.set(event_target_value(&event))
+                />
+                {error_for("name")}
+
+                <label for="reg-version">"Version"</label>
+                <input id="reg-version" name="form[version]" placeholder="latest" />
+                {error_for("version")}
+
+                <label for="reg-nodes">"Nodes (one per line: address, or id and address)"</label>
+                <textarea
+                    id="reg-nodes"
+                    name="form[nodes]"
+                    rows="3"
+                    placeholder="10.0.0.5:8080"
+                ></textarea>
+                <p class="hint">"A node without an id gets name-<uuid>, as go-micro does."</p>
+                {error_for("nodes")}
+
+                <label for="reg-metadata">"Metadata (one key=value per line)"</label>
+                <textarea
+                    id="reg-metadata"
+                    name="form[metadata]"
+                    rows="3"
+                    placeholder="team=payments"
+                ></textarea>
+                {error_for("metadata")}
+
+                <label for="reg-endpoints">"Endpoints (JSON, go-micro's Endpoint shape)"</label>
+                <textarea
+                    id="reg-endpoints"
+                    name="form[endpoints]"
+                    rows="8"
+                    class="code"
+                    placeholder=ENDPOINTS_PLACEHOLDER
+                ></textarea>
+                {error_for("endpoints")}
+
+                <label for="reg-ttl">"TTL (seconds)"</label>
+                <input
+                    id="reg-ttl"
+                    name="form[ttl]"
+                    type="number"
+                    min="1"
+                    placeholder="how long it outlives this console (default 120)"
+                />
+                {error_for("ttl")}
+
+                <button type="submit" disabled=move || !session.can_write()>
+                    "Register"
+                </button>
+            </ActionForm>
+            {error_for("")}
+            {move || {
+                outcome()
+                    .done
+                    .map(|message| {
+                        let href = format!("/services/{}", urlencode(&last_name.get()));
+                        view! {
+                            <p class="done" role="status">
+                                {message} " " <A href=href>"Open the service"</A>
+                            </p>
+                        }
+                    })
+            }}
+        </section>
+    }
+}
