@@ -1,24 +1,106 @@
-//! Command-line interface of the `muster` binary.
+//! Command-line interface of the `muster` binary: the console (no subcommand) and go-micro-style
+//! registry commands (`services`, `service`, `register`, `deregister`, `watch`).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
-use clap::{Parser, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Muster: a live web console for go-micro service registries.
 ///
-/// Serves the dashboard on --listen and embeds the chosen registry backend. Every flag can also
-/// be set through the environment variable named in its help.
+/// Without a subcommand, serves the dashboard and the JSON API on --listen and embeds the chosen
+/// registry backend. The subcommands speak to the registry directly, like go-micro's `micro`
+/// CLI. Every flag can also be set through the environment variable named in its help.
 #[derive(Debug, Parser)]
 #[command(name = "muster", version, about, long_about)]
 pub struct Cli {
-    /// Address the web console listens on.
+    /// Which registry, and how to reach it (shared by the console and every subcommand).
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+
+    /// Print machine-readable JSON instead of text (subcommands).
+    #[arg(long, global = true, env = "MUSTER_JSON")]
+    pub json: bool,
+
+    /// What to do; the console when absent.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// The console's settings.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+/// The registry backend and its settings.
+#[derive(Debug, Clone, Args)]
+pub struct RegistryArgs {
+    /// Registry backend: go-micro's mDNS dialect on the LAN, or an in-process registry (what is
+    /// registered through this process only; for demos and tests).
+    #[arg(long, global = true, env = "MUSTER_REGISTRY", value_enum, default_value_t = RegistryKind::Mdns)]
+    pub registry: RegistryKind,
+
+    /// Addresses of the registry's store, comma-separated (etcd endpoints; unused by mdns and
+    /// memory).
+    #[arg(
+        long,
+        global = true,
+        env = "MUSTER_REGISTRY_ADDRESS",
+        value_delimiter = ','
+    )]
+    pub registry_address: Vec<String>,
+
+    /// mDNS domain the services live under (go-micro's default: micro).
+    #[arg(
+        long,
+        global = true,
+        env = "MUSTER_MDNS_DOMAIN",
+        default_value = "micro"
+    )]
+    pub mdns_domain: String,
+
+    /// Network interfaces for mDNS, by name or address, comma-separated or repeated; default:
+    /// every interface that is up, multicast-capable and not loopback.
+    #[arg(long, global = true, env = "MUSTER_INTERFACE", value_delimiter = ',')]
+    pub interface: Vec<String>,
+}
+
+/// Settings of the console (`muster` without a subcommand).
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address the web console listens on. Beyond loopback, actions need --admin-token.
     #[arg(long, env = "MUSTER_LISTEN", default_value = "127.0.0.1:3000")]
     pub listen: SocketAddr,
 
-    /// Registry backend the console embeds.
-    #[arg(long, env = "MUSTER_REGISTRY", value_enum, default_value_t = RegistryKind::Memory)]
-    pub registry: RegistryKind,
+    /// Token that unlocks actions (register, deregister, evict): typed into the login form, or
+    /// sent by scripts as `Authorization: Bearer <token>`. Without it, a console listening
+    /// beyond loopback is read-only.
+    #[arg(long, env = "MUSTER_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
+
+    /// Directory for the console's state (the registrations it keeps); default:
+    /// $XDG_STATE_HOME/muster or ~/.local/state/muster.
+    #[arg(long, env = "MUSTER_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// How often every node's address is probed with a TCP connect (a refused connection
+    /// makes it stale), e.g. 15s, 500ms, 1m; 0 turns probing off.
+    #[arg(long, env = "MUSTER_PROBE_INTERVAL", default_value = "15s", value_parser = parse_duration)]
+    pub probe_interval: Duration,
+
+    /// How long departed nodes (expired, evicted, deregistered) stay visible as tombstones.
+    #[arg(long, env = "MUSTER_TOMBSTONE_TTL", default_value = "10m", value_parser = parse_duration)]
+    pub tombstone_ttl: Duration,
+
+    /// How often the watch websocket sends a heartbeat; a client silent for three intervals is
+    /// disconnected.
+    #[arg(long, env = "MUSTER_HEARTBEAT_INTERVAL", default_value = "15s", value_parser = parse_duration)]
+    pub heartbeat_interval: Duration,
+
+    /// Memory registry only: a JSON file of registrations (`[{"name":…, "nodes":[…], "ttl":…}]`)
+    /// loaded at start as if other processes had made them (demos, tests).
+    #[arg(long, env = "MUSTER_MEMORY_SEED")]
+    pub memory_seed: Option<PathBuf>,
 
     /// Directory holding the built front end (the wasm bundle, CSS and public assets).
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
@@ -28,6 +110,105 @@ pub struct Cli {
 /// The registry backends the console can embed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum RegistryKind {
-    /// In-process registry: what is registered through this console only.
+    /// go-micro's zero-configuration mDNS registry on the LAN.
+    Mdns,
+    /// In-process registry: what is registered through this process only.
     Memory,
+}
+
+/// Registry commands, as go-micro's `micro` CLI has them.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List the services in the registry.
+    Services,
+    /// Show one service: every version with its endpoints and nodes.
+    Service {
+        /// The service name.
+        name: String,
+    },
+    /// Register a service from a go-micro JSON file and keep it registered (answering
+    /// queries) until interrupted, then deregister it (an mDNS goodbye).
+    Register {
+        /// The service JSON (`{"name":…, "version":…, "nodes":[…]}`); `-` reads stdin.
+        #[arg(short = 'f', long = "file")]
+        file: PathBuf,
+        /// Registration TTL, refreshed while running (e.g. 30s).
+        #[arg(long, value_parser = parse_duration)]
+        ttl: Option<Duration>,
+    },
+    /// Deregister a node: a goodbye on its behalf.
+    Deregister {
+        /// The service name.
+        name: String,
+        /// The node id.
+        node_id: String,
+    },
+    /// Print registry changes as they happen, for every service or one.
+    Watch {
+        /// Only this service.
+        name: Option<String>,
+    },
+}
+
+/// Reads `15s`, `500ms`, `10m`, `1h`, or a plain number of seconds.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration like 15s, 500ms, 10m"))?;
+    let seconds = match unit.trim() {
+        "" | "s" => number,
+        "ms" => number / 1000.0,
+        "m" => number * 60.0,
+        "h" => number * 3600.0,
+        other => return Err(format!("unknown unit {other:?}: use ms, s, m or h")),
+    };
+    if !seconds.is_finite() || !(0.0..=31_536_000.0).contains(&seconds) {
+        return Err(format!("{text:?} is out of range (0 to 365 days)"));
+    }
+    Ok(Duration::from_secs_f64(seconds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("15s"), Ok(Duration::from_secs(15)));
+        assert_eq!(parse_duration("1"), Ok(Duration::from_secs(1)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("10m"), Ok(Duration::from_secs(600)));
+        assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
+        assert!(parse_duration("ten").is_err());
+        assert!(parse_duration("5d").is_err());
+    }
+
+    #[test]
+    fn defaults_and_subcommands() {
+        let cli = Cli::try_parse_from(["muster"]).unwrap();
+        assert_eq!(cli.registry.registry, RegistryKind::Mdns);
+        assert_eq!(cli.serve.listen.to_string(), "127.0.0.1:3000");
+        assert_eq!(cli.serve.probe_interval, Duration::from_secs(15));
+        assert_eq!(cli.serve.tombstone_ttl, Duration::from_secs(600));
+        assert!(cli.command.is_none());
+        let cli = Cli::try_parse_from([
+            "muster",
+            "service",
+            "go.micro.srv.greeter",
+            "--json",
+            "--registry",
+            "memory",
+        ])
+        .unwrap();
+        assert!(cli.json);
+        assert_eq!(cli.registry.registry, RegistryKind::Memory);
+        assert!(
+            matches!(cli.command, Some(Command::Service { name }) if name == "go.micro.srv.greeter")
+        );
+    }
 }

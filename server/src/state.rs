@@ -3,36 +3,31 @@
 use std::sync::Arc;
 
 use leptos::prelude::LeptosOptions;
-use muster_registry::memory::MemoryRegistry;
-use muster_registry::{Options, Registry};
 
-use crate::cli::{Cli, RegistryKind};
+use crate::console::Hub;
 
 /// Shared by the router, the Leptos pages (through context) and the API handlers.
 #[derive(Clone)]
 pub struct AppState {
     /// Where the front end's files are and how pages load them.
     pub leptos_options: LeptosOptions,
-    /// The embedded registry.
-    pub registry: Arc<dyn Registry>,
+    /// The console: view, events, actions, access rules.
+    pub hub: Arc<Hub>,
 }
 
 impl AppState {
-    /// Builds the registry backend chosen on the command line.
-    pub fn new(cli: &Cli) -> Result<Self, Box<dyn std::error::Error>> {
-        let registry: Arc<dyn Registry> = match cli.registry {
-            RegistryKind::Memory => Arc::new(MemoryRegistry::new(Options::default())),
-        };
+    /// State for a console serving `hub`, with the front end in `site_root`.
+    pub fn new(hub: Arc<Hub>, site_root: &std::path::Path, listen: std::net::SocketAddr) -> Self {
         let leptos_options = LeptosOptions::builder()
             .output_name("muster")
-            .site_root(cli.site_root.to_string_lossy().into_owned())
+            .site_root(site_root.to_string_lossy().into_owned())
             .site_pkg_dir("pkg")
-            .site_addr(cli.listen)
+            .site_addr(listen)
             .build();
-        Ok(AppState {
+        AppState {
             leptos_options,
-            registry,
-        })
+            hub,
+        }
     }
 }
 

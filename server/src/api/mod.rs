@@ -1,0 +1,23 @@
+//! The JSON API for scripts (and the websocket the pages use), one file per resource.
+//!
+//! Handlers are thin: they authorize, decode, and hand over to the [`crate::console::Hub`].
+//! Every error is a [`crate::error::Error`], answered as `{"error": "..."}` with its status.
+//!
+//! - [`services`]: `GET /api/services`, `GET /api/services/{name}`, `POST /api/services`.
+//! - [`nodes`]: `DELETE /api/services/{name}/nodes/{id}`, `POST …/{id}/evict`.
+//! - [`session`]: `GET /api/session`, `POST /login`, `POST /logout`.
+//! - [`watch`]: `GET /api/watch` (websocket).
+//! - [`body`]: request bodies: size limit and JSON decoding with readable errors.
+
+pub mod body;
+pub mod nodes;
+pub mod services;
+pub mod session;
+pub mod watch;
+
+use crate::error::Error;
+
+/// `/api/*` paths that do not exist.
+pub async fn not_found() -> Error {
+    Error::NotFound("no such API endpoint".into())
+}

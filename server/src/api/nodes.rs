@@ -1,0 +1,32 @@
+//! One node: deregister (this console's own) or evict (another process's).
+
+use app::wire::EvictResponse;
+use axum::extract::{Path, State};
+use axum::http::{request::Parts, StatusCode};
+use axum::Json;
+
+use crate::error::Error;
+use crate::state::AppState;
+
+/// `DELETE /api/services/{name}/nodes/{id}`: deregisters a node this console registered;
+/// 204. A node registered elsewhere is a 409: evict it instead.
+pub async fn deregister(
+    State(state): State<AppState>,
+    Path((name, node_id)): Path<(String, String)>,
+    parts: Parts,
+) -> Result<StatusCode, Error> {
+    state.hub.auth().authorize(&parts)?;
+    state.hub.deregister(&name, &node_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /api/services/{name}/nodes/{id}/evict`: a goodbye on behalf of a node another process
+/// registered. A node of this console's own is a 409: deregister it instead.
+pub async fn evict(
+    State(state): State<AppState>,
+    Path((name, node_id)): Path<(String, String)>,
+    parts: Parts,
+) -> Result<Json<EvictResponse>, Error> {
+    state.hub.auth().authorize(&parts)?;
+    Ok(Json(state.hub.evict(&name, &node_id).await?))
+}

@@ -1,0 +1,147 @@
+//! `GET /api/watch[?since=SEQ]`: the live view over one websocket per page.
+//!
+//! The client first gets a snapshot (or, reconnecting with `since`, the events it missed while
+//! the ring still holds them), then every event in sequence order. Memory per client is
+//! bounded by the broadcast channel: a client that reads too slowly falls behind it, and
+//! instead of the lost events gets a fresh snapshot. A heartbeat (with a WebSocket ping) goes
+//! out every `--heartbeat-interval`; a client silent for three intervals, or one whose socket
+//! accepts nothing for that long, is disconnected.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use app::wire::WatchMessage;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::ws::{Message, WebSocket};
+use axum::extract::{Query, State, WebSocketUpgrade};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use serde::Deserialize;
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::console::Hub;
+use crate::error::Error;
+use crate::state::AppState;
+
+/// Largest message a client may send (it only needs pongs and keep-alives).
+const MAX_CLIENT_MESSAGE: usize = 4096;
+
+/// The query string.
+#[derive(Debug, Deserialize)]
+pub struct WatchQuery {
+    /// The last sequence number the client applied (after a reconnect).
+    since: Option<u64>,
+}
+
+/// Upgrades to the websocket, after checking that a browser page asking is this console's own.
+pub async fn watch(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    query: Result<Query<WatchQuery>, axum::extract::rejection::QueryRejection>,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Result<Response, Error> {
+    state.hub.auth().check_origin(&headers)?;
+    let Query(query) = query.map_err(|error| Error::Invalid {
+        field: Some("since".into()),
+        message: format!("since must be a sequence number: {error}"),
+    })?;
+    let upgrade = upgrade.map_err(|rejection| {
+        Error::invalid(format!("GET /api/watch is a websocket: {rejection}"))
+    })?;
+    let hub = state.hub.clone();
+    Ok(upgrade
+        .max_message_size(MAX_CLIENT_MESSAGE)
+        .on_upgrade(move |socket| serve(socket, hub, query.since)))
+}
+
+/// Why a connection ended.
+enum End {
+    Closed,
+    Dead,
+}
+
+/// Streams messages to one client until it leaves, dies, or the console stops.
+async fn serve(mut socket: WebSocket, hub: Arc<Hub>, since: Option<u64>) {
+    let heartbeat = hub.settings().heartbeat_interval;
+    let patience = heartbeat * 3;
+    let mut shutdown = hub.shutdown_signal();
+    let (mut events, first, mut seq) = hub.subscribe(since);
+    for message in first {
+        if send(&mut socket, &message, patience).await.is_err() {
+            return;
+        }
+    }
+    let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + heartbeat, heartbeat);
+    let mut last_heard = Instant::now();
+    let end = loop {
+        tokio::select! {
+            () = crate::console::until_stopping(&mut shutdown) => break End::Closed,
+            event = events.recv() => match event {
+                Ok(event) if event.seq <= seq => {}
+                Ok(event) => {
+                    seq = event.seq;
+                    if send(&mut socket, &WatchMessage::Event(event), patience).await.is_err() {
+                        break End::Dead;
+                    }
+                }
+                Err(RecvError::Lagged(_)) => {
+                    let (fresh, first, now_at) = hub.subscribe(None);
+                    events = fresh;
+                    seq = now_at;
+                    tracing::debug!("watch client lagged: resynced with a snapshot at {seq}");
+                    if send_all(&mut socket, &first, patience).await.is_err() {
+                        break End::Dead;
+                    }
+                }
+                Err(RecvError::Closed) => break End::Closed,
+            },
+            incoming = socket.recv() => match incoming {
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break End::Dead,
+                Some(Ok(_)) => last_heard = Instant::now(),
+            },
+            _ = ticker.tick() => {
+                if last_heard.elapsed() > patience {
+                    tracing::debug!("watch client silent for {patience:?}: disconnecting");
+                    break End::Dead;
+                }
+                let beat = WatchMessage::Heartbeat { seq };
+                if send(&mut socket, &beat, patience).await.is_err()
+                    || send_raw(&mut socket, Message::Ping(Default::default()), patience).await.is_err()
+                {
+                    break End::Dead;
+                }
+            }
+        }
+    };
+    if let End::Closed = end {
+        let _ = send_raw(&mut socket, Message::Close(None), Duration::from_secs(1)).await;
+    }
+}
+
+async fn send_all(
+    socket: &mut WebSocket,
+    messages: &[WatchMessage],
+    patience: Duration,
+) -> Result<(), ()> {
+    for message in messages {
+        send(socket, message, patience).await?;
+    }
+    Ok(())
+}
+
+async fn send(
+    socket: &mut WebSocket,
+    message: &WatchMessage,
+    patience: Duration,
+) -> Result<(), ()> {
+    let text = serde_json::to_string(message).map_err(|_| ())?;
+    send_raw(socket, Message::Text(text.into()), patience).await
+}
+
+/// Sends one frame, giving up on a client that accepts nothing for `patience`.
+async fn send_raw(socket: &mut WebSocket, message: Message, patience: Duration) -> Result<(), ()> {
+    match tokio::time::timeout(patience, socket.send(message)).await {
+        Ok(Ok(())) => Ok(()),
+        _ => Err(()),
+    }
+}

@@ -1,0 +1,44 @@
+//! The subcommands: go-micro's `micro` registry commands, speaking to the registry directly
+//! (the same `--registry` / `--interface` flags as the console), human-readable by default and
+//! JSON with `--json`.
+//!
+//! - [`services`]: `muster services`.
+//! - [`service`]: `muster service NAME`.
+//! - [`register`]: `muster register -f service.json [--ttl 30s]`.
+//! - [`deregister`]: `muster deregister NAME NODE_ID`.
+//! - [`watch`]: `muster watch [NAME]`.
+
+pub mod deregister;
+pub mod register;
+pub mod service;
+pub mod services;
+pub mod watch;
+
+use crate::backend::Backend;
+use crate::cli::{Command, RegistryArgs};
+
+/// What a subcommand can fail with: a message for the terminal.
+pub type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
+
+/// Runs `command` against the registry `args` describe, then stops the backend (goodbyes for
+/// anything still registered).
+pub async fn run(args: &RegistryArgs, command: &Command, json: bool) -> Result {
+    let backend = Backend::new(args)?;
+    let result = match command {
+        Command::Services => services::run(&backend, json).await,
+        Command::Service { name } => service::run(&backend, name, json).await,
+        Command::Register { file, ttl } => register::run(&backend, file, *ttl, json).await,
+        Command::Deregister { name, node_id } => {
+            deregister::run(&backend, name, node_id, json).await
+        }
+        Command::Watch { name } => watch::run(&backend, name.as_deref(), json).await,
+    };
+    backend.shutdown().await;
+    result
+}
+
+/// Prints `value` as pretty JSON on stdout.
+fn print_json(value: &impl serde::Serialize) -> Result {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}

@@ -1,0 +1,43 @@
+//! `muster services`: every service in the registry.
+
+use std::collections::BTreeMap;
+
+use muster_registry::QueryOptions;
+
+use super::{print_json, Result};
+use crate::backend::Backend;
+
+/// Lists the services: JSON (go-micro's list of services) or a table of name, versions and
+/// node count.
+pub async fn run(backend: &Backend, json: bool) -> Result {
+    let services = backend
+        .registry()
+        .list_services(QueryOptions::default())
+        .await?;
+    if json {
+        return print_json(&services);
+    }
+    if services.is_empty() {
+        println!("no services");
+        return Ok(());
+    }
+    let mut by_name: BTreeMap<&str, (Vec<&str>, usize)> = BTreeMap::new();
+    for service in &services {
+        let row = by_name.entry(&service.name).or_default();
+        row.0.push(&service.version);
+        row.1 += service.nodes.len();
+    }
+    let width = by_name
+        .keys()
+        .map(|name| name.len())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    println!("{:width$}  {:20}  NODES", "NAME", "VERSIONS");
+    for (name, (mut versions, nodes)) in by_name {
+        versions.sort_unstable();
+        versions.dedup();
+        println!("{name:width$}  {:20}  {nodes}", versions.join(","));
+    }
+    Ok(())
+}

@@ -1,0 +1,405 @@
+//! The console hub: the live view of the registry, its numbered events, and the actions.
+//!
+//! - [`view`]: the view and its event sequence, as plain data (no I/O, no clock).
+//! - [`sync`]: the task that follows the registry's watcher, and resyncs when it lagged.
+//! - [`ticker`]: time passing: tombstones purged, refreshes missed, backend timings read, and
+//!   this console's own registrations refreshed before their TTL.
+//! - [`probe`]: the bounded TCP reachability probe.
+//! - [`owned`]: the registrations this console keeps (persisted, re-announced at start).
+//!
+//! The view sits behind one mutex that is never held across an `.await`; events are broadcast
+//! while it is held, so a websocket that subscribes under the same lock gets every event after
+//! its snapshot exactly once, in order. Actions (register, deregister, evict) are serialised by
+//! the owned-registrations lock, which is held across the registry call and the state-file
+//! write, so the file always matches what was done.
+
+pub mod owned;
+pub mod probe;
+pub mod sync;
+pub mod ticker;
+pub mod view;
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime};
+
+use app::wire::{
+    ApiError, ConsoleEvent, EvictResponse, NodeState, RegisterRequest, ServiceView, SessionInfo,
+    UnixMillis, WatchMessage,
+};
+use async_trait::async_trait;
+use http::request::Parts;
+use muster_registry::{validate, DeregisterOptions, RegisterOptions, Registry, Service};
+use tokio::sync::{broadcast, watch};
+
+use crate::auth::Auth;
+use crate::backend::Backend;
+use crate::error::Error;
+use crate::persist::StateStore;
+
+use self::owned::Owned;
+use self::view::{Ttl, View};
+
+/// Events buffered per websocket client before it counts as lagging (and gets a snapshot).
+const BROADCAST_CAPACITY: usize = 256;
+
+/// Timing settings of the hub.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    /// Tombstones are dropped this long after the node left.
+    pub tombstone_ttl: Duration,
+    /// Time between reachability sweeps; zero: no probing.
+    pub probe_interval: Duration,
+    /// Time between websocket heartbeats.
+    pub heartbeat_interval: Duration,
+}
+
+/// The console: view, events, actions.
+pub struct Hub {
+    backend: Backend,
+    registry: Arc<dyn Registry>,
+    view: Mutex<View>,
+    events: broadcast::Sender<ConsoleEvent>,
+    owned: tokio::sync::Mutex<Owned>,
+    auth: Auth,
+    settings: Settings,
+    shutdown: watch::Sender<bool>,
+}
+
+impl Hub {
+    /// Builds the hub, loads and re-registers the persisted registrations, loads `seed`
+    /// (foreign registrations, memory backend), and starts the follower, ticker and probe tasks.
+    pub async fn start(
+        backend: Backend,
+        store: StateStore,
+        auth: Auth,
+        settings: Settings,
+        seed: Vec<RegisterRequest>,
+    ) -> Result<Arc<Hub>, String> {
+        let saved = store.load()?;
+        let (events, _) = broadcast::channel(BROADCAST_CAPACITY);
+        let hub = Arc::new(Hub {
+            registry: backend.registry(),
+            backend,
+            view: Mutex::new(View::new(now_ms())),
+            events,
+            owned: tokio::sync::Mutex::new(Owned::new(store)),
+            auth,
+            settings,
+            shutdown: watch::channel(false).0,
+        });
+        for request in seed {
+            hub.register_foreign(&request)
+                .await
+                .map_err(|error| format!("seed {}: {error}", request.service.name))?;
+        }
+        let restored = hub.owned.lock().await.restore(saved, &hub).await;
+        if restored > 0 {
+            tracing::info!("re-registered {restored} node(s) kept by this console");
+        }
+        // Follow first, then load, so nothing that happens in between is missed.
+        let watcher = hub
+            .registry
+            .watch(Default::default())
+            .await
+            .map_err(|error| format!("cannot watch the registry: {error}"))?;
+        hub.resync().await;
+        tokio::spawn(sync::follow(hub.clone(), watcher));
+        tokio::spawn(ticker::run(hub.clone()));
+        if !settings.probe_interval.is_zero() {
+            tokio::spawn(probe::run(hub.clone()));
+        }
+        Ok(hub)
+    }
+
+    /// The embedded registry.
+    pub fn registry(&self) -> Arc<dyn Registry> {
+        self.registry.clone()
+    }
+
+    /// The access rules.
+    pub fn auth(&self) -> &Auth {
+        &self.auth
+    }
+
+    /// The timing settings.
+    pub fn settings(&self) -> Settings {
+        self.settings
+    }
+
+    /// Resolves when the console is shutting down (for long-lived connections).
+    pub fn shutdown_signal(&self) -> watch::Receiver<bool> {
+        self.shutdown.subscribe()
+    }
+
+    /// Starts the shutdown: websockets close, background tasks stop.
+    pub fn begin_shutdown(&self) {
+        self.shutdown.send_replace(true);
+    }
+
+    /// Stops the backend (mDNS goodbyes for this console's nodes). The registrations stay in
+    /// the state file and are re-announced at the next start.
+    pub async fn stop(&self) {
+        self.begin_shutdown();
+        self.backend.shutdown().await;
+    }
+
+    /// Runs `change` on the view and broadcasts the events it returns, under the view lock.
+    pub fn commit(&self, change: impl FnOnce(&mut View, UnixMillis) -> Vec<ConsoleEvent>) {
+        let mut view = self.lock_view();
+        for event in change(&mut view, now_ms()) {
+            tracing::debug!(seq = event.seq, action = %event.action, service = %event.service.name, "console event");
+            let _ = self.events.send(event);
+        }
+    }
+
+    /// A receiver of the events after `since`, and what the client needs first: the missed
+    /// events when the ring still has them (or a heartbeat acknowledging `since` when none
+    /// were missed), else a snapshot. Returns the sequence number the client is at after those.
+    pub fn subscribe(
+        &self,
+        since: Option<u64>,
+    ) -> (broadcast::Receiver<ConsoleEvent>, Vec<WatchMessage>, u64) {
+        let view = self.lock_view();
+        let receiver = self.events.subscribe();
+        let seq = view.seq();
+        let replay = since.and_then(|since| view.events_since(since));
+        let first = match replay {
+            Some(events) if events.is_empty() => vec![WatchMessage::Heartbeat { seq }],
+            Some(events) => events.into_iter().map(WatchMessage::Event).collect(),
+            None => vec![WatchMessage::Snapshot {
+                seq,
+                services: view.services(),
+                recent: view.recent(),
+            }],
+        };
+        (receiver, first, seq)
+    }
+
+    /// The versions of `name` (tombstones included).
+    pub fn service(&self, name: &str) -> Vec<ServiceView> {
+        self.lock_view().service(name)
+    }
+
+    /// Validates and registers `request`; this console owns the nodes from now on.
+    pub async fn register(&self, request: RegisterRequest) -> Result<Vec<ServiceView>, Error> {
+        let ttl = check_registration(&request)?;
+        let mut owned = self.owned.lock().await;
+        {
+            let view = self.lock_view();
+            for node in &request.service.nodes {
+                if view
+                    .find(&request.service.name, &node.id)
+                    .iter()
+                    .any(|found| !found.owned)
+                {
+                    return Err(Error::Conflict(format!(
+                        "node {} of {} is registered by another process; pick another id",
+                        node.id, request.service.name
+                    )));
+                }
+            }
+        }
+        self.lock_view().claim(&request.service);
+        let registered = self
+            .registry
+            .register(&request.service, RegisterOptions { ttl })
+            .await;
+        if let Err(error) = registered {
+            self.lock_view().unclaim(&request.service);
+            return Err(error.into());
+        }
+        if let Err(error) = owned.add(&request).await {
+            let _ = self
+                .registry
+                .deregister(&request.service, DeregisterOptions::default())
+                .await;
+            self.lock_view().unclaim(&request.service);
+            return Err(error);
+        }
+        self.commit(|view, now| {
+            let events = view.upsert(&request.service, Some(true), Ttl::Set(ttl), now);
+            view.unclaim(&request.service);
+            events
+        });
+        Ok(self.service(&request.service.name))
+    }
+
+    /// Deregisters a node this console registered (a goodbye on mDNS).
+    pub async fn deregister(&self, name: &str, node_id: &str) -> Result<(), Error> {
+        let mut owned = self.owned.lock().await;
+        let Some(service) = owned.get(name, node_id) else {
+            let found = self.lock_view().find(name, node_id);
+            return Err(if found.is_empty() {
+                self.not_found(name, node_id)
+            } else {
+                Error::Conflict(format!(
+                    "node {node_id} of {name} was not registered by this console: evict it instead"
+                ))
+            });
+        };
+        self.lock_view()
+            .intend(name, node_id, NodeState::Deregistered);
+        if let Err(error) = self
+            .registry
+            .deregister(&service, DeregisterOptions::default())
+            .await
+        {
+            self.lock_view().forget_intent(name, node_id);
+            return Err(error.into());
+        }
+        owned.remove(name, node_id).await?;
+        self.commit(|view, now| {
+            view.intend(name, node_id, NodeState::Deregistered);
+            view.depart(name, &service.version, node_id, now)
+        });
+        self.lock_view().forget_intent(name, node_id);
+        Ok(())
+    }
+
+    /// Sends a goodbye on behalf of a node another process registered.
+    pub async fn evict(&self, name: &str, node_id: &str) -> Result<EvictResponse, Error> {
+        let _owned = self.owned.lock().await;
+        let found = self.lock_view().find(name, node_id);
+        let Some(target) = found.first() else {
+            return Err(self.not_found(name, node_id));
+        };
+        if target.owned {
+            return Err(Error::Conflict(format!(
+                "node {node_id} of {name} is registered by this console: deregister it instead"
+            )));
+        }
+        self.lock_view().intend(name, node_id, NodeState::Evicted);
+        let outcome = match self.backend.evict(&target.service, node_id).await {
+            Ok(outcome) => outcome,
+            Err(error) => {
+                self.lock_view().forget_intent(name, node_id);
+                return Err(error.into());
+            }
+        };
+        let version = target.service.version.clone();
+        if outcome.reappeared {
+            self.lock_view().forget_intent(name, node_id);
+        } else {
+            self.commit(|view, now| {
+                view.intend(name, node_id, NodeState::Evicted);
+                view.depart(name, &version, node_id, now)
+            });
+            self.lock_view().forget_intent(name, node_id);
+        }
+        let message = match (outcome.goodbye_sent, outcome.reappeared) {
+            (true, true) => format!(
+                "goodbye sent for {node_id}, but its owner answered again: the node is alive"
+            ),
+            (true, false) => format!(
+                "goodbye sent for {node_id}: go-micro watchers dropped it, and its owner did not answer"
+            ),
+            (false, _) => format!("{node_id} removed from the {} registry", self.backend.name()),
+        };
+        Ok(EvictResponse {
+            message,
+            reappeared: outcome.reappeared,
+        })
+    }
+
+    /// Re-reads the whole registry and turns the differences with the view into events (at
+    /// start, and after the watcher lagged).
+    pub async fn resync(&self) {
+        let services = match sync::read_all(self.registry.as_ref()).await {
+            Ok(services) => services,
+            Err(error) => {
+                tracing::warn!("registry resync failed: {error}");
+                return;
+            }
+        };
+        self.commit(|view, now| sync::diff(view, &services, now));
+        if let Some(timings) = self.backend.timings().await {
+            self.commit(|view, now| view.apply_timings(&timings, now));
+        }
+    }
+
+    /// Registers a node as if another process had (memory backend seeds).
+    async fn register_foreign(&self, request: &RegisterRequest) -> Result<(), Error> {
+        let ttl = check_registration(request)?;
+        self.registry
+            .register(&request.service, RegisterOptions { ttl })
+            .await?;
+        self.commit(|view, now| view.upsert(&request.service, Some(false), Ttl::Set(ttl), now));
+        Ok(())
+    }
+
+    fn not_found(&self, name: &str, node_id: &str) -> Error {
+        if self.lock_view().has_service(name) {
+            Error::NotFound(format!("no live node {node_id} in service {name}"))
+        } else {
+            Error::NotFound(format!("no service {name}"))
+        }
+    }
+
+    fn lock_view(&self) -> MutexGuard<'_, View> {
+        self.view.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// The registration's checks beyond JSON shape: go-micro's bounds and the TTL.
+fn check_registration(request: &RegisterRequest) -> Result<Option<Duration>, Error> {
+    validate::registration(&request.service)?;
+    let ttl = request.ttl.map(Duration::from_secs);
+    if let Some(ttl) = ttl {
+        validate::ttl(ttl)?;
+    }
+    Ok(ttl)
+}
+
+/// Milliseconds since the Unix epoch, now.
+pub fn now_ms() -> UnixMillis {
+    view::unix_ms(SystemTime::now())
+}
+
+#[async_trait]
+impl app::console::Console for Hub {
+    fn snapshot(&self) -> (u64, Vec<ServiceView>) {
+        let view = self.lock_view();
+        (view.seq(), view.services())
+    }
+
+    fn session(&self, request: &Parts) -> SessionInfo {
+        self.auth.session(request)
+    }
+
+    fn authorize(&self, request: &Parts) -> Result<(), ApiError> {
+        self.auth.authorize(request).map_err(|error| error.body())
+    }
+
+    async fn register(&self, request: RegisterRequest) -> Result<(), ApiError> {
+        Hub::register(self, request)
+            .await
+            .map(drop)
+            .map_err(|error| error.body())
+    }
+
+    async fn deregister(&self, service: &str, node_id: &str) -> Result<(), ApiError> {
+        Hub::deregister(self, service, node_id)
+            .await
+            .map_err(|error| error.body())
+    }
+
+    async fn evict(&self, service: &str, node_id: &str) -> Result<EvictResponse, ApiError> {
+        Hub::evict(self, service, node_id)
+            .await
+            .map_err(|error| error.body())
+    }
+}
+
+/// A service holding only `node`.
+pub fn single(service: &Service, node: &muster_registry::Node) -> Service {
+    Service {
+        nodes: vec![node.clone()],
+        ..service.clone()
+    }
+}
+
+/// Resolves once the console is shutting down (the guard `wait_for` returns is dropped here,
+/// so callers' futures stay `Send`).
+pub async fn until_stopping(shutdown: &mut watch::Receiver<bool>) {
+    let _ = shutdown.wait_for(|stopping| *stopping).await;
+}

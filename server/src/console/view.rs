@@ -1,0 +1,636 @@
+//! The console's view of the registry, as plain data: every service version with its nodes
+//! (tombstones included), and the numbered events that got it there.
+//!
+//! Every change goes through a method here that returns the [`ConsoleEvent`]s it caused, each
+//! with the next sequence number and kept in a bounded ring for clients that reconnect. No
+//! I/O, no clock: callers pass `now`, so the rules are testable as data.
+
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::time::Duration;
+
+use app::wire::{ConsoleEvent, NodeState, NodeView, ServiceView, UnixMillis};
+use muster_registry::{Action, Endpoint, Metadata, Node, Service};
+
+use crate::backend::NodeTiming;
+
+/// Events kept for replay to reconnecting clients.
+pub const RING_CAPACITY: usize = 1024;
+
+/// Events of the ring included in a snapshot, for the UI's event log.
+const RECENT_IN_SNAPSHOT: usize = 100;
+
+/// A node counts as stale once this share of its TTL passed since it was last seen: the
+/// registry refreshes at 80 % of the TTL (RFC 6762 §5.2, and the console's own re-register
+/// at a third), so a node still silent at 85 % missed that refresh.
+const STALE_PERCENT_OF_TTL: u32 = 85;
+
+/// A departure within this long of the node's expiry is the TTL running out, not a goodbye
+/// (the registry's expiry timer and the console's clock differ by a little).
+const EXPIRY_SLACK_MS: u64 = 1_500;
+
+/// How a change sets the TTL the console tracks for a node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ttl {
+    /// Keep what is known (a registry event re-registered the node: its deadline moves).
+    Keep,
+    /// The node was (re-)registered here with this TTL.
+    Set(Option<Duration>),
+}
+
+/// One node with what the console tracks beyond its [`NodeView`].
+#[derive(Debug, Clone)]
+struct NodeEntry {
+    view: NodeView,
+    ttl: Option<Duration>,
+    /// The last TCP probe failed.
+    unreachable: bool,
+    /// When it became a tombstone.
+    departed_at: Option<UnixMillis>,
+}
+
+/// One service version.
+#[derive(Debug, Clone, Default)]
+struct VersionEntry {
+    metadata: Metadata,
+    endpoints: Vec<Endpoint>,
+    nodes: BTreeMap<String, NodeEntry>,
+}
+
+/// A live node to probe.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProbeTarget {
+    /// Service name.
+    pub service: String,
+    /// Service version.
+    pub version: String,
+    /// Node id.
+    pub node_id: String,
+    /// `host:port`.
+    pub address: String,
+}
+
+/// A live node found by service name and node id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    /// The service version holding only that node.
+    pub service: Service,
+    /// Registered by this console.
+    pub owned: bool,
+}
+
+/// The view and its event sequence.
+#[derive(Debug)]
+pub struct View {
+    versions: BTreeMap<(String, String), VersionEntry>,
+    /// The sequence number of the latest event.
+    seq: u64,
+    ring: VecDeque<ConsoleEvent>,
+    /// Departures the console itself is causing (deregister, evict), by (service, node id): the
+    /// registry's delete event does not say who removed a node.
+    intents: HashMap<(String, String), NodeState>,
+    /// Nodes the console is registering right now, by (service, node id): the registry's
+    /// create event may arrive before the registration call returns, and must already show
+    /// the node as owned (else clients would see a create, then an ownership update).
+    claims: HashSet<(String, String)>,
+}
+
+impl View {
+    /// An empty view whose first event will be `first_seq + 1`. Starting each run at a new
+    /// base (the start time in ms) lets a client that reconnects with a sequence number from
+    /// an earlier run be recognised, and sent a snapshot instead of a wrong replay.
+    pub fn new(first_seq: u64) -> Self {
+        View {
+            versions: BTreeMap::new(),
+            seq: first_seq,
+            ring: VecDeque::new(),
+            intents: HashMap::new(),
+            claims: HashSet::new(),
+        }
+    }
+
+    /// The sequence number of the latest event.
+    pub fn seq(&self) -> u64 {
+        self.seq
+    }
+
+    /// Every service version, tombstones included, sorted by name then version.
+    pub fn services(&self) -> Vec<ServiceView> {
+        self.versions
+            .iter()
+            .map(|((name, version), entry)| ServiceView {
+                name: name.clone(),
+                version: version.clone(),
+                metadata: entry.metadata.clone(),
+                endpoints: entry.endpoints.clone(),
+                nodes: entry.nodes.values().map(|node| node.view.clone()).collect(),
+            })
+            .collect()
+    }
+
+    /// The versions of one service, tombstones included; empty when unknown.
+    pub fn service(&self, name: &str) -> Vec<ServiceView> {
+        let mut services = self.services();
+        services.retain(|service| service.name == name);
+        services
+    }
+
+    /// The newest events, for a snapshot's event log.
+    pub fn recent(&self) -> Vec<ConsoleEvent> {
+        let skip = self.ring.len().saturating_sub(RECENT_IN_SNAPSHOT);
+        self.ring.iter().skip(skip).cloned().collect()
+    }
+
+    /// The events after `since`, if the ring still holds all of them (and `since` belongs to
+    /// this run); `None` means the client needs a snapshot.
+    pub fn events_since(&self, since: u64) -> Option<Vec<ConsoleEvent>> {
+        if since > self.seq {
+            return None;
+        }
+        let oldest_kept = self.ring.front().map_or(self.seq + 1, |event| event.seq);
+        if since + 1 < oldest_kept {
+            return None;
+        }
+        Some(
+            self.ring
+                .iter()
+                .filter(|event| event.seq > since)
+                .cloned()
+                .collect(),
+        )
+    }
+
+    /// Every live (not departed) node of the service `name` with id `node_id`.
+    pub fn find(&self, name: &str, node_id: &str) -> Vec<Found> {
+        self.versions
+            .iter()
+            .filter(|((service, _), _)| service == name)
+            .filter_map(|((service, version), entry)| {
+                let node = entry.nodes.get(node_id)?;
+                node.departed_at.is_none().then(|| Found {
+                    service: Service {
+                        name: service.clone(),
+                        version: version.clone(),
+                        metadata: entry.metadata.clone(),
+                        endpoints: entry.endpoints.clone(),
+                        nodes: vec![node.view.node.clone()],
+                    },
+                    owned: node.view.owned,
+                })
+            })
+            .collect()
+    }
+
+    /// Whether any version of `name` is known (tombstones count).
+    pub fn has_service(&self, name: &str) -> bool {
+        self.versions.keys().any(|(service, _)| service == name)
+    }
+
+    /// Every live node, one service per node (for resync diffs).
+    pub fn live_nodes(&self) -> Vec<ProbeTarget> {
+        self.versions
+            .iter()
+            .flat_map(|((service, version), entry)| {
+                entry
+                    .nodes
+                    .values()
+                    .filter(|node| node.departed_at.is_none())
+                    .map(|node| ProbeTarget {
+                        service: service.clone(),
+                        version: version.clone(),
+                        node_id: node.view.node.id.clone(),
+                        address: node.view.node.address.clone(),
+                    })
+            })
+            .collect()
+    }
+
+    /// Records that the console is about to remove a node, so that the registry's delete
+    /// event becomes a tombstone in `state` (`Deregistered` or `Evicted`).
+    pub fn intend(&mut self, name: &str, node_id: &str, state: NodeState) {
+        self.intents
+            .insert((name.to_string(), node_id.to_string()), state);
+    }
+
+    /// Forgets an intent that did not happen (the registry refused).
+    pub fn forget_intent(&mut self, name: &str, node_id: &str) {
+        self.intents
+            .remove(&(name.to_string(), node_id.to_string()));
+    }
+
+    /// Marks the nodes of `service` as being registered by the console (see `claims`).
+    pub fn claim(&mut self, service: &Service) {
+        for node in &service.nodes {
+            self.claims.insert((service.name.clone(), node.id.clone()));
+        }
+    }
+
+    /// Ends a [`View::claim`].
+    pub fn unclaim(&mut self, service: &Service) {
+        for node in &service.nodes {
+            self.claims.remove(&(service.name.clone(), node.id.clone()));
+        }
+    }
+
+    /// A registration or a registry create/update: new nodes are created, changed ones
+    /// updated, departed ones brought back; an unchanged node is only marked seen.
+    /// `owned`: `Some` sets the ownership, `None` keeps it (new nodes: foreign).
+    pub fn upsert(
+        &mut self,
+        service: &Service,
+        owned: Option<bool>,
+        ttl: Ttl,
+        now: UnixMillis,
+    ) -> Vec<ConsoleEvent> {
+        let key = (service.name.clone(), service.version.clone());
+        let entry = self.versions.entry(key.clone()).or_default();
+        let version_changed =
+            entry.metadata != service.metadata || entry.endpoints != service.endpoints;
+        entry.metadata = service.metadata.clone();
+        entry.endpoints = service.endpoints.clone();
+        let mut changed = Vec::new();
+        for node in &service.nodes {
+            let claimed = self
+                .claims
+                .contains(&(service.name.clone(), node.id.clone()));
+            let owned = owned.or(claimed.then_some(true));
+            changed.push((node.id.clone(), upsert_node(entry, node, owned, ttl, now)));
+        }
+        if version_changed {
+            // Every other live node of the version shows the new endpoints too.
+            for (id, node) in &entry.nodes {
+                if node.departed_at.is_none() && !changed.iter().any(|(other, _)| other == id) {
+                    changed.push((id.clone(), Some(Action::Update)));
+                }
+            }
+        }
+        self.refresh_states_of(&key, now);
+        changed
+            .into_iter()
+            .filter_map(|(id, action)| Some(self.emit(action?, &key, &id, false, now)))
+            .collect()
+    }
+
+    /// The registry says the node left (or the console removed it): it becomes a tombstone —
+    /// `Deregistered`/`Evicted` when the console caused it, `Expired` when its TTL ran out,
+    /// else `Deregistered` (its owner said goodbye).
+    pub fn depart(
+        &mut self,
+        name: &str,
+        version: &str,
+        node_id: &str,
+        now: UnixMillis,
+    ) -> Vec<ConsoleEvent> {
+        let intent = self
+            .intents
+            .remove(&(name.to_string(), node_id.to_string()));
+        let key = (name.to_string(), version.to_string());
+        let Some(node) = self
+            .versions
+            .get_mut(&key)
+            .and_then(|entry| entry.nodes.get_mut(node_id))
+        else {
+            return Vec::new();
+        };
+        if node.departed_at.is_some() {
+            return Vec::new();
+        }
+        let expired = node
+            .view
+            .expires_at
+            .is_some_and(|expires_at| now + EXPIRY_SLACK_MS >= expires_at);
+        node.view.state = match intent {
+            Some(state) => state,
+            None if expired => NodeState::Expired,
+            None => NodeState::Deregistered,
+        };
+        node.departed_at = Some(now);
+        vec![self.emit(Action::Delete, &key, node_id, false, now)]
+    }
+
+    /// Drops tombstones older than `tombstone_ttl`.
+    pub fn purge(&mut self, tombstone_ttl: Duration, now: UnixMillis) -> Vec<ConsoleEvent> {
+        let ttl_ms = duration_ms(tombstone_ttl);
+        let due: Vec<((String, String), String)> = self
+            .versions
+            .iter()
+            .flat_map(|(key, entry)| {
+                entry
+                    .nodes
+                    .iter()
+                    .filter(|(_, node)| {
+                        node.departed_at
+                            .is_some_and(|departed| departed + ttl_ms <= now)
+                    })
+                    .map(move |(id, _)| (key.clone(), id.clone()))
+            })
+            .collect();
+        let mut events = Vec::new();
+        for (key, id) in due {
+            events.push(self.emit(Action::Delete, &key, &id, true, now));
+            if let Some(entry) = self.versions.get_mut(&key) {
+                entry.nodes.remove(&id);
+                if entry.nodes.is_empty() {
+                    self.versions.remove(&key);
+                }
+            }
+        }
+        events
+    }
+
+    /// Takes a probe result: a node whose address refused is stale until it answers again.
+    pub fn set_reachable(
+        &mut self,
+        target: &ProbeTarget,
+        reachable: bool,
+        now: UnixMillis,
+    ) -> Vec<ConsoleEvent> {
+        let key = (target.service.clone(), target.version.clone());
+        let Some(node) = self
+            .versions
+            .get_mut(&key)
+            .and_then(|entry| entry.nodes.get_mut(&target.node_id))
+        else {
+            return Vec::new();
+        };
+        node.unreachable = !reachable;
+        self.state_events(&key, now)
+    }
+
+    /// Takes the backend's own timing of its nodes (the mDNS cache's first/last seen and
+    /// expiry); silent unless a state changes as a result.
+    pub fn apply_timings(&mut self, timings: &[NodeTiming], now: UnixMillis) -> Vec<ConsoleEvent> {
+        for timing in timings {
+            for ((service, _), entry) in self.versions.iter_mut() {
+                if *service != timing.service {
+                    continue;
+                }
+                if let Some(node) = entry.nodes.get_mut(&timing.node_id) {
+                    if node.departed_at.is_some() {
+                        continue;
+                    }
+                    node.view.first_seen = node.view.first_seen.min(unix_ms(timing.first_seen));
+                    node.view.last_seen = unix_ms(timing.last_seen);
+                    node.view.expires_at = timing.expires_at.map(unix_ms);
+                    node.ttl = Some(timing.ttl);
+                }
+            }
+        }
+        self.refresh_states(now)
+    }
+
+    /// Re-evaluates alive/stale of every live node (time passes: refreshes are missed).
+    pub fn refresh_states(&mut self, now: UnixMillis) -> Vec<ConsoleEvent> {
+        let keys: Vec<(String, String)> = self.versions.keys().cloned().collect();
+        keys.iter()
+            .flat_map(|key| self.state_events(key, now))
+            .collect()
+    }
+
+    fn refresh_states_of(&mut self, key: &(String, String), now: UnixMillis) {
+        if let Some(entry) = self.versions.get_mut(key) {
+            for node in entry.nodes.values_mut() {
+                if node.departed_at.is_none() {
+                    node.view.state = live_state(node, now);
+                }
+            }
+        }
+    }
+
+    /// Update events for the nodes of `key` whose live state changed.
+    fn state_events(&mut self, key: &(String, String), now: UnixMillis) -> Vec<ConsoleEvent> {
+        let Some(entry) = self.versions.get_mut(key) else {
+            return Vec::new();
+        };
+        let mut changed = Vec::new();
+        for (id, node) in entry.nodes.iter_mut() {
+            if node.departed_at.is_some() {
+                continue;
+            }
+            let state = live_state(node, now);
+            if state != node.view.state {
+                node.view.state = state;
+                changed.push(id.clone());
+            }
+        }
+        changed
+            .into_iter()
+            .map(|id| self.emit(Action::Update, key, &id, false, now))
+            .collect()
+    }
+
+    /// Numbers an event about one node (in its current state) and keeps it in the ring.
+    fn emit(
+        &mut self,
+        action: Action,
+        key: &(String, String),
+        node_id: &str,
+        purged: bool,
+        now: UnixMillis,
+    ) -> ConsoleEvent {
+        let entry = self.versions.get(key);
+        let service = ServiceView {
+            name: key.0.clone(),
+            version: key.1.clone(),
+            metadata: entry.map(|e| e.metadata.clone()).unwrap_or_default(),
+            endpoints: entry.map(|e| e.endpoints.clone()).unwrap_or_default(),
+            nodes: entry
+                .and_then(|e| e.nodes.get(node_id))
+                .map(|node| vec![node.view.clone()])
+                .unwrap_or_default(),
+        };
+        self.seq += 1;
+        let event = ConsoleEvent {
+            seq: self.seq,
+            timestamp: now,
+            action,
+            service,
+            purged,
+        };
+        if self.ring.len() == RING_CAPACITY {
+            self.ring.pop_front();
+        }
+        self.ring.push_back(event.clone());
+        event
+    }
+}
+
+/// Creates, updates or refreshes one node; returns the action to announce, if any.
+fn upsert_node(
+    entry: &mut VersionEntry,
+    node: &Node,
+    owned: Option<bool>,
+    ttl: Ttl,
+    now: UnixMillis,
+) -> Option<Action> {
+    let live = entry
+        .nodes
+        .get(&node.id)
+        .is_some_and(|slot| slot.departed_at.is_none());
+    let action = if live {
+        let slot = entry.nodes.get(&node.id)?;
+        let changed = slot.view.node != *node || owned.is_some_and(|o| o != slot.view.owned);
+        changed.then_some(Action::Update)
+    } else {
+        let fresh = NodeEntry {
+            view: NodeView {
+                node: node.clone(),
+                first_seen: now,
+                last_seen: now,
+                expires_at: None,
+                state: NodeState::Alive,
+                owned: false,
+            },
+            ttl: None,
+            unreachable: false,
+            departed_at: None,
+        };
+        entry.nodes.insert(node.id.clone(), fresh);
+        Some(Action::Create)
+    };
+    let slot = entry.nodes.get_mut(&node.id)?;
+    slot.view.node = node.clone();
+    slot.view.last_seen = now;
+    if let Some(owned) = owned {
+        slot.view.owned = owned;
+    }
+    if let Ttl::Set(ttl) = ttl {
+        slot.ttl = ttl;
+    }
+    slot.view.expires_at = slot.ttl.map(|ttl| now + duration_ms(ttl));
+    action
+}
+
+/// Alive, or stale when its address refused or it missed its refresh.
+fn live_state(node: &NodeEntry, now: UnixMillis) -> NodeState {
+    let missed_refresh = node.ttl.is_some_and(|ttl| {
+        now > node.view.last_seen + duration_ms(ttl * STALE_PERCENT_OF_TTL / 100)
+    });
+    if node.unreachable || missed_refresh {
+        NodeState::Stale
+    } else {
+        NodeState::Alive
+    }
+}
+
+fn duration_ms(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX / 4)
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn unix_ms(time: std::time::SystemTime) -> UnixMillis {
+    time.duration_since(std::time::UNIX_EPOCH)
+        .map(duration_ms)
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn greeter(id: &str, address: &str) -> Service {
+        Service {
+            name: "greeter".into(),
+            version: "1".into(),
+            nodes: vec![Node {
+                id: id.into(),
+                address: address.into(),
+                ..Node::default()
+            }],
+            ..Service::default()
+        }
+    }
+
+    fn actions(events: &[ConsoleEvent]) -> Vec<(Action, u64, bool)> {
+        events.iter().map(|e| (e.action, e.seq, e.purged)).collect()
+    }
+
+    #[test]
+    fn create_refresh_update_delete_purge() {
+        let mut view = View::new(100);
+        let events = view.upsert(
+            &greeter("a", "10.0.0.1:1"),
+            Some(true),
+            Ttl::Set(None),
+            1_000,
+        );
+        assert_eq!(actions(&events), [(Action::Create, 101, false)]);
+        assert!(events[0].service.nodes[0].owned);
+        assert!(view
+            .upsert(&greeter("a", "10.0.0.1:1"), None, Ttl::Keep, 2_000)
+            .is_empty());
+        let events = view.upsert(&greeter("a", "10.0.0.1:2"), None, Ttl::Keep, 3_000);
+        assert_eq!(actions(&events), [(Action::Update, 102, false)]);
+        view.intend("greeter", "a", NodeState::Evicted);
+        let events = view.depart("greeter", "1", "a", 4_000);
+        assert_eq!(events[0].service.nodes[0].state, NodeState::Evicted);
+        assert!(view.depart("greeter", "1", "a", 4_000).is_empty());
+        assert!(view.purge(Duration::from_secs(10), 13_999).is_empty());
+        let events = view.purge(Duration::from_secs(10), 14_000);
+        assert_eq!(actions(&events), [(Action::Delete, 104, true)]);
+        assert!(view.services().is_empty());
+    }
+
+    #[test]
+    fn ttl_runs_stale_then_expired() {
+        let mut view = View::new(0);
+        view.upsert(
+            &greeter("a", "10.0.0.1:1"),
+            Some(false),
+            Ttl::Set(Some(Duration::from_secs(10))),
+            0,
+        );
+        assert!(view.refresh_states(8_000).is_empty());
+        let events = view.refresh_states(8_600);
+        assert_eq!(events[0].service.nodes[0].state, NodeState::Stale);
+        let events = view.depart("greeter", "1", "a", 10_000);
+        assert_eq!(events[0].service.nodes[0].state, NodeState::Expired);
+    }
+
+    #[test]
+    fn goodbye_before_expiry_is_deregistered() {
+        let mut view = View::new(0);
+        view.upsert(
+            &greeter("a", "10.0.0.1:1"),
+            None,
+            Ttl::Set(Some(Duration::from_secs(120))),
+            0,
+        );
+        let events = view.depart("greeter", "1", "a", 5_000);
+        assert_eq!(events[0].service.nodes[0].state, NodeState::Deregistered);
+        let events = view.upsert(&greeter("a", "10.0.0.1:1"), None, Ttl::Keep, 6_000);
+        assert_eq!(
+            events[0].action,
+            Action::Create,
+            "a departed node came back"
+        );
+    }
+
+    #[test]
+    fn unreachable_is_stale_until_it_answers() {
+        let mut view = View::new(0);
+        view.upsert(&greeter("a", "127.0.0.1:9"), None, Ttl::Keep, 0);
+        let target = view.live_nodes().remove(0);
+        let events = view.set_reachable(&target, false, 1);
+        assert_eq!(events[0].service.nodes[0].state, NodeState::Stale);
+        assert!(view.set_reachable(&target, false, 2).is_empty());
+        let events = view.set_reachable(&target, true, 3);
+        assert_eq!(events[0].service.nodes[0].state, NodeState::Alive);
+    }
+
+    #[test]
+    fn replay_or_snapshot() {
+        let mut view = View::new(0);
+        for i in 0..(RING_CAPACITY + 10) {
+            view.upsert(&greeter(&format!("n{i}"), "10.0.0.1:1"), None, Ttl::Keep, 0);
+        }
+        let latest = view.seq();
+        assert_eq!(view.events_since(latest), Some(Vec::new()));
+        assert_eq!(view.events_since(latest - 2).unwrap().len(), 2);
+        assert_eq!(view.events_since(1), None, "fell out of the ring");
+        assert_eq!(
+            view.events_since(latest + 5),
+            None,
+            "a sequence from another run"
+        );
+    }
+}

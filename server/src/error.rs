@@ -1,0 +1,105 @@
+//! The one error type of the console's actions and API, and how it becomes a response.
+//!
+//! Every failure a client can cause or see maps to one status code and the JSON body
+//! `{"error": "...", "field": "..."}` (`app::wire::ApiError`), so a form can show the message
+//! next to the field and a script can branch on the status.
+
+use app::wire::ApiError;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+
+/// Why a request failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// The input is malformed or out of bounds; nothing changed.
+    #[error("{message}")]
+    Invalid {
+        /// The field at fault, when there is one (`service name`, `node address`, `ttl`, …).
+        field: Option<String>,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// Credentials are needed (or the ones given are wrong).
+    #[error("{0}")]
+    Unauthorized(String),
+    /// No credentials can make this allowed here (read-only console, foreign Origin).
+    #[error("{0}")]
+    Forbidden(String),
+    /// No such service or node.
+    #[error("{0}")]
+    NotFound(String),
+    /// The request contradicts the node's state (foreign vs owned, id taken).
+    #[error("{0}")]
+    Conflict(String),
+    /// The body is larger than the limit.
+    #[error("request body too large (at most {limit} bytes)")]
+    TooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
+    /// The registry or the state file failed.
+    #[error("{0}")]
+    Internal(String),
+    /// The registry did not answer in time.
+    #[error("the registry did not answer in time")]
+    Timeout,
+}
+
+impl Error {
+    /// An invalid input without a particular field.
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Error::Invalid {
+            field: None,
+            message: message.into(),
+        }
+    }
+
+    /// The status code the error is answered with.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Error::Invalid { .. } => StatusCode::BAD_REQUEST,
+            Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Error::Forbidden(_) => StatusCode::FORBIDDEN,
+            Error::NotFound(_) => StatusCode::NOT_FOUND,
+            Error::Conflict(_) => StatusCode::CONFLICT,
+            Error::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Error::Timeout => StatusCode::GATEWAY_TIMEOUT,
+        }
+    }
+
+    /// The JSON body.
+    pub fn body(&self) -> ApiError {
+        ApiError {
+            error: self.to_string(),
+            field: match self {
+                Error::Invalid { field, .. } => field.clone(),
+                _ => None,
+            },
+        }
+    }
+}
+
+impl From<muster_registry::Error> for Error {
+    fn from(error: muster_registry::Error) -> Self {
+        match error {
+            muster_registry::Error::Invalid { field, reason } => Error::Invalid {
+                message: format!("invalid {field}: {reason}"),
+                field: Some(field),
+            },
+            muster_registry::Error::NotFound => Error::NotFound("service not found".into()),
+            muster_registry::Error::Timeout => Error::Timeout,
+            other => Error::Internal(other.to_string()),
+        }
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        if self.status().is_server_error() {
+            tracing::warn!("request failed: {self}");
+        }
+        (self.status(), Json(self.body())).into_response()
+    }
+}
