@@ -254,6 +254,9 @@ async fn evict_reports_live_owner_and_dead_owner() {
     })
     .await;
 
+    // A stale node is an old one: let the registration's announcements (0/1/3 s) be over.
+    tokio::time::sleep(Duration::from_millis(3500)).await;
+
     // The owner is alive: the goodbye reaches every watcher, then the owner defends its node.
     let outcome = registry_b.evict(&service.name, &id).await.unwrap();
     assert!(

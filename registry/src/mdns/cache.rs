@@ -20,14 +20,6 @@ use super::message::NodeObservation;
 use super::stats::DropReason;
 use crate::model::{Node, Service};
 
-/// How long a superseded or said-goodbye node content is remembered: a late copy of an older
-/// packet (the IPv6 copy of an announcement read after the IPv4 copy of the next one — the
-/// engine reads both families' sockets, in no fixed order) must not flip the node back.
-pub const STALE_COPY_WINDOW: Duration = Duration::from_millis(500);
-
-/// Most remembered contents; beyond it, only those inside the window are kept.
-const MAX_REMEMBERED: usize = 4096;
-
 /// Fractions of the TTL at which a record is refreshed (RFC 6762 §5.2), then it expires.
 const REFRESH_PERCENTS: [u32; 4] = [80, 85, 90, 95];
 
@@ -107,9 +99,6 @@ pub struct Cache {
     deadlines: BinaryHeap<Reverse<(Instant, u64, String)>>,
     bytes: usize,
     next_generation: u64,
-    /// Per instance: a fingerprint of content it no longer has (superseded or said goodbye),
-    /// and when.
-    recent: HashMap<String, (u64, Instant)>,
 }
 
 impl Cache {
@@ -207,8 +196,6 @@ impl Cache {
                 return Err(DropReason::CacheFull);
             }
             let changed = entry.service != service || entry.host != host;
-            let superseded = (changed && !owned)
-                .then(|| content_fingerprint(&entry.raw_txt, &entry.service.nodes[0].address));
             self.bytes = self.bytes - entry.bytes + bytes;
             entry.service = service;
             entry.host = host;
@@ -222,9 +209,6 @@ impl Cache {
             let service = entry.service.clone();
             if !owned {
                 let deadline = deadline_of(entry, now);
-                if let Some(fingerprint) = superseded {
-                    self.remember(&instance, fingerprint, now);
-                }
                 self.deadlines
                     .push(Reverse((deadline, generation, instance)));
                 self.compact_deadlines();
@@ -269,41 +253,6 @@ impl Cache {
             .push(instance.clone());
         self.entries.insert(instance, entry);
         Ok(Change::Created(service))
-    }
-
-    /// Whether a packet is a late copy of content the node had until a moment ago.
-    pub fn is_stale_copy(
-        &self,
-        instance: &str,
-        raw_txt: &[u8],
-        address: &str,
-        now: Instant,
-    ) -> bool {
-        self.recent.get(instance).is_some_and(|(fingerprint, at)| {
-            *fingerprint == content_fingerprint(raw_txt, address)
-                && now.saturating_duration_since(*at) < STALE_COPY_WINDOW
-        })
-    }
-
-    /// Removes a node after its goodbye, remembering its content so that late copies of its
-    /// announcements do not bring it back.
-    pub fn remove_after_goodbye(&mut self, instance: &str, now: Instant) -> Option<Service> {
-        if let Some(entry) = self.entries.get(instance) {
-            let fingerprint = content_fingerprint(&entry.raw_txt, &entry.service.nodes[0].address);
-            self.remember(instance, fingerprint, now);
-        }
-        self.remove(instance)
-    }
-
-    fn remember(&mut self, instance: &str, fingerprint: u64, now: Instant) {
-        if self.recent.len() >= MAX_REMEMBERED {
-            self.recent
-                .retain(|_, (_, at)| now.saturating_duration_since(*at) < STALE_COPY_WINDOW);
-            if self.recent.len() >= MAX_REMEMBERED {
-                self.recent.clear();
-            }
-        }
-        self.recent.insert(instance.to_string(), (fingerprint, now));
     }
 
     /// Removes a node; its last known service-with-one-node, for the `delete` event.
@@ -494,15 +443,6 @@ fn deadline_of(entry: &Entry, now: Instant) -> Instant {
     at.max(now)
 }
 
-/// Identifies a node's content (TXT as received and address) without keeping it.
-fn content_fingerprint(raw_txt: &[u8], address: &str) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    raw_txt.hash(&mut hasher);
-    address.hash(&mut hasher);
-    hasher.finish()
-}
-
 /// What an entry costs: its texts plus the decoded service (estimated from its JSON size).
 fn entry_bytes(instance: &str, host: &str, service: &Service, raw_txt: &[u8]) -> usize {
     let decoded = serde_json::to_vec(service).map_or(0, |json| json.len());
@@ -616,25 +556,6 @@ mod tests {
             .expired
             .is_empty());
         assert_eq!(cache.service("svc")[0].nodes[0].address, "10.0.0.1:1");
-    }
-
-    #[test]
-    fn late_copies_do_not_flip_a_node_back() {
-        let mut cache = Cache::new();
-        let now = Instant::now();
-        let ttl = Duration::from_secs(10);
-        let instance = "n1.svc.micro.";
-        let old = observation("n1", "10.0.0.1:1", "aa");
-        cache.upsert(old, ttl, false, now).unwrap();
-        let new = observation("n1", "10.0.0.2:1", "bb");
-        let change = cache.upsert(new, ttl, false, now);
-        assert!(matches!(change, Ok(Change::Updated(_))));
-        assert!(cache.is_stale_copy(instance, b"aa", "10.0.0.1:1", now));
-        let later = now + STALE_COPY_WINDOW;
-        assert!(!cache.is_stale_copy(instance, b"aa", "10.0.0.1:1", later));
-        cache.remove_after_goodbye(instance, now);
-        assert!(cache.is_stale_copy(instance, b"bb", "10.0.0.2:1", now));
-        assert!(!cache.is_stale_copy(instance, b"cc", "10.0.0.2:1", now));
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! first of: a command, a datagram on any socket, or the earliest deadline (timers and cache
 //! refresh/expiry points are data, see `timers.rs` and `cache.rs`), and handles just that.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -33,6 +33,19 @@ pub const EVENT_BUFFER: usize = 1024;
 
 /// Longest TTL believed from the network (RFC 6762 suggests 75 minutes for most records).
 const MAX_TTL_SECS: u32 = 24 * 60 * 60;
+
+/// Evictions remembered to recognise the echoes of their goodbyes.
+const MAX_REMEMBERED_EVICTIONS: usize = 1024;
+
+/// How long a datagram is remembered to recognise its copies. Every packet comes once per
+/// family (and interface), read from different sockets in no fixed order; processing only the
+/// first copy means a late copy of an OLDER packet can never undo a newer one (the older
+/// packet's first copy was read before the newer one on the same socket). Copies arrive within
+/// milliseconds; a real repeat (the next announcement, a refresh answer) comes much later.
+const DUPLICATE_WINDOW: Duration = Duration::from_millis(250);
+
+/// Datagram fingerprints remembered; past this, only those inside the window are kept.
+const MAX_REMEMBERED_DATAGRAMS: usize = 8192;
 
 /// Answer packets the responder sends per second at most (a burst of as many is allowed):
 /// enough for hundreds of queriers, not enough to turn this process into a flood amplifier.
@@ -111,6 +124,12 @@ pub struct Engine {
     generation: u64,
     answer_tokens: f64,
     tokens_at: Instant,
+    /// Instances this process said goodbye for on someone else's behalf, and when: the copies
+    /// of that goodbye loop back (multicast loop, both families) and must not delete the node
+    /// again once its live owner has answered.
+    evicted: HashMap<String, Instant>,
+    /// Fingerprints of recently processed datagrams, and when.
+    recent_datagrams: HashMap<u64, Instant>,
 }
 
 impl Engine {
@@ -134,6 +153,8 @@ impl Engine {
             generation: 0,
             answer_tokens: ANSWERS_PER_SECOND,
             tokens_at: now,
+            evicted: HashMap::new(),
+            recent_datagrams: HashMap::new(),
         }
     }
 
@@ -169,19 +190,19 @@ impl Engine {
                     }
                 },
                 received = recv(sockets.mdns_v4.as_ref(), b0) => {
-                    self.on_received(&sockets, received, b0).await;
+                    self.on_received(&sockets, received, b0, true).await;
                     self.update_gauges();
                 }
                 received = recv(sockets.mdns_v6.as_ref(), b1) => {
-                    self.on_received(&sockets, received, b1).await;
+                    self.on_received(&sockets, received, b1, true).await;
                     self.update_gauges();
                 }
                 received = recv(sockets.query_v4.as_ref(), b2) => {
-                    self.on_received(&sockets, received, b2).await;
+                    self.on_received(&sockets, received, b2, false).await;
                     self.update_gauges();
                 }
                 received = recv(sockets.query_v6.as_ref(), b3) => {
-                    self.on_received(&sockets, received, b3).await;
+                    self.on_received(&sockets, received, b3, false).await;
                     self.update_gauges();
                 }
                 () = sleep_until(deadline) => {
@@ -208,9 +229,20 @@ impl Engine {
         sockets: &Sockets,
         received: io::Result<(usize, SocketAddr)>,
         buffer: &[u8],
+        multicast: bool,
     ) {
         match received {
-            Ok((length, from)) => self.on_datagram(sockets, &buffer[..length], from).await,
+            Ok((length, from)) => {
+                let datagram = &buffer[..length];
+                // Copies are a multicast affair (one per family and interface). Unicast answers
+                // to our queries are never dropped as copies: identical answers to two queries
+                // (ID 0, same question) are both news, e.g. after an evict.
+                if multicast && self.is_copy(datagram) {
+                    Counters::bump(&self.counters.packets_received);
+                    return;
+                }
+                self.on_datagram(sockets, datagram, from).await
+            }
             // ICMP errors of earlier sends surface here on some kernels; nothing to do.
             Err(error) => tracing::debug!("mdns: receive error: {error}"),
         }
@@ -253,6 +285,30 @@ impl Engine {
         }
     }
 
+    /// Whether an identical datagram was processed within [`DUPLICATE_WINDOW`] (then this is
+    /// its copy from the other family or interface); remembers it otherwise.
+    fn is_copy(&mut self, datagram: &[u8]) -> bool {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        datagram.hash(&mut hasher);
+        let fingerprint = hasher.finish();
+        let now = Instant::now();
+        if let Some(at) = self.recent_datagrams.get(&fingerprint) {
+            if now.saturating_duration_since(*at) < DUPLICATE_WINDOW {
+                return true;
+            }
+        }
+        if self.recent_datagrams.len() >= MAX_REMEMBERED_DATAGRAMS {
+            self.recent_datagrams
+                .retain(|_, at| now.saturating_duration_since(*at) < DUPLICATE_WINDOW);
+            if self.recent_datagrams.len() >= MAX_REMEMBERED_DATAGRAMS {
+                self.recent_datagrams.clear();
+            }
+        }
+        self.recent_datagrams.insert(fingerprint, now);
+        false
+    }
+
     /// What one packet says about one instance name.
     async fn learn(
         &mut self,
@@ -276,10 +332,17 @@ impl Engine {
         }
         let ttl = records.ttl();
         if ttl == 0 {
+            let own_echo = self
+                .evicted
+                .get(&records.name)
+                .is_some_and(|at| now.saturating_duration_since(*at) < DUPLICATE_WINDOW);
+            if own_echo {
+                return;
+            }
             if self.owned.contains_key(&records.name) {
                 // Someone said goodbye for a node we own (an evict): we are alive, say so.
                 self.defend(sockets, &records.name).await;
-            } else if let Some(service) = self.cache.remove_after_goodbye(&records.name, now) {
+            } else if let Some(service) = self.cache.remove(&records.name) {
                 self.emit(Change::Deleted(service));
             }
             return;
@@ -288,16 +351,10 @@ impl Engine {
             return;
         };
         let ttl = Duration::from_secs(u64::from(ttl.min(MAX_TTL_SECS)));
-        // A repeat (the IPv6 copy, a refresh answer, the 2nd and 3rd announcement) with the
+        // A repeat (a refresh answer, the 2nd and 3rd announcement) with the
         // same TXT and address needs no decoding: it only proves the node is alive.
         if self.cache.is_unchanged(&records.name, raw_txt, &address) {
             self.cache.refresh(&records.name, ttl, now);
-            return;
-        }
-        if self
-            .cache
-            .is_stale_copy(&records.name, raw_txt, &address, now)
-        {
             return;
         }
         match message::observe(records, &self.config.names) {
@@ -482,6 +539,11 @@ impl Engine {
         let goodbye = self
             .foreign_records(&instance)
             .map(|records| message::announcement(&records, 0));
+        if self.evicted.len() >= MAX_REMEMBERED_EVICTIONS {
+            self.evicted
+                .retain(|_, at| now.saturating_duration_since(*at) < DUPLICATE_WINDOW);
+        }
+        self.evicted.insert(instance.clone(), now);
         let goodbye_sent = match goodbye {
             Some(packet) => {
                 self.send_multicast(sockets, &packet).await;
