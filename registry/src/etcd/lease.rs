@@ -23,7 +23,7 @@ use super::within;
 /// Shortest pause between two refreshes, whatever the TTL.
 const MIN_REFRESH: Duration = Duration::from_millis(500);
 
-/// Pause before retrying a refresh that failed (etcd unreachable, timeout).
+/// First pause before retrying a refresh that failed (etcd unreachable, timeout).
 const RETRY_REFRESH: Duration = Duration::from_millis(500);
 
 /// What this process registered under one key.
@@ -33,7 +33,7 @@ pub(crate) struct Registration {
     /// The lease TTL in seconds; `None` for a key without a lease.
     pub(crate) ttl_secs: Option<i64>,
     /// The lease the key is on (0: none). The keeper replaces it when it had to re-grant.
-    pub(crate) lease: Arc<AtomicI64>,
+    lease: Arc<AtomicI64>,
     /// The keep-alive task, when the registration has a lease and keep-alive is on.
     keeper: Option<JoinHandle<()>>,
 }
@@ -157,18 +157,32 @@ struct Keeper {
 }
 
 impl Keeper {
+    /// Refreshes every third of the TTL. Failed refreshes (etcd unreachable) are retried
+    /// sooner, at a pause doubling from [`RETRY_REFRESH`] up to the period, and logged once
+    /// per outage.
     async fn run(mut self) {
         let period = (Duration::from_secs(self.ttl_secs.unsigned_abs()) / 3).max(MIN_REFRESH);
         let mut pause = period;
+        let mut failing = false;
         loop {
             tokio::time::sleep(pause).await;
-            pause = match self.refresh().await {
-                Ok(()) => period,
-                Err(error) => {
-                    tracing::warn!(%error, key = %self.key, "etcd lease refresh failed; retrying");
-                    RETRY_REFRESH.min(period)
+            match self.refresh().await {
+                Ok(()) => {
+                    if failing {
+                        tracing::info!(key = %self.key, "etcd lease refresh works again");
+                    }
+                    (pause, failing) = (period, false);
                 }
-            };
+                Err(error) => {
+                    if failing {
+                        tracing::debug!(%error, key = %self.key, "etcd lease refresh failed");
+                        pause = (pause * 2).min(period);
+                    } else {
+                        tracing::warn!(%error, key = %self.key, "etcd lease refresh failed; retrying");
+                        (pause, failing) = (RETRY_REFRESH.min(period), true);
+                    }
+                }
+            }
         }
     }
 
