@@ -293,3 +293,67 @@ async fn refuses_names_go_micro_paths_would_move() {
         );
     }
 }
+
+#[tokio::test]
+async fn authenticates_with_username_and_password() {
+    let etcd = etcd_or_skip!();
+    let mut raw = etcd.client().await;
+    raw.user_add("root", "s3cret", None).await.unwrap();
+    raw.user_grant_role("root", "root").await.unwrap();
+    raw.auth_enable().await.unwrap();
+
+    let registry = etcd
+        .registry_with(EtcdOptions {
+            username: Some("root".into()),
+            password: Some("s3cret".into()),
+            ..EtcdOptions::default()
+        })
+        .await;
+    let service = greeter("go.micro.srv.greeter", "g-auth");
+    registry
+        .register(&service, RegisterOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        registry
+            .get_service("go.micro.srv.greeter", QueryOptions::default())
+            .await
+            .unwrap(),
+        [service]
+    );
+
+    // Without credentials etcd refuses: the error says so instead of pretending emptiness.
+    let anonymous = etcd.registry().await;
+    assert!(matches!(
+        anonymous.list_services(QueryOptions::default()).await,
+        Err(Error::Backend(_))
+    ));
+    let mut wrong = etcd.options();
+    wrong.extensions.insert(EtcdOptions {
+        username: Some("root".into()),
+        password: Some("wrong".into()),
+        ..EtcdOptions::default()
+    });
+    assert!(muster_registry::etcd::EtcdRegistry::connect(wrong)
+        .await
+        .is_err());
+}
+
+#[tokio::test]
+async fn init_changes_only_the_timeout() {
+    let etcd = etcd_or_skip!();
+    let registry = etcd.registry().await;
+    let mut options = registry.options();
+    options.timeout = Some(Duration::from_secs(1));
+    registry.init(options).await.unwrap();
+    assert_eq!(registry.options().timeout, Some(Duration::from_secs(1)));
+
+    let mut elsewhere = registry.options();
+    elsewhere.addrs = vec!["127.0.0.1:1".into()];
+    assert!(matches!(
+        registry.init(elsewhere).await,
+        Err(Error::Invalid { .. })
+    ));
+    assert_eq!(registry.options().addrs, [etcd.endpoint()]);
+    assert_eq!(registry.name(), "etcd");
+}

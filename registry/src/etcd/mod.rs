@@ -138,7 +138,10 @@ impl EtcdRegistry {
             .with_require_leader(true);
         if let Some(username) = &etcd.username {
             let password = etcd.password.clone().unwrap_or_default();
-            connect = connect.with_user(username.clone(), password);
+            // etcd's auth tokens expire (5 min for simple tokens); a console runs for days.
+            connect = connect
+                .with_user(username.clone(), password)
+                .with_auto_token_refresh(true);
         }
         if options.secure || options.tls.is_some() {
             connect = connect.with_tls(tls_options(options.tls.as_ref())?);
