@@ -8,6 +8,8 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+#[cfg(feature = "etcd")]
+use muster_registry::etcd::EtcdRegistry;
 use muster_registry::mdns::{MdnsOptions, MdnsRegistry};
 use muster_registry::memory::MemoryRegistry;
 use muster_registry::{DeregisterOptions, Error, Options, Registry, Service};
@@ -21,6 +23,9 @@ pub enum Backend {
     Mdns(Arc<MdnsRegistry>),
     /// The in-process registry.
     Memory(MemoryRegistry),
+    /// go-micro's etcd layout (`/micro/registry/...`), shared with go-micro services.
+    #[cfg(feature = "etcd")]
+    Etcd(EtcdRegistry),
 }
 
 /// What a backend knows of a node's timing (the mDNS cache does; others do not).
@@ -50,8 +55,9 @@ pub struct Evicted {
 }
 
 impl Backend {
-    /// Builds the backend `args` ask for. mDNS binds its sockets here (inside a Tokio runtime).
-    pub fn new(args: &RegistryArgs) -> Result<Self, Error> {
+    /// Builds the backend `args` ask for. mDNS binds its sockets here; etcd connects (lazily:
+    /// an unreachable cluster shows in the calls).
+    pub async fn new(args: &RegistryArgs) -> Result<Self, Error> {
         match args.registry {
             RegistryKind::Mdns => {
                 let mut options = Options {
@@ -71,6 +77,14 @@ impl Backend {
                 addrs: args.registry_address.clone(),
                 ..Options::default()
             }))),
+            #[cfg(feature = "etcd")]
+            RegistryKind::Etcd => Ok(Backend::Etcd(
+                EtcdRegistry::connect(Options {
+                    addrs: args.registry_address.clone(),
+                    ..Options::default()
+                })
+                .await?,
+            )),
         }
     }
 
@@ -79,6 +93,8 @@ impl Backend {
         match self {
             Backend::Mdns(mdns) => mdns.clone(),
             Backend::Memory(memory) => Arc::new(memory.clone()),
+            #[cfg(feature = "etcd")]
+            Backend::Etcd(etcd) => Arc::new(etcd.clone()),
         }
     }
 
@@ -97,6 +113,14 @@ impl Backend {
                 memory
                     .deregister(service, DeregisterOptions::default())
                     .await?;
+                Ok(Evicted {
+                    goodbye_sent: false,
+                    reappeared: false,
+                })
+            }
+            #[cfg(feature = "etcd")]
+            Backend::Etcd(etcd) => {
+                etcd.evict(&service.name, node_id).await?;
                 Ok(Evicted {
                     goodbye_sent: false,
                     reappeared: false,
@@ -123,6 +147,8 @@ impl Backend {
                     .collect()
             }),
             Backend::Memory(_) => None,
+            #[cfg(feature = "etcd")]
+            Backend::Etcd(_) => None,
         }
     }
 
@@ -135,6 +161,9 @@ impl Backend {
                 }
             }
             Backend::Memory(_) => {}
+            // Its nodes stay in the store (with their leases: until the TTL lapses).
+            #[cfg(feature = "etcd")]
+            Backend::Etcd(_) => {}
         }
     }
 
@@ -143,6 +172,8 @@ impl Backend {
         match self {
             Backend::Mdns(mdns) => mdns.name(),
             Backend::Memory(memory) => memory.name(),
+            #[cfg(feature = "etcd")]
+            Backend::Etcd(etcd) => etcd.name(),
         }
     }
 }

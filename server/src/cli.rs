@@ -35,13 +35,13 @@ pub struct Cli {
 /// The registry backend and its settings.
 #[derive(Debug, Clone, Args)]
 pub struct RegistryArgs {
-    /// Registry backend: go-micro's mDNS dialect on the LAN, or an in-process registry (what is
-    /// registered through this process only; for demos and tests).
+    /// Registry backend: go-micro's mDNS dialect on the LAN, etcd, or an in-process registry
+    /// (what is registered through this process only; for demos and tests).
     #[arg(long, global = true, env = "MUSTER_REGISTRY", value_enum, default_value_t = RegistryKind::Mdns)]
     pub registry: RegistryKind,
 
-    /// Addresses of the registry's store, comma-separated (etcd endpoints; unused by mdns and
-    /// memory).
+    /// Addresses of the registry's store, comma-separated (etcd endpoints, default
+    /// 127.0.0.1:2379; unused by mdns and memory).
     #[arg(
         long,
         global = true,
@@ -114,6 +114,9 @@ pub enum RegistryKind {
     Mdns,
     /// In-process registry: what is registered through this process only.
     Memory,
+    /// go-micro's etcd registry (`/micro/registry/...` keys) at --registry-address.
+    #[cfg(feature = "etcd")]
+    Etcd,
 }
 
 /// Registry commands, as go-micro's `micro` CLI has them.

@@ -3,7 +3,8 @@
 //! # Layout
 //!
 //! - [`cli`]: command-line flags (also read from `MUSTER_*` environment variables).
-//! - [`backend`]: the embedded registry (mDNS or memory) and its backend-specific powers.
+//! - [`backend`]: the embedded registry (mDNS, etcd or memory) and its backend-specific
+//!   powers.
 //! - [`console`]: the hub: the live view, numbered events, states, probes, tombstones, and
 //!   the registrations the console keeps.
 //! - [`persist`]: the state file those registrations survive restarts in (atomic writes).
@@ -80,7 +81,7 @@ async fn serve(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|error| format!("cannot listen on {}: {error}", args.listen))?;
-    let backend = Backend::new(&cli.registry)?;
+    let backend = Backend::new(&cli.registry).await?;
     let backend_name = backend.name();
     let data_dir = args
         .data_dir

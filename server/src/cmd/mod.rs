@@ -23,7 +23,7 @@ pub type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
 /// Runs `command` against the registry `args` describe, then stops the backend (goodbyes for
 /// anything still registered).
 pub async fn run(args: &RegistryArgs, command: &Command, json: bool) -> Result {
-    let backend = Backend::new(args)?;
+    let backend = Backend::new(args).await?;
     let result = match command {
         Command::Services => services::run(&backend, json).await,
         Command::Service { name } => service::run(&backend, name, json).await,

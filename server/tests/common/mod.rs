@@ -24,7 +24,8 @@ pub struct Server {
 }
 
 impl Server {
-    /// A console on 127.0.0.1 with `--registry memory` and a fresh data directory.
+    /// A console on 127.0.0.1 with `--registry memory` (unless `args` name another) and a
+    /// fresh data directory.
     pub fn start(args: &[&str]) -> Server {
         let temp = tempfile::tempdir().unwrap();
         let dir = temp.path().to_path_buf();
@@ -45,8 +46,12 @@ impl Server {
         } else {
             listen
         };
-        let child = Command::new(MUSTER)
-            .args(["--registry", "memory", "--site-root", "/nonexistent"])
+        let mut command = Command::new(MUSTER);
+        if !args.contains(&"--registry") {
+            command.args(["--registry", "memory"]);
+        }
+        let child = command
+            .args(["--site-root", "/nonexistent"])
             .arg("--listen")
             .arg(addr.to_string())
             .arg("--data-dir")
