@@ -333,3 +333,42 @@ async fn corrupt_state_file_refuses_to_start() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("registrations.json"), "{stderr}");
 }
+
+#[tokio::test]
+async fn a_burst_reaches_the_client_without_gaps() {
+    let server = Server::start(&["--probe-interval", "0"]);
+    let mut socket = connect(&server, "/api/watch").await;
+    let snapshot = next_message(&mut socket).await;
+    let mut last_seq = snapshot["seq"].as_u64().unwrap();
+    // One registration of 1000 nodes: 1000 events broadcast at once, more than one client's
+    // buffer (256). A client that keeps up gets every event; one that falls behind gets a
+    // snapshot instead of the lost ones. Either way: no silent gap, and it ends complete.
+    let mut body = service("big", "big-0", "127.0.0.1:1");
+    body["nodes"] = (0..1000)
+        .map(|i| json!({"id": format!("big-{i}"), "address": "127.0.0.1:1"}))
+        .collect();
+    register(&server, body).await;
+    let mut known = std::collections::BTreeSet::new();
+    while known.len() < 1000 {
+        let message = next_change(&mut socket).await;
+        let seq = message["seq"].as_u64().unwrap();
+        if message["type"] == "snapshot" {
+            assert!(seq >= last_seq);
+            known = message["services"][0]["nodes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|node| node["id"].as_str().unwrap().to_string())
+                .collect();
+        } else {
+            assert_eq!(seq, last_seq + 1, "events follow each other without gaps");
+            known.insert(
+                message["service"]["nodes"][0]["id"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+            );
+        }
+        last_seq = seq;
+    }
+}
