@@ -160,7 +160,10 @@ pub fn ServicesPage() -> impl IntoView {
                 {move || {
                     live.services()
                         .map(|result| match result {
-                            Ok(map) => view! { <ServiceTable map query /> }.into_any(),
+                            Ok(map) => {
+                                let query = query.get();
+                                view! { <ServiceTable map query /> }.into_any()
+                            }
                             Err(error) => view! { <p class="error">{error}</p> }.into_any(),
                         })
                 }}
@@ -171,10 +174,9 @@ pub fn ServicesPage() -> impl IntoView {
 
 /// The filtered, sorted, paged table.
 #[component]
-fn ServiceTable(map: ServiceMap, query: Memo<Query>) -> impl IntoView {
+fn ServiceTable(map: ServiceMap, query: Query) -> impl IntoView {
     let summaries = summarize(map.values());
     let total = summaries.len();
-    let query = query.get();
     let mut visible: Vec<ServiceSummary> = summaries
         .into_iter()
         .filter(|summary| !query.only_stale || summary.nodes.stale > 0)
