@@ -184,9 +184,9 @@ fn ServiceTable(map: ServiceMap, query: Query) -> impl IntoView {
         .collect();
     match query.sort {
         SortKey::Name => {}
-        SortKey::Nodes => visible.sort_by(|a, b| b.nodes.live().cmp(&a.nodes.live())),
-        SortKey::Stale => visible.sort_by(|a, b| b.nodes.stale.cmp(&a.nodes.stale)),
-        SortKey::Changed => visible.sort_by(|a, b| b.last_change.cmp(&a.last_change)),
+        SortKey::Nodes => visible.sort_by_key(|s| std::cmp::Reverse(s.nodes.live())),
+        SortKey::Stale => visible.sort_by_key(|s| std::cmp::Reverse(s.nodes.stale)),
+        SortKey::Changed => visible.sort_by_key(|s| std::cmp::Reverse(s.last_change)),
     }
     let matching = visible.len();
     let pages = matching.div_ceil(PAGE_SIZE).max(1);
