@@ -93,15 +93,23 @@ fn form_field(field: Option<&str>) -> String {
     input.to_string()
 }
 
-/// Deregisters a node this console registered (a goodbye on the network).
-#[server(prefix = "/rpc")]
-pub async fn deregister_node(service: String, node_id: String) -> Result<String, ServerFnError> {
+/// The console, once the request behind the current server function is allowed to change
+/// things (token, session cookie, Origin).
+#[cfg(feature = "ssr")]
+async fn authorized_console() -> Result<crate::console::SharedConsole, ServerFnError> {
     let console = expect_context::<crate::console::SharedConsole>();
     let parts: http::request::Parts = leptos_axum::extract().await?;
     console
         .authorize(&parts)
         .map_err(|error| ServerFnError::new(error.error))?;
-    console
+    Ok(console)
+}
+
+/// Deregisters a node this console registered (a goodbye on the network).
+#[server(prefix = "/rpc")]
+pub async fn deregister_node(service: String, node_id: String) -> Result<String, ServerFnError> {
+    authorized_console()
+        .await?
         .deregister(&service, &node_id)
         .await
         .map_err(|error| ServerFnError::new(error.error))?;
@@ -113,12 +121,8 @@ pub async fn deregister_node(service: String, node_id: String) -> Result<String,
 /// Sends a goodbye for a node another process registered.
 #[server(prefix = "/rpc")]
 pub async fn evict_node(service: String, node_id: String) -> Result<EvictResponse, ServerFnError> {
-    let console = expect_context::<crate::console::SharedConsole>();
-    let parts: http::request::Parts = leptos_axum::extract().await?;
-    console
-        .authorize(&parts)
-        .map_err(|error| ServerFnError::new(error.error))?;
-    console
+    authorized_console()
+        .await?
         .evict(&service, &node_id)
         .await
         .map_err(|error| ServerFnError::new(error.error))
