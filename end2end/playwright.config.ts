@@ -8,7 +8,8 @@ export default defineConfig({
   expect: { timeout: 10_000 },
   fullyParallel: false,
   workers: 1,
-  reporter: [["list"]],
+  // list for people; json so run.sh can print one plain "N passed, N failed" line at the end.
+  reporter: [["list"], ["json", { outputFile: process.env.MUSTER_E2E_REPORT ?? "test-results/report.json" }]],
   use: {
     launchOptions: {
       executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",

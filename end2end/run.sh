@@ -14,8 +14,23 @@ ip link set lo up
 ip link set lo multicast on
 ip route add 224.0.0.0/4 dev lo
 
+reports="$(mktemp -d)"
+# Prints "browser: N passed, N failed" from the runs' JSON reports (Playwright's own summary
+# line is not in the plain form CI tools read).
+summary() {
+    node -e '
+        let passed = 0, failed = 0;
+        for (const file of process.argv.slice(1)) {
+            const { stats } = JSON.parse(require("fs").readFileSync(file, "utf8"));
+            passed += stats.expected + stats.flaky;
+            failed += stats.unexpected;
+        }
+        console.log(`browser: ${passed} passed, ${failed} failed`);
+    ' "$reports"/*.json
+}
+
 echo "[e2e] mDNS registry on lo"
-MUSTER_E2E_REGISTRY=mdns npx playwright test "$@"
+MUSTER_E2E_REGISTRY=mdns MUSTER_E2E_REPORT="$reports/mdns.json" npx playwright test "$@"
 
 echo "[e2e] etcd registry: the main flow"
 data_dir="$(mktemp -d)"
@@ -24,10 +39,12 @@ etcd --name e2e --data-dir "$data_dir" \
     --listen-peer-urls http://127.0.0.1:23800 --initial-advertise-peer-urls http://127.0.0.1:23800 \
     --initial-cluster e2e=http://127.0.0.1:23800 >"$data_dir.log" 2>&1 &
 etcd_pid=$!
-trap 'kill $etcd_pid 2>/dev/null; rm -rf "$data_dir" "$data_dir.log"' EXIT
+trap 'kill $etcd_pid 2>/dev/null; rm -rf "$data_dir" "$data_dir.log" "$reports"' EXIT
 for _ in $(seq 50); do
     etcdctl --endpoints 127.0.0.1:23790 endpoint health >/dev/null 2>&1 && break
     sleep 0.2
 done
 MUSTER_E2E_REGISTRY=etcd MUSTER_E2E_REGISTRY_ADDRESS=127.0.0.1:23790 MUSTER_E2E_PORT=3310 \
+    MUSTER_E2E_REPORT="$reports/etcd.json" \
     npx playwright test console.spec.ts -g "form with a nested schema|out of band|deregister"
+summary
