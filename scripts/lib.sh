@@ -27,7 +27,7 @@ apt_install() {
     if [ ! -f /tmp/.muster-apt-updated ]; then
         $sudo apt-get update -qq && touch /tmp/.muster-apt-updated
     fi
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 
 # The version of a crate in Cargo.lock.

@@ -97,7 +97,7 @@ pub fn RegisterPage() -> impl IntoView {
                     name="form[ttl]"
                     type="number"
                     min="1"
-                    placeholder="how long it outlives this console (default 120)"
+                    placeholder="optional: how long it outlives this console; empty: until deregistered"
                 />
                 {error_for("ttl")}
 
