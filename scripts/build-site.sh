@@ -15,7 +15,7 @@ mkdir -p "$site/pkg"
 say "building the front end (wasm)"
 CARGO_TARGET_DIR=target/front wasm_cargo_build -p app --lib --no-default-features \
     --features hydrate --profile wasm-release
-wasm-bindgen --target web --no-typescript --out-name muster --out-dir "$site/pkg" \
+wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section --out-name muster --out-dir "$site/pkg" \
     target/front/wasm32-unknown-unknown/wasm-release/app.wasm
 
 cp style/main.css "$site/pkg/muster.css"
