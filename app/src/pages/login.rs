@@ -10,7 +10,11 @@ use leptos_router::hooks::use_query_map;
 pub fn LoginPage() -> impl IntoView {
     let query = use_query_map();
     let error = move || query.with(|query| query.get("error"));
-    let next = move || query.with(|query| query.get("next")).unwrap_or_else(|| "/".into());
+    let next = move || {
+        query
+            .with(|query| query.get("next"))
+            .unwrap_or_else(|| "/".into())
+    };
     view! {
         <section class="login">
             <h1>"Sign in"</h1>
