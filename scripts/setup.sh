@@ -34,7 +34,7 @@ choose_wasm_toolchain() {
 install_wasm_bindgen() {
     local want have
     want="$(locked_version wasm-bindgen)"
-    have="$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')"
+    have="$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)"
     if [ "$have" = "$want" ]; then return; fi
     say "installing wasm-bindgen-cli $want (must match Cargo.lock; takes a few minutes)"
     # --locked first for a reproducible build; some mirrors lack a locked dependency version,
