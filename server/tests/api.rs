@@ -23,8 +23,9 @@ async fn everything(server: &Server) -> Value {
     json!({"list": list, "services": full})
 }
 
-/// Asserts a JSON error with `status` whose message mentions `needle`.
-async fn assert_error(response: reqwest::Response, status: u16, needle: &str) -> Value {
+/// Sends `request` and checks it was refused with `status` and a JSON message naming `needle`.
+async fn assert_error(request: reqwest::RequestBuilder, status: u16, needle: &str) -> Value {
+    let response = request.send().await.expect("the server answers");
     assert_eq!(response.status().as_u16(), status, "status");
     let body: Value = response.json().await.expect("a JSON error body");
     let message = body["error"].as_str().expect("an error message");
@@ -144,70 +145,44 @@ async fn bad_registrations_are_refused_and_change_nothing() {
         http.post(server.url("/api/services"))
             .header("content-type", "application/json")
             .body(body)
-            .send()
     };
 
-    assert_error(post("{not json".into()).await.unwrap(), 400, "invalid JSON").await;
-    assert_error(post("".into()).await.unwrap(), 400, "empty").await;
-    assert_error(post("[1,2]".into()).await.unwrap(), 400, "invalid JSON").await;
+    assert_error(post("{not json".into()), 400, "invalid JSON").await;
+    assert_error(post("".into()), 400, "empty").await;
+    assert_error(post("[1,2]".into()), 400, "invalid JSON").await;
 
     let mut missing_name = service("", "x-1", "127.0.0.1:1");
     missing_name["name"] = Value::Null;
-    let body = assert_error(
-        post(missing_name.to_string().into()).await.unwrap(),
-        400,
-        "service name",
-    )
-    .await;
+    let body = assert_error(post(missing_name.to_string().into()), 400, "service name").await;
     assert_eq!(body["field"], "service name");
 
     let bad_address = service("other", "other-1", "not an address");
-    let body = assert_error(
-        post(bad_address.to_string().into()).await.unwrap(),
-        400,
-        "address",
-    )
-    .await;
+    let body = assert_error(post(bad_address.to_string().into()), 400, "address").await;
     assert_eq!(body["field"], "node address");
 
     let mut no_nodes = service("other", "other-1", "127.0.0.1:1");
     no_nodes["nodes"] = json!([]);
-    assert_error(
-        post(no_nodes.to_string().into()).await.unwrap(),
-        400,
-        "nodes",
-    )
-    .await;
+    assert_error(post(no_nodes.to_string().into()), 400, "nodes").await;
 
     let mut zero_ttl = service("other", "other-1", "127.0.0.1:1");
     zero_ttl["ttl"] = json!(0);
-    let body = assert_error(post(zero_ttl.to_string().into()).await.unwrap(), 400, "ttl").await;
+    let body = assert_error(post(zero_ttl.to_string().into()), 400, "ttl").await;
     assert_eq!(body["field"], "ttl");
 
     let mut negative_ttl = service("other", "other-1", "127.0.0.1:1");
     negative_ttl["ttl"] = json!(-5);
-    assert_error(
-        post(negative_ttl.to_string().into()).await.unwrap(),
-        400,
-        "invalid JSON",
-    )
-    .await;
+    assert_error(post(negative_ttl.to_string().into()), 400, "invalid JSON").await;
 
     let mut twice = service("other", "other-1", "127.0.0.1:1");
     twice["nodes"] = json!([
         {"id": "same", "address": "127.0.0.1:1"},
         {"id": "same", "address": "127.0.0.1:2"}
     ]);
-    assert_error(post(twice.to_string().into()).await.unwrap(), 400, "twice").await;
+    assert_error(post(twice.to_string().into()), 400, "twice").await;
 
     let mut huge = service("other", "other-1", "127.0.0.1:1");
     huge["metadata"]["blob"] = json!("x".repeat(300 * 1024));
-    assert_error(
-        post(huge.to_string().into()).await.unwrap(),
-        413,
-        "too large",
-    )
-    .await;
+    assert_error(post(huge.to_string().into()), 413, "too large").await;
 
     assert_eq!(everything(&server).await, before, "nothing changed");
 }
@@ -216,29 +191,15 @@ async fn bad_registrations_are_refused_and_change_nothing() {
 async fn unknown_things_are_404() {
     let server = Server::start(&[]);
     let http = client();
+    assert_error(http.get(server.url("/api/services/nope")), 404, "nope").await;
     assert_error(
-        http.get(server.url("/api/services/nope"))
-            .send()
-            .await
-            .unwrap(),
-        404,
-        "nope",
-    )
-    .await;
-    assert_error(
-        http.delete(server.url("/api/services/nope/nodes/n1"))
-            .send()
-            .await
-            .unwrap(),
+        http.delete(server.url("/api/services/nope/nodes/n1")),
         404,
         "no service",
     )
     .await;
     assert_error(
-        http.post(server.url("/api/services/nope/nodes/n1/evict"))
-            .send()
-            .await
-            .unwrap(),
+        http.post(server.url("/api/services/nope/nodes/n1/evict")),
         404,
         "no service",
     )
@@ -249,23 +210,12 @@ async fn unknown_things_are_404() {
         .await
         .unwrap();
     assert_error(
-        http.delete(server.url("/api/services/greeter/nodes/ghost"))
-            .send()
-            .await
-            .unwrap(),
+        http.delete(server.url("/api/services/greeter/nodes/ghost")),
         404,
         "ghost",
     )
     .await;
-    assert_error(
-        http.get(server.url("/api/nothing-here"))
-            .send()
-            .await
-            .unwrap(),
-        404,
-        "no such",
-    )
-    .await;
+    assert_error(http.get(server.url("/api/nothing-here")), 404, "no such").await;
 }
 
 #[tokio::test]
@@ -293,29 +243,23 @@ async fn owned_and_foreign_nodes_conflict() {
     let before = everything(&server).await;
 
     assert_error(
-        http.delete(server.url("/api/services/legacy/nodes/legacy-1"))
-            .send()
-            .await
-            .unwrap(),
+        http.delete(server.url("/api/services/legacy/nodes/legacy-1")),
         409,
         "evict",
     )
     .await;
     assert_error(
-        http.post(server.url("/api/services/greeter/nodes/greeter-1/evict"))
-            .send()
-            .await
-            .unwrap(),
+        http.post(server.url("/api/services/greeter/nodes/greeter-1/evict")),
         409,
         "deregister",
     )
     .await;
     assert_error(
-        http.post(server.url("/api/services"))
-            .json(&service("legacy", "legacy-1", "127.0.0.1:40001"))
-            .send()
-            .await
-            .unwrap(),
+        http.post(server.url("/api/services")).json(&service(
+            "legacy",
+            "legacy-1",
+            "127.0.0.1:40001",
+        )),
         409,
         "another process",
     )
@@ -351,29 +295,23 @@ async fn beyond_loopback_without_token_is_read_only() {
     assert_eq!(session["can_write"], false);
     assert!(session["reason"].as_str().unwrap().contains("read-only"));
     assert_error(
-        http.post(server.url("/api/services"))
-            .json(&service("greeter", "greeter-1", "127.0.0.1:50051"))
-            .send()
-            .await
-            .unwrap(),
+        http.post(server.url("/api/services")).json(&service(
+            "greeter",
+            "greeter-1",
+            "127.0.0.1:50051",
+        )),
         403,
         "read-only",
     )
     .await;
     assert_error(
-        http.delete(server.url("/api/services/greeter/nodes/greeter-1"))
-            .send()
-            .await
-            .unwrap(),
+        http.delete(server.url("/api/services/greeter/nodes/greeter-1")),
         403,
         "read-only",
     )
     .await;
     assert_error(
-        http.post(server.url("/api/services/greeter/nodes/greeter-1/evict"))
-            .send()
-            .await
-            .unwrap(),
+        http.post(server.url("/api/services/greeter/nodes/greeter-1/evict")),
         403,
         "read-only",
     )
@@ -407,13 +345,8 @@ async fn admin_token_bearer_and_login_cookie() {
             "127.0.0.1:50051",
         ))
     };
-    assert_error(register().send().await.unwrap(), 401, "bearer").await;
-    assert_error(
-        register().bearer_auth("wrong").send().await.unwrap(),
-        401,
-        "invalid admin token",
-    )
-    .await;
+    assert_error(register(), 401, "bearer").await;
+    assert_error(register().bearer_auth("wrong"), 401, "invalid admin token").await;
     assert!(
         get_service(&server, "greeter").await.is_none(),
         "nothing registered"
@@ -503,10 +436,7 @@ async fn foreign_origin_is_refused() {
     assert_error(
         http.post(server.url("/api/services"))
             .header("origin", "http://evil.example")
-            .json(&service("greeter", "greeter-1", "127.0.0.1:50051"))
-            .send()
-            .await
-            .unwrap(),
+            .json(&service("greeter", "greeter-1", "127.0.0.1:50051")),
         403,
         "cross-origin",
     )
@@ -515,10 +445,7 @@ async fn foreign_origin_is_refused() {
     assert_error(
         http.post(server.url("/login"))
             .header("origin", "http://evil.example")
-            .form(&[("token", "x")])
-            .send()
-            .await
-            .unwrap(),
+            .form(&[("token", "x")]),
         403,
         "cross-origin",
     )
@@ -533,10 +460,7 @@ async fn foreign_origin_is_refused() {
     assert_eq!(same.status(), 201);
     assert_error(
         http.delete(server.url("/api/services/greeter/nodes/greeter-1"))
-            .header("origin", "http://evil.example")
-            .send()
-            .await
-            .unwrap(),
+            .header("origin", "http://evil.example"),
         403,
         "cross-origin",
     )
