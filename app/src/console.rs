@@ -9,13 +9,18 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use http::request::Parts;
 
-use crate::wire::{ApiError, EvictResponse, RegisterRequest, ServiceView, SessionInfo};
+use crate::wire::{
+    ApiError, EvictResponse, LanSnapshot, RegisterRequest, ServiceView, SessionInfo,
+};
 
 /// The console as pages see it. Implemented by the server.
 #[async_trait]
 pub trait Console: Send + Sync {
     /// The whole current view (tombstones included) and the sequence number it is at.
     fn snapshot(&self) -> (u64, Vec<ServiceView>);
+
+    /// The standard DNS-SD services seen on the LAN (the LAN page's first load).
+    fn lan(&self) -> LanSnapshot;
 
     /// What the client behind `request` may do.
     fn session(&self, request: &Parts) -> SessionInfo;

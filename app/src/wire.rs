@@ -261,3 +261,60 @@ pub struct SessionInfo {
     /// The embedded registry backend (`mdns`, `memory`, `etcd`).
     pub registry: String,
 }
+
+/// One standard DNS-SD service instance seen on the LAN (the "LAN" page, `GET /api/lan`).
+///
+/// These are not go-micro services: they are what avahi-browse or a Bonjour browser would list
+/// (`_http._tcp`, `_ipp._tcp`, ... and the console's own `_micro._tcp` mirrors).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LanService {
+    /// The full instance name, the key: `Muster on host._http._tcp.local.`.
+    pub fullname: String,
+    /// The service type: `_http._tcp.local.`.
+    pub service_type: String,
+    /// The instance label alone, as a person reads it: `Muster on host`.
+    pub instance: String,
+    /// The target host of the SRV record: `host.local.`.
+    pub host: String,
+    /// The port of the SRV record.
+    pub port: u16,
+    /// The host's addresses (A and AAAA), sorted.
+    pub addresses: Vec<String>,
+    /// TXT key=value pairs, in the order they were published; a key without `=` has an empty
+    /// value, a value that is not UTF-8 is shown lossily.
+    pub txt: Vec<(String, String)>,
+    /// When the console last heard of it.
+    pub last_seen: UnixMillis,
+}
+
+/// Answer of `GET /api/lan`, and what the LAN page loads first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LanSnapshot {
+    /// The console browses the LAN (off with `--no-lan`, or when mDNS cannot start).
+    pub enabled: bool,
+    /// Why it is not browsing, when it is not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Every instance currently resolved, sorted by type then instance.
+    pub services: Vec<LanService>,
+}
+
+/// Server → browser messages on `GET /api/lan/watch` (JSON text frames, tagged by `type`).
+///
+/// The first frame is always a snapshot; then changes; on reconnect the client gets a new
+/// snapshot (the LAN view is small, so there is no replay).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum LanMessage {
+    /// Everything known now; replaces what the client had.
+    Snapshot(LanSnapshot),
+    /// An instance resolved or changed (keyed by `fullname`).
+    Upsert(LanService),
+    /// An instance said goodbye or expired.
+    Remove {
+        /// The `fullname` of the instance gone.
+        fullname: String,
+    },
+    /// Sent periodically so both sides detect a dead connection.
+    Heartbeat,
+}

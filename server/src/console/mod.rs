@@ -357,6 +357,14 @@ pub fn now_ms() -> UnixMillis {
 
 #[async_trait]
 impl app::console::Console for Hub {
+    fn lan(&self) -> app::wire::LanSnapshot {
+        app::wire::LanSnapshot {
+            enabled: false,
+            reason: Some("LAN browsing is not running".into()),
+            services: Vec::new(),
+        }
+    }
+
     fn snapshot(&self) -> (u64, Vec<ServiceView>) {
         let view = self.lock_view();
         (view.seq(), view.services())
