@@ -5,7 +5,8 @@
 //! - [`shell`]: the HTML document the server renders around the app.
 //! - [`App`]: routes and page frame.
 //! - `pages/`: one file per page; `components/`: pieces several pages share.
-//! - [`live`]: the live view fed by the watch websocket; [`format`]: times and durations.
+//! - [`live`]: the live view fed by the watch websocket; [`lan`]: the LAN (DNS-SD) view;
+//!   `feed`: the reconnecting websocket both use; [`format`]: times and durations.
 //! - [`wire`]: the JSON the server sends (API bodies, watch messages), shared by both sides.
 //! - [`console`]: what the server provides to pages (feature `ssr`).
 //! - [`api`]: server functions the pages call.
@@ -15,7 +16,10 @@ pub mod api;
 pub mod components;
 #[cfg(feature = "ssr")]
 pub mod console;
+#[cfg(feature = "hydrate")]
+pub mod feed;
 pub mod format;
+pub mod lan;
 pub mod live;
 mod pages;
 pub mod wire;
@@ -91,6 +95,7 @@ pub fn App() -> impl IntoView {
                     <A href="/">"Services"</A>
                     <A href="/register">"Register"</A>
                     <A href="/events">"Events"</A>
+                    <A href="/lan">"LAN"</A>
                 </nav>
                 <span class="spacer"></span>
                 <Suspense>
@@ -128,6 +133,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/services/:name") view=pages::service::ServicePage />
                     <Route path=path!("/register") view=pages::register::RegisterPage />
                     <Route path=path!("/events") view=pages::events::EventsPage />
+                    <Route path=path!("/lan") view=pages::lan::LanPage />
                     <Route path=path!("/login") view=pages::login::LoginPage />
                 </Routes>
             </main>

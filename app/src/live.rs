@@ -229,119 +229,30 @@ pub fn now_ms() -> u64 {
     }
 }
 
-/// Browser side: the websocket that feeds [`Live`], reconnecting with backoff.
+/// Browser side: the watch websocket that feeds [`Live`].
 #[cfg(feature = "hydrate")]
 pub mod socket {
     use std::time::Duration;
 
     use leptos::prelude::*;
-    use wasm_bindgen::closure::Closure;
-    use wasm_bindgen::JsCast;
-    use web_sys::{CloseEvent, MessageEvent, WebSocket};
 
-    use super::{now_ms, Connection, Live};
+    use super::{now_ms, Live};
+    use crate::feed::Feed;
     use crate::wire::WatchMessage;
-
-    /// Longest wait between reconnection attempts.
-    const MAX_BACKOFF: Duration = Duration::from_secs(5);
-    /// With no message (heartbeats included) for this long, the connection is presumed dead.
-    const SILENCE_LIMIT_MS: u64 = 35_000;
 
     /// Starts the clock and the watch connection; runs for the page's lifetime.
     pub fn start(live: Live) {
         let _ = set_interval_with_handle(move || live.now_ms.set(now_ms()), Duration::from_secs(1));
-        connect(live, Duration::from_millis(250));
-    }
-
-    fn url(live: &Live) -> Option<String> {
-        let location = window().location();
-        let scheme = if location.protocol().ok()? == "https:" {
-            "wss"
-        } else {
-            "ws"
+        // Asked at every (re)connect: resume after the last event applied, or get a snapshot.
+        let path = move || match live.seq() {
+            Some(seq) => format!("/api/watch?since={seq}"),
+            None => "/api/watch".to_string(),
         };
-        let host = location.host().ok()?;
-        let since = live
-            .seq()
-            .map(|seq| format!("?since={seq}"))
-            .unwrap_or_default();
-        Some(format!("{scheme}://{host}/api/watch{since}"))
-    }
-
-    fn connect(live: Live, backoff: Duration) {
-        let Some(url) = url(&live) else { return };
-        let Ok(socket) = WebSocket::new(&url) else {
-            retry(live, backoff);
-            return;
+        let on_message = move |text: &str| match serde_json::from_str::<WatchMessage>(text) {
+            Ok(message) => live.apply(message),
+            Err(_) => true,
         };
-        let last_message = std::rc::Rc::new(std::cell::Cell::new(now_ms()));
-
-        let on_open =
-            { Closure::<dyn FnMut()>::new(move || live.connection.set(Connection::Live)) };
-        let on_message = {
-            let socket = socket.clone();
-            let last_message = last_message.clone();
-            Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-                last_message.set(now_ms());
-                let Some(text) = event.data().as_string() else {
-                    return;
-                };
-                let Ok(message) = serde_json::from_str::<WatchMessage>(&text) else {
-                    return;
-                };
-                if !live.apply(message) {
-                    // A gap: close; the reconnect asks for what we missed (or a snapshot).
-                    let _ = socket.close();
-                }
-            })
-        };
-        let on_close = {
-            let closed = std::rc::Rc::new(std::cell::Cell::new(false));
-            Closure::<dyn FnMut(CloseEvent)>::new(move |_event: CloseEvent| {
-                if closed.replace(true) {
-                    return;
-                }
-                live.connection.set(Connection::Reconnecting);
-                retry(live, backoff);
-            })
-        };
-        socket.set_onopen(Some(on_open.as_ref().unchecked_ref()));
-        socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-        socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
-        // The socket lives as long as the page; so do its handlers.
-        on_open.forget();
-        on_message.forget();
-        on_close.forget();
-
-        // Watchdog: a connection that went silent (no heartbeat) is closed and retried.
-        watchdog(socket, last_message);
-    }
-
-    fn watchdog(socket: WebSocket, last_message: std::rc::Rc<std::cell::Cell<u64>>) {
-        set_timeout(
-            move || {
-                if socket.ready_state() > WebSocket::OPEN {
-                    return;
-                }
-                if now_ms().saturating_sub(last_message.get()) > SILENCE_LIMIT_MS {
-                    let _ = socket.close();
-                } else {
-                    watchdog(socket, last_message);
-                }
-            },
-            Duration::from_secs(5),
-        );
-    }
-
-    fn retry(live: Live, backoff: Duration) {
-        let online = window().navigator().on_line();
-        if !online {
-            live.connection.set(Connection::Offline);
-        }
-        set_timeout(
-            move || connect(live, (backoff * 2).min(MAX_BACKOFF)),
-            backoff,
-        );
+        let _feed = Feed::open(path, on_message, live.connection);
     }
 }
 

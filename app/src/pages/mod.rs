@@ -1,6 +1,7 @@
 //! One module per page.
 
 pub mod events;
+pub mod lan;
 pub mod login;
 pub mod register;
 pub mod service;

@@ -88,30 +88,16 @@ pub fn ServicesPage() -> impl IntoView {
     // Typing, ticking or choosing updates the URL (and so the table) at once once hydrated;
     // before hydration the form's GET submit does the same.
     let on_change = move |event: leptos::ev::Event| {
-        let Some(form) = event_target::<web_sys::HtmlElement>(&event)
-            .closest("form")
-            .ok()
-            .flatten()
-        else {
-            return;
-        };
-        let Ok(data) = web_sys::FormData::new_with_form(form.unchecked_ref()) else {
-            return;
-        };
-        let mut pairs = Vec::new();
-        for key in ["q", "stale", "sort"] {
-            if let Some(value) = data.get(key).as_string().filter(|v| !v.is_empty()) {
-                pairs.push(format!("{key}={}", urlencode(&value)));
-            }
+        if let Some(query) = form_query(&event, &["q", "stale", "sort"]) {
+            navigate(
+                &format!("/?{query}"),
+                NavigateOptions {
+                    replace: true,
+                    scroll: false,
+                    ..NavigateOptions::default()
+                },
+            );
         }
-        navigate(
-            &format!("/?{}", pairs.join("&")),
-            NavigateOptions {
-                replace: true,
-                scroll: false,
-                ..NavigateOptions::default()
-            },
-        );
     };
 
     view! {
@@ -270,6 +256,25 @@ fn ServiceTable(map: ServiceMap, query: Query) -> impl IntoView {
                 }
             })}
     }
+}
+
+/// The URL query (`a=1&b=2`) of the form around the element an event came from, with only
+/// `keys` and without empty values: toolbars put their state in the URL this way as the user
+/// types, so a view can be bookmarked.
+pub fn form_query(event: &leptos::ev::Event, keys: &[&str]) -> Option<String> {
+    let form = event_target::<web_sys::HtmlElement>(event)
+        .closest("form")
+        .ok()
+        .flatten()?;
+    let data = web_sys::FormData::new_with_form(form.unchecked_ref()).ok()?;
+    let pairs: Vec<String> = keys
+        .iter()
+        .filter_map(|key| {
+            let value = data.get(key).as_string().filter(|v| !v.is_empty())?;
+            Some(format!("{key}={}", urlencode(&value)))
+        })
+        .collect();
+    Some(pairs.join("&"))
 }
 
 /// Percent-encodes a URL component (service names are dotted but may hold anything).
