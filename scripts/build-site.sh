@@ -21,5 +21,12 @@ wasm-bindgen --target web --no-typescript --remove-name-section --remove-produce
 cp style/main.css "$site/pkg/muster.css"
 cp -r public/. "$site/"
 
+# Precompressed copies: the server sends muster_bg.wasm.br (or .gz) to browsers that accept
+# it, so the bundle costs its compressed size on the wire without compressing per request.
+for file in "$site"/pkg/*.wasm "$site"/pkg/*.js "$site"/pkg/*.css; do
+    gzip -9 -k -f "$file"
+    brotli -q 11 -k -f "$file"
+done
+
 say "building the server"
 cargo build --release -p server --bin muster

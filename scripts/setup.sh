@@ -16,11 +16,14 @@ command -v cargo >/dev/null || die "cargo not found: install Rust (https://rustu
 
 choose_wasm_toolchain() {
     if [ "${MUSTER_WASM_TOOLCHAIN:-}" != "debian" ] && command -v rustup >/dev/null; then
-        if rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+        # The target, and std's source for the size-optimised -Zbuild-std build (lib.sh).
+        if rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown \
+            && rustup component list --installed 2>/dev/null | grep -q '^rust-src'; then
             echo rustup > "$WASM_TOOLCHAIN_FILE"; return
         fi
-        say "adding the wasm32-unknown-unknown target with rustup"
-        if timeout 300 rustup target add wasm32-unknown-unknown >/dev/null 2>&1; then
+        say "adding the wasm32-unknown-unknown target and rust-src with rustup"
+        if timeout 300 rustup target add wasm32-unknown-unknown >/dev/null 2>&1 \
+            && timeout 300 rustup component add rust-src >/dev/null 2>&1; then
             echo rustup > "$WASM_TOOLCHAIN_FILE"; return
         fi
         say "rustup could not add the wasm32 target; using Debian's rustc-web instead"
@@ -53,8 +56,10 @@ install_test_tools() {
 }
 
 # The etcd backend's client (etcd-client) compiles etcd's protobuf files at build time.
+# brotli precompresses the front end's files (build-site.sh).
 install_build_tools() {
     command -v protoc >/dev/null || apt_install protobuf-compiler
+    command -v brotli >/dev/null || apt_install brotli
 }
 
 install_build_tools
