@@ -1,16 +1,17 @@
 //! The live view: the registry as the browser knows it, kept current by the watch websocket.
 //!
-//! The server renders pages from a snapshot (the [`load_view`] server function); the browser
-//! hydrates with that same snapshot, then opens `/api/watch?since=<seq>` and applies the
-//! sequenced events on top. A gap in the sequence, a lagging connection or a reconnect after the
-//! server forgot our position all end in a fresh snapshot from the server, so the view never
-//! silently diverges.
+//! Pages are rendered on the server from only what they show (the services page from one page
+//! of summaries, a service page from that service: see their `load_*` server functions), so a
+//! registry of 10,000 nodes does not put its whole view into every HTML page. Once hydrated,
+//! the browser opens `/api/watch`, which starts with a snapshot of the whole view; from then on
+//! pages render from this store, and sequenced events keep it current. A gap in the sequence, a
+//! lagging connection or a reconnect after the server forgot our position all end in a fresh
+//! snapshot, so the view never silently diverges.
 
 use std::collections::{BTreeMap, VecDeque};
 
 use leptos::prelude::*;
 use muster_registry::Action;
-use serde::{Deserialize, Serialize};
 
 use crate::wire::{ConsoleEvent, ServiceView, WatchMessage};
 
@@ -42,30 +43,12 @@ impl Connection {
 /// Services keyed by (name, version).
 pub type ServiceMap = BTreeMap<(String, String), ServiceView>;
 
-/// What the server rendered the page from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ViewSnapshot {
-    /// Sequence number of the last event the snapshot includes.
-    pub seq: u64,
-    /// Every service version.
-    pub services: Vec<ServiceView>,
-}
-
-/// The console's current view, as a server function (pages render it on the server).
-#[server(prefix = "/rpc")]
-pub async fn load_view() -> Result<ViewSnapshot, ServerFnError> {
-    let console = expect_context::<crate::console::SharedConsole>();
-    let (seq, services) = console.snapshot();
-    Ok(ViewSnapshot { seq, services })
-}
-
 /// The live store, provided as context by [`crate::App`]. Cheap to copy.
 #[derive(Clone, Copy)]
 pub struct Live {
-    /// The snapshot the page was rendered from.
-    pub initial: Resource<Result<ViewSnapshot, ServerFnError>>,
-    /// The view once the websocket has changed it; `None` until then.
-    updated: RwSignal<Option<(u64, ServiceMap)>>,
+    /// The whole view and the sequence number it is at; `None` until the websocket's first
+    /// snapshot (server-side rendering never has it).
+    view: RwSignal<Option<(u64, ServiceMap)>>,
     /// Recent events, newest first.
     pub events: RwSignal<VecDeque<ConsoleEvent>>,
     /// The watch connection's state.
@@ -78,36 +61,27 @@ impl Live {
     /// Creates the store; call once, in the app root.
     pub fn new() -> Self {
         Live {
-            initial: Resource::new(|| (), |_| load_view()),
-            updated: RwSignal::new(None),
+            view: RwSignal::new(None),
             events: RwSignal::new(VecDeque::new()),
             connection: RwSignal::new(Connection::Offline),
             now_ms: RwSignal::new(now_ms()),
         }
     }
 
-    /// The current services, keyed by (name, version). Tracks the snapshot resource, so read
-    /// it inside `<Suspense>`. `None` while loading; an error if the snapshot failed.
-    pub fn services(&self) -> Option<Result<ServiceMap, String>> {
-        if let Some((_, map)) = self.updated.get() {
-            return Some(Ok(map));
-        }
-        self.initial.get().map(|snapshot| {
-            snapshot
-                .map(|snapshot| index(snapshot.services))
-                .map_err(|error| error.to_string())
-        })
+    /// Reads the whole current view, keyed by (name, version), once the websocket delivered
+    /// it (tracked); `None` until then, when pages show what they loaded for themselves.
+    pub fn with_services<R>(&self, read: impl FnOnce(&ServiceMap) -> R) -> Option<R> {
+        self.view.with(|view| view.as_ref().map(|(_, map)| read(map)))
     }
 
-    /// The sequence number the view is at, if any snapshot is there yet.
+    /// The store holds the whole view (tracked: pages switch over to it when it arrives).
+    pub fn has_view(&self) -> bool {
+        self.view.with(Option::is_some)
+    }
+
+    /// The sequence number the view is at, if the websocket delivered a snapshot yet.
     pub fn seq(&self) -> Option<u64> {
-        if let Some((seq, _)) = self.updated.get_untracked() {
-            return Some(seq);
-        }
-        self.initial
-            .get_untracked()
-            .and_then(|snapshot| snapshot.ok())
-            .map(|snapshot| snapshot.seq)
+        self.view.with_untracked(|view| view.as_ref().map(|(seq, _)| *seq))
     }
 
     /// Applies one message from the watch socket. Returns `false` when the message does not
@@ -119,7 +93,7 @@ impl Live {
                 services,
                 recent,
             } => {
-                self.updated.set(Some((seq, index(services))));
+                self.view.set(Some((seq, index(services))));
                 self.events
                     .set(recent.into_iter().rev().take(EVENT_LOG_LEN).collect());
                 true
@@ -133,12 +107,12 @@ impl Live {
                 if event.seq != seq + 1 {
                     return false;
                 }
-                let mut map = match self.updated.get_untracked() {
-                    Some((_, map)) => map,
-                    None => self.services_untracked(),
-                };
-                apply_event(&mut map, &event);
-                self.updated.set(Some((event.seq, map)));
+                self.view.update(|view| {
+                    if let Some((seq, map)) = view {
+                        apply_event(map, &event);
+                        *seq = event.seq;
+                    }
+                });
                 self.events.update(|events| {
                     events.push_front(event);
                     events.truncate(EVENT_LOG_LEN);
@@ -146,14 +120,6 @@ impl Live {
                 true
             }
         }
-    }
-
-    fn services_untracked(&self) -> ServiceMap {
-        self.initial
-            .get_untracked()
-            .and_then(|snapshot| snapshot.ok())
-            .map(|snapshot| index(snapshot.services))
-            .unwrap_or_default()
     }
 }
 
@@ -164,7 +130,7 @@ impl Default for Live {
 }
 
 /// Indexes a list of services by (name, version).
-fn index(services: Vec<ServiceView>) -> ServiceMap {
+pub fn index(services: Vec<ServiceView>) -> ServiceMap {
     services
         .into_iter()
         .map(|service| ((service.name.clone(), service.version.clone()), service))

@@ -8,7 +8,7 @@ use crate::api::{deregister_node, evict_node};
 use crate::components::schema::{example_json, SchemaTree};
 use crate::components::state::StateBadge;
 use crate::format::{duration, utc_time};
-use crate::live::Live;
+use crate::live::{Live, ServiceMap};
 use crate::wire::{NodeView, ServiceView};
 use muster_registry::Endpoint;
 
@@ -18,6 +18,17 @@ pub fn ServicePage() -> impl IntoView {
     let live = expect_context::<Live>();
     let params = use_params_map();
     let name = Memo::new(move |_| params.get().get("name").unwrap_or_default());
+    // What the server renders (and the browser hydrates with): this service only. Not needed,
+    // nor fetched, once the live store holds the whole view.
+    let first_load = Resource::new(
+        move || (!live.has_view()).then(|| name.get()),
+        |name| async move {
+            match name {
+                Some(name) => load_service(name).await.map(Some),
+                None => Ok(None),
+            }
+        },
+    );
 
     view! {
         <section class="service">
@@ -28,36 +39,62 @@ pub fn ServicePage() -> impl IntoView {
             <h1 class="name">{move || name.get()}</h1>
             <Suspense fallback=|| view! { <p class="empty">"Loading…"</p> }>
                 {move || {
-                    live.services()
-                        .map(|result| match result {
-                            Err(error) => view! { <p class="error">{error}</p> }.into_any(),
-                            Ok(map) => {
-                                let name = name.get();
-                                let versions: Vec<ServiceView> = map
-                                    .into_iter()
-                                    .filter(|((service, _), _)| *service == name)
-                                    .map(|(_, service)| service)
-                                    .collect();
-                                if versions.is_empty() {
-                                    view! {
-                                        <p class="empty">
-                                            "No service of this name is registered (or its last nodes' tombstones have expired)."
-                                        </p>
-                                    }
-                                        .into_any()
-                                } else {
-                                    versions
-                                        .into_iter()
-                                        .map(|service| view! { <VersionSection service /> })
-                                        .collect_view()
-                                        .into_any()
-                                }
+                    let name = name.get();
+                    // Live once the websocket delivered the whole view; until then (and on the
+                    // server) what was loaded for this service alone.
+                    let versions = match live.with_services(|map| versions_of(map, &name)) {
+                        Some(versions) => versions,
+                        None => match first_load.get()? {
+                            Ok(Some(versions)) => versions,
+                            Ok(None) => return None,
+                            Err(error) => {
+                                return Some(
+                                    view! { <p class="error">{error.to_string()}</p> }.into_any(),
+                                );
                             }
-                        })
+                        },
+                    };
+                    Some(
+                        if versions.is_empty() {
+                            view! {
+                                <p class="empty">
+                                    "No service of this name is registered (or its last nodes' tombstones have expired)."
+                                </p>
+                            }
+                                .into_any()
+                        } else {
+                            versions
+                                .into_iter()
+                                .map(|service| view! { <VersionSection service /> })
+                                .collect_view()
+                                .into_any()
+                        },
+                    )
                 }}
             </Suspense>
         </section>
     }
+}
+
+/// Every version of the service `name` in `map`, sorted by version.
+fn versions_of(map: &ServiceMap, name: &str) -> Vec<ServiceView> {
+    map.range((name.to_string(), String::new())..)
+        .take_while(|((service, _), _)| service == name)
+        .map(|(_, service)| service.clone())
+        .collect()
+}
+
+/// The versions of one service, from the console's view (the page's first render).
+#[server(prefix = "/rpc")]
+pub async fn load_service(name: String) -> Result<Vec<ServiceView>, ServerFnError> {
+    let console = expect_context::<crate::console::SharedConsole>();
+    let (_, services) = console.snapshot();
+    let mut versions: Vec<ServiceView> = services
+        .into_iter()
+        .filter(|service| service.name == name)
+        .collect();
+    versions.sort_by(|a, b| a.version.cmp(&b.version));
+    Ok(versions)
 }
 
 /// One version: nodes table, then endpoints.

@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 use leptos_router::components::{Form, A};
+use serde::{Deserialize, Serialize};
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
 use wasm_bindgen::JsCast;
@@ -15,8 +16,8 @@ use crate::wire::{summarize, ServiceSummary};
 pub const PAGE_SIZE: usize = 50;
 
 /// How the table is ordered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum SortKey {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SortKey {
     Name,
     Nodes,
     Stale,
@@ -35,12 +36,69 @@ impl SortKey {
 }
 
 /// The URL's query, parsed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Query {
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Query {
     text: String,
     only_stale: bool,
     sort: SortKey,
     page: usize,
+}
+
+/// One page of the table, with the counts around it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServicesPageData {
+    /// The rows shown.
+    rows: Vec<ServiceSummary>,
+    /// Services matching the search and filter.
+    matching: usize,
+    /// Services in all.
+    total: usize,
+    /// The page shown (clamped to the last page).
+    page: usize,
+    /// Pages in all.
+    pages: usize,
+}
+
+/// Filters, sorts and pages the services of `map`: what both the server (first render) and the
+/// browser (live, from the whole view) show for `query`.
+fn services_page(map: &ServiceMap, query: &Query) -> ServicesPageData {
+    let summaries = summarize(map.values());
+    let total = summaries.len();
+    let mut visible: Vec<ServiceSummary> = summaries
+        .into_iter()
+        .filter(|summary| !query.only_stale || summary.nodes.stale > 0)
+        .filter(|summary| matches(map, summary, &query.text))
+        .collect();
+    match query.sort {
+        SortKey::Name => {}
+        SortKey::Nodes => visible.sort_by_key(|s| std::cmp::Reverse(s.nodes.live())),
+        SortKey::Stale => visible.sort_by_key(|s| std::cmp::Reverse(s.nodes.stale)),
+        SortKey::Changed => visible.sort_by_key(|s| std::cmp::Reverse(s.last_change)),
+    }
+    let matching = visible.len();
+    let pages = matching.div_ceil(PAGE_SIZE).max(1);
+    let page = query.page.min(pages);
+    let rows = visible
+        .into_iter()
+        .skip((page - 1) * PAGE_SIZE)
+        .take(PAGE_SIZE)
+        .collect();
+    ServicesPageData {
+        rows,
+        matching,
+        total,
+        page,
+        pages,
+    }
+}
+
+/// The page of the table for `query`, computed on the server from the console's view: the
+/// first render carries these rows only, not the whole registry.
+#[server(prefix = "/rpc")]
+pub async fn load_services_page(query: Query) -> Result<ServicesPageData, ServerFnError> {
+    let console = expect_context::<crate::console::SharedConsole>();
+    let (_, services) = console.snapshot();
+    Ok(services_page(&crate::live::index(services), &query))
 }
 
 /// Does `service` match the search text? A `key=value` search matches metadata of the service
@@ -84,6 +142,17 @@ pub fn ServicesPage() -> impl IntoView {
                 .max(1),
         }
     });
+    // What the server renders (and the browser hydrates with): only this query's page. It is
+    // not needed, nor fetched, once the live store holds the whole view.
+    let first_load = Resource::new(
+        move || (!live.has_view()).then(|| query.get()),
+        |query| async move {
+            match query {
+                Some(query) => load_services_page(query).await.map(Some),
+                None => Ok(None),
+            }
+        },
+    );
     let navigate = use_navigate();
     // Typing, ticking or choosing updates the URL (and so the table) at once once hydrated;
     // before hydration the form's GET submit does the same.
@@ -144,14 +213,21 @@ pub fn ServicesPage() -> impl IntoView {
             </Form>
             <Suspense fallback=|| view! { <p class="empty">"Loading services…"</p> }>
                 {move || {
-                    live.services()
-                        .map(|result| match result {
-                            Ok(map) => {
-                                let query = query.get();
-                                view! { <ServiceTable map query /> }.into_any()
-                            }
-                            Err(error) => view! { <p class="error">{error}</p> }.into_any(),
-                        })
+                    let query = query.get();
+                    // Live once the websocket delivered the whole view; until then (and on the
+                    // server) the page loaded for this query.
+                    let data = match live.with_services(|map| services_page(map, &query)) {
+                        Some(data) => Ok(data),
+                        None => match first_load.get()? {
+                            Ok(Some(data)) => Ok(data),
+                            Ok(None) => return None,
+                            Err(error) => Err(error.to_string()),
+                        },
+                    };
+                    Some(match data {
+                        Ok(data) => view! { <ServiceTable data query /> }.into_any(),
+                        Err(error) => view! { <p class="error">{error}</p> }.into_any(),
+                    })
                 }}
             </Suspense>
         </section>
@@ -160,29 +236,14 @@ pub fn ServicesPage() -> impl IntoView {
 
 /// The filtered, sorted, paged table.
 #[component]
-fn ServiceTable(map: ServiceMap, query: Query) -> impl IntoView {
-    let summaries = summarize(map.values());
-    let total = summaries.len();
-    let mut visible: Vec<ServiceSummary> = summaries
-        .into_iter()
-        .filter(|summary| !query.only_stale || summary.nodes.stale > 0)
-        .filter(|summary| matches(&map, summary, &query.text))
-        .collect();
-    match query.sort {
-        SortKey::Name => {}
-        SortKey::Nodes => visible.sort_by_key(|s| std::cmp::Reverse(s.nodes.live())),
-        SortKey::Stale => visible.sort_by_key(|s| std::cmp::Reverse(s.nodes.stale)),
-        SortKey::Changed => visible.sort_by_key(|s| std::cmp::Reverse(s.last_change)),
-    }
-    let matching = visible.len();
-    let pages = matching.div_ceil(PAGE_SIZE).max(1);
-    let page = query.page.min(pages);
-    let rows: Vec<ServiceSummary> = visible
-        .into_iter()
-        .skip((page - 1) * PAGE_SIZE)
-        .take(PAGE_SIZE)
-        .collect();
-
+fn ServiceTable(data: ServicesPageData, query: Query) -> impl IntoView {
+    let ServicesPageData {
+        rows,
+        matching,
+        total,
+        page,
+        pages,
+    } = data;
     let mut count = format!("{matching} of {total} services");
     if !query.text.trim().is_empty() {
         count.push_str(&format!(" matching “{}”", query.text.trim()));
