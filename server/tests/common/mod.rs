@@ -13,6 +13,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+pub mod netns;
+
 /// The binary under test.
 pub const MUSTER: &str = env!("CARGO_BIN_EXE_muster");
 
