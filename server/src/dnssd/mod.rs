@@ -120,6 +120,16 @@ impl Dnssd {
         let interfaces: Vec<&str> = chosen.iter().map(|i| i.name.as_str()).collect();
         tracing::info!("dnssd: standard mDNS on {}", interfaces.join(", "));
         if settings.advertise {
+            let listen = settings.listen.ip();
+            let loopback_chosen = chosen.iter().any(|i| {
+                i.ipv4.iter().any(|ip| ip.is_loopback()) || i.ipv6.iter().any(|ip| ip.is_loopback())
+            });
+            if listen.is_loopback() && !loopback_chosen {
+                tracing::info!(
+                    "dnssd: listening on {listen} only, so the advertisement reaches no chosen \
+                     interface (listen on 0.0.0.0 or a LAN address to be found)"
+                );
+            }
             let host = muster_registry::mdns::names::local_host_name();
             let info = advertise::service_info(host.trim_end_matches('.'), settings.listen)?;
             let fullname = info.get_fullname().to_string();
