@@ -6,7 +6,7 @@
         {"event": "removed", "type", "name"} when it leaves. Runs until stdin closes.
 
     dnssd_peer.py --ip 10.78.0.2 publish _ipp._tcp.local. "Peer printer" 631 key=value ...
-        Publishes the instance, prints {"event": "published", "name"}, keeps it until stdin
+        Publishes the instance (a value `0x<hex>` is sent as raw bytes), prints {"event": "published", "name"}, keeps it until stdin
         closes, then unregisters it (a goodbye) and prints {"event": "unpublished"}.
 
 Only the given address's interface is used: the test runs this inside a network namespace.
@@ -60,7 +60,11 @@ def browse(zc, types):
 
 
 def publish(zc, ip, service_type, instance, port, pairs):
-    properties = dict(pair.split("=", 1) for pair in pairs)
+    # A value written `0x<hex>` is sent as those raw bytes (non-UTF-8 TXT, to test receivers).
+    properties = {}
+    for pair in pairs:
+        key, value = pair.split("=", 1)
+        properties[key] = bytes.fromhex(value[2:]) if value.startswith("0x") else value
     info = ServiceInfo(
         service_type,
         f"{instance}.{service_type}",

@@ -128,6 +128,11 @@ impl Lan {
     /// Starts a console on host `index` (`--interface eth0`, listening on every address of
     /// its namespace) with `args` added; its log (`MUSTER_LOG=info`) goes to a file.
     pub fn console(&self, index: usize, args: &[&str]) -> Console {
+        self.console_logging(index, args, "info")
+    }
+
+    /// [`Lan::console`] with the log filter `log_filter` (`MUSTER_LOG`).
+    pub fn console_logging(&self, index: usize, args: &[&str], log_filter: &str) -> Console {
         let dir = tempfile::tempdir().unwrap();
         let log_path = dir.path().join("muster.log");
         let log = File::create(&log_path).unwrap();
@@ -144,7 +149,7 @@ impl Lan {
             .arg("--data-dir")
             .arg(dir.path().join("data"))
             .args(args)
-            .env("MUSTER_LOG", "info")
+            .env("MUSTER_LOG", log_filter)
             .env("NO_COLOR", "1")
             .stdout(Stdio::null())
             .stderr(log)
