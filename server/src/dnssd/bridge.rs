@@ -23,6 +23,7 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::watch;
 
 use super::instance_name::InstanceNames;
+use super::retry;
 use super::txt::node_txt;
 use crate::console::Hub;
 
@@ -222,23 +223,6 @@ async fn execute(daemon: &ServiceDaemon, action: Action) {
             retry(|| daemon.unregister(&fullname)).await;
         }
     }
-}
-
-/// Runs an mdns-sd command, waiting while its queue (100 commands) is full: a snapshot of a
-/// big registry is more commands than that at once.
-pub async fn retry<T>(mut command: impl FnMut() -> mdns_sd::Result<T>) -> Option<T> {
-    for _ in 0..500 {
-        match command() {
-            Ok(value) => return Some(value),
-            Err(mdns_sd::Error::Again) => tokio::time::sleep(Duration::from_millis(10)).await,
-            Err(error) => {
-                tracing::debug!("dnssd: command failed: {error}");
-                return None;
-            }
-        }
-    }
-    tracing::warn!("dnssd: the mDNS daemon accepts no commands; a mirror change was lost");
-    None
 }
 
 #[cfg(test)]

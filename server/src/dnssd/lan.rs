@@ -18,6 +18,7 @@ use tokio::sync::watch;
 
 use super::instance_name::truncate_at_char;
 use super::lan_view::LanView;
+use super::retry;
 use crate::console::now_ms;
 
 /// The DNS-SD meta-query name: its PTR records name the service types on the link.
@@ -39,14 +40,27 @@ const MAX_NAME_BYTES: usize = 255;
 /// RFC 6763 §7.2: the service name part (`_http`) is at most 15 characters after the `_`.
 const MAX_SERVICE_LABEL_BYTES: usize = 16;
 
-/// The event stream of one browse.
-type Browse = BoxStream<'static, ServiceEvent>;
+/// The events of one browse, each with its type; `None` once mdns-sd ends the browse (it
+/// does when the channel is full, i.e. after a burst this task could not keep up with).
+type Browse = BoxStream<'static, (String, Option<ServiceEvent>)>;
+
+/// Starts browsing `service_type`.
+fn browse(daemon: &ServiceDaemon, service_type: &str) -> mdns_sd::Result<Browse> {
+    let events = daemon.browse(service_type)?;
+    let name = service_type.to_string();
+    let ended = (name.clone(), None);
+    Ok(events
+        .into_stream()
+        .map(move |event| (name.clone(), Some(event)))
+        .chain(futures::stream::once(async move { ended }))
+        .boxed())
+}
 
 /// Browses until `stop` turns true, writing what it finds into `view`.
 pub async fn run(daemon: ServiceDaemon, view: Arc<LanView>, mut stop: watch::Receiver<bool>) {
     let mut browses: SelectAll<Browse> = SelectAll::new();
-    match daemon.browse(META_TYPE) {
-        Ok(events) => browses.push(events.into_stream().boxed()),
+    match browse(&daemon, META_TYPE) {
+        Ok(events) => browses.push(events),
         Err(error) => {
             tracing::warn!("dnssd: cannot browse the LAN: {error}");
             view.set_disabled(format!("cannot browse the LAN: {error}"));
@@ -56,22 +70,25 @@ pub async fn run(daemon: ServiceDaemon, view: Arc<LanView>, mut stop: watch::Rec
     view.set_enabled();
     let mut browser = Browser::default();
     loop {
-        tokio::select! {
+        let again = tokio::select! {
             () = crate::console::until_stopping(&mut stop) => break,
             event = browses.next() => match event {
-                Some(event) => {
-                    if let Some(new_type) = browser.apply(event, &view) {
-                        match daemon.browse(&new_type) {
-                            Ok(events) => browses.push(events.into_stream().boxed()),
-                            Err(error) => tracing::debug!("dnssd: cannot browse {new_type}: {error}"),
-                        }
-                    }
-                }
-                None => {
-                    view.set_disabled("the mDNS daemon stopped");
-                    break;
-                }
+                Some((_, Some(event))) => browser.apply(event, &view),
+                // Browsed again at once: the instances it had stay in the view, and mdns-sd
+                // reports them anew from its cache.
+                Some((service_type, None)) => Some(service_type),
+                None => None,
             },
+        };
+        if let Some(service_type) = again {
+            if let Some(events) = retry(|| browse(&daemon, &service_type)).await {
+                browses.push(events);
+            }
+        }
+        if browses.is_empty() {
+            // Only when mdns-sd refuses every browse: it stopped.
+            view.set_disabled("the mDNS daemon stopped");
+            break;
         }
     }
 }
@@ -117,6 +134,8 @@ impl Browser {
                 view.upsert(service);
                 None
             }
+            // A type's PTR leaving (META_TYPE removals) is not followed: its instances say
+            // goodbye or expire by themselves, and a type once seen stays browsed (bounded).
             ServiceEvent::ServiceRemoved(ty, fullname) if ty != META_TYPE => {
                 if self.instances.remove(&fullname).is_some() {
                     view.remove(&fullname);

@@ -35,8 +35,6 @@ use tokio::task::JoinHandle;
 
 use crate::console::Hub;
 
-use self::bridge::retry;
-
 /// mdns-sd sends a goodbye at once and repeats it 120 ms later; waiting this long before the
 /// daemon stops lets the repeat go out.
 const GOODBYE_REPEAT_WAIT: Duration = Duration::from_millis(250);
@@ -170,6 +168,24 @@ impl Dnssd {
             let _ = tokio::time::timeout(STOP_TIMEOUT, done.recv_async()).await;
         }
     }
+}
+
+/// Runs an mdns-sd command, waiting while its queue (100 commands) is full: a snapshot of a
+/// big registry, or a burst of new types on the LAN, is more commands than that at once.
+/// `None` (logged) when the command fails otherwise, e.g. once the daemon stopped.
+pub async fn retry<T>(mut command: impl FnMut() -> mdns_sd::Result<T>) -> Option<T> {
+    for _ in 0..500 {
+        match command() {
+            Ok(value) => return Some(value),
+            Err(mdns_sd::Error::Again) => tokio::time::sleep(Duration::from_millis(10)).await,
+            Err(error) => {
+                tracing::debug!("dnssd: command failed: {error}");
+                return None;
+            }
+        }
+    }
+    tracing::warn!("dnssd: the mDNS daemon accepts no commands; a change was lost");
+    None
 }
 
 /// Logs what mdns-sd reports on the side: errors, and renames after a name conflict.
