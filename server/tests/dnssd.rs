@@ -378,3 +378,31 @@ fn the_go_micro_engine_and_mdns_sd_share_port_5353() {
         "the go-micro engine dropped DNS-SD packets as damaged:\n{log}"
     );
 }
+
+#[test]
+fn without_a_usable_interface_the_console_runs_and_says_why() {
+    if skip() {
+        return;
+    }
+    let lan = Lan::new(1);
+    lan.unplug(0);
+    let host0 = lan.client(0);
+    let console = lan.console(0, &["--bridge-dnssd"]);
+    host0.run(async {
+        console_ready().await;
+        let snapshot = lan_snapshot().await;
+        assert_eq!(snapshot["enabled"], false);
+        let reason = snapshot["reason"].as_str().unwrap();
+        assert!(
+            reason.contains("could not start") && reason.contains("eth0"),
+            "{reason}"
+        );
+        let services = client().get(url("/api/services")).send().await.unwrap();
+        assert_eq!(services.status(), 200);
+    });
+    assert!(
+        console.log().contains("dnssd: not running"),
+        "{}",
+        console.log()
+    );
+}

@@ -119,6 +119,11 @@ impl Lan {
         &self.hosts[index]
     }
 
+    /// Takes host `index`'s `eth0` down: the host is off the LAN, with no interface for mDNS.
+    pub fn unplug(&self, index: usize) {
+        ip(&["-n", &self.hosts[index], "link", "set", "eth0", "down"]);
+    }
+
     /// A client thread inside host `index`'s namespace: every socket it opens is that
     /// host's.
     pub fn client(&self, index: usize) -> Client {
