@@ -2,7 +2,8 @@
 # Installs what Muster needs, skipping whatever is already there. Safe to run again.
 #
 #   scripts/setup.sh        what building and running the dashboard needs
-#   scripts/setup.sh test   also what the tests need (Chromium, Playwright, etcd, iproute2)
+#   scripts/setup.sh test   also what the tests need (Chromium, Playwright, etcd, iproute2, and
+#                           python-zeroconf in target/pyenv: the independent DNS-SD peer)
 #
 # The wasm half needs a wasm32 standard library. `rustup target add` is the usual way; where
 # rustup cannot download it (these machines, offline mirrors), Debian's rustc-web 1.96 with
@@ -55,6 +56,20 @@ install_test_tools() {
     fi
 }
 
+# The DNS-SD tests (server/tests/dnssd.rs) check Muster against an independent implementation:
+# python-zeroconf, pinned, in a venv of its own (the tests look for target/pyenv/bin/python).
+ZEROCONF_VERSION=0.147.0
+install_dnssd_peer() {
+    local venv="$MUSTER_ROOT/target/pyenv"
+    if "$venv/bin/python" -c "import zeroconf, sys; sys.exit(zeroconf.__version__ != '$ZEROCONF_VERSION')" 2>/dev/null; then
+        return
+    fi
+    python3 -m venv --help >/dev/null 2>&1 || apt_install python3-venv
+    say "installing python-zeroconf $ZEROCONF_VERSION into target/pyenv (the DNS-SD test peer)"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "zeroconf==$ZEROCONF_VERSION"
+}
+
 # The etcd backend's client (etcd-client) compiles etcd's protobuf files at build time.
 # brotli precompresses the front end's files (build-site.sh).
 install_build_tools() {
@@ -65,5 +80,8 @@ install_build_tools() {
 install_build_tools
 choose_wasm_toolchain
 install_wasm_bindgen
-[ "$mode" = "test" ] && install_test_tools
+if [ "$mode" = "test" ]; then
+    install_test_tools
+    install_dnssd_peer
+fi
 say "set-up done (wasm toolchain: $(cat "$WASM_TOOLCHAIN_FILE"))"

@@ -102,6 +102,22 @@ pub struct ServeArgs {
     #[arg(long, env = "MUSTER_MEMORY_SEED")]
     pub memory_seed: Option<PathBuf>,
 
+    /// Do not advertise the console on the LAN (by default it is a standard DNS-SD service,
+    /// `Muster on <host>._http._tcp.local.` with TXT `path=/` and `version=`, as Bonjour
+    /// browsers and avahi-browse list them).
+    #[arg(long, env = "MUSTER_NO_ADVERTISE")]
+    pub no_advertise: bool,
+
+    /// Mirror every node of the registry as a standard DNS-SD instance under
+    /// `_micro._tcp.local.` (TXT `service=`, `version=`, `node=` and the node metadata),
+    /// following the registry live; nodes need an IP address on a chosen interface's subnet.
+    #[arg(long, env = "MUSTER_BRIDGE_DNSSD")]
+    pub bridge_dnssd: bool,
+
+    /// Do not browse the LAN's standard DNS-SD services (the LAN page and `/api/lan`).
+    #[arg(long, env = "MUSTER_NO_LAN")]
+    pub no_lan: bool,
+
     /// Directory holding the built front end (the wasm bundle, CSS and public assets).
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: PathBuf,
@@ -199,6 +215,11 @@ mod tests {
         assert_eq!(cli.serve.probe_interval, Duration::from_secs(15));
         assert_eq!(cli.serve.tombstone_ttl, Duration::from_secs(600));
         assert!(cli.command.is_none());
+        // DNS-SD: advertising and LAN browsing on, the bridge off.
+        assert!(!cli.serve.no_advertise && !cli.serve.no_lan && !cli.serve.bridge_dnssd);
+        let cli = Cli::try_parse_from(["muster", "--no-advertise", "--no-lan", "--bridge-dnssd"])
+            .unwrap();
+        assert!(cli.serve.no_advertise && cli.serve.no_lan && cli.serve.bridge_dnssd);
         let cli = Cli::try_parse_from([
             "muster",
             "service",

@@ -7,6 +7,8 @@
 //!   powers.
 //! - [`console`]: the hub: the live view, numbered events, states, probes, tombstones, and
 //!   the registrations the console keeps.
+//! - [`dnssd`]: standard DNS-SD (mdns-sd): the console's `_http._tcp` advertisement, the
+//!   `_micro._tcp` bridge of registry nodes, and the LAN view.
 //! - [`persist`]: the state file those registrations survive restarts in (atomic writes).
 //! - [`auth`]: who may act: admin token, login sessions, Origin checks.
 //! - [`api`]: the JSON API and the watch websocket, one file per resource.
@@ -22,6 +24,7 @@ mod backend;
 mod cli;
 mod cmd;
 mod console;
+mod dnssd;
 mod error;
 mod persist;
 mod routes;
@@ -29,6 +32,7 @@ mod shutdown;
 mod state;
 
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
@@ -95,14 +99,28 @@ async fn serve(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
             .heartbeat_interval
             .max(std::time::Duration::from_millis(100)),
     };
+    let dnssd_settings = dnssd::Settings {
+        advertise: !args.no_advertise,
+        bridge: args.bridge_dnssd,
+        lan: !args.no_lan,
+        interfaces: cli.registry.interface.clone(),
+        listen: listener.local_addr()?,
+    };
+    let lan_view = Arc::new(dnssd::lan_view::LanView::new(if dnssd_settings.lan {
+        "LAN browsing is starting"
+    } else {
+        "LAN browsing is off (--no-lan)"
+    }));
     let hub = console::Hub::start(
         backend,
         persist::StateStore::new(data_dir.clone()),
         auth,
         settings,
         seed,
+        lan_view,
     )
     .await?;
+    let dnssd = dnssd::Dnssd::start(&dnssd_settings, &hub);
     let state = state::AppState::new(hub.clone(), &args.site_root, args.listen);
     let router = routes::router(state);
     let access = match (&args.admin_token, args.listen.ip().is_loopback()) {
@@ -123,6 +141,9 @@ async fn serve(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
             stopping.begin_shutdown();
         })
         .await?;
+    if let Some(dnssd) = dnssd {
+        dnssd.stop().await;
+    }
     hub.stop().await;
     tracing::info!("muster stopped");
     Ok(())

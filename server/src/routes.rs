@@ -38,6 +38,8 @@ pub fn router(state: AppState) -> Router {
             post(api::nodes::evict),
         )
         .route("/api/watch", get(api::watch::watch))
+        .route("/api/lan", get(api::lan::list))
+        .route("/api/lan/watch", get(api::lan::watch))
         .route("/api/session", get(api::session::info))
         .route("/api/{*rest}", any(api::not_found))
         .route("/login", post(api::session::login))

@@ -254,11 +254,16 @@ pub struct NodeObservation {
 }
 
 /// Turns complete instance records into a node: decodes the TXT, checks the name scheme and the
-/// registry's bounds. `None` when the records are not a node at all (no TXT or no SRV).
+/// registry's bounds. `None` when the records are not a node at all (no TXT or no SRV, or a name
+/// outside the domain: standard DNS-SD from Avahi, Bonjour or mdns-sd on the same port, which
+/// is not a damaged go-micro node and must not count as a drop).
 pub fn observe(
     records: &InstanceRecords,
     names: &Names,
 ) -> Option<Result<NodeObservation, DropReason>> {
+    if !names.in_domain(&records.name) {
+        return None;
+    }
     let (raw_txt, _) = records.txt.as_ref()?;
     let srv = records.srv.as_ref()?;
     let payload = match txt::decode_joined(raw_txt) {
@@ -544,6 +549,23 @@ mod tests {
         assert_eq!(observed.service.nodes[0].id, "svc-1");
         assert_eq!(observed.service.nodes[0].address, "10.77.0.1:8080");
         assert_eq!(observed.ttl, 120);
+    }
+
+    #[test]
+    fn standard_dns_sd_records_are_not_nodes() {
+        let names = Names::new("micro").unwrap();
+        let dns_sd = NodeRecords {
+            service_owner: "_http._tcp.local.".into(),
+            instance: "Muster on vm._http._tcp.local.".into(),
+            txt: vec!["path=/".into(), "version=0.1.0".into()],
+            ..node()
+        };
+        let parsed = parse_packet(&announcement(&dns_sd, 120)).unwrap();
+        assert_eq!(parsed.instances.len(), 1);
+        assert!(observe(&parsed.instances[0], &names).is_none());
+        assert!(names.in_domain("svc-1.svc.micro."));
+        assert!(!names.in_domain("svc-1.svc.notmicro."));
+        assert!(!names.in_domain("micro."));
     }
 
     #[test]

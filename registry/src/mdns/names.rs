@@ -38,6 +38,14 @@ impl Names {
         &self.domain
     }
 
+    /// Whether `name` (with its trailing dot) lies under the domain: only those can be
+    /// go-micro records. Standard DNS-SD (`x._http._tcp.local.`) on the same port is not.
+    pub fn in_domain(&self, name: &str) -> bool {
+        name.strip_suffix('.')
+            .and_then(|name| name.strip_suffix(self.domain.as_str()))
+            .is_some_and(|prefix| prefix.ends_with('.'))
+    }
+
     /// `<service>.<domain>.`: owner of the PTR records listing a service's nodes.
     pub fn service(&self, service: &str) -> String {
         format!("{service}.{}.", self.domain)

@@ -7,9 +7,11 @@
 //! - [`nodes`]: `DELETE /api/services/{name}/nodes/{id}`, `POST …/{id}/evict`.
 //! - [`session`]: `GET /api/session`, `POST /login`, `POST /logout`.
 //! - [`watch`]: `GET /api/watch` (websocket).
+//! - [`lan`]: `GET /api/lan`, `GET /api/lan/watch` (websocket): standard DNS-SD on the LAN.
 //! - [`body`]: request bodies: size limit and JSON decoding with readable errors.
 
 pub mod body;
+pub mod lan;
 pub mod nodes;
 pub mod services;
 pub mod session;

@@ -139,7 +139,11 @@ async fn send(
 }
 
 /// Sends one frame, giving up on a client that accepts nothing for `patience`.
-async fn send_raw(socket: &mut WebSocket, message: Message, patience: Duration) -> Result<(), ()> {
+pub(super) async fn send_raw(
+    socket: &mut WebSocket,
+    message: Message,
+    patience: Duration,
+) -> Result<(), ()> {
     match tokio::time::timeout(patience, socket.send(message)).await {
         Ok(Ok(())) => Ok(()),
         _ => Err(()),

@@ -33,6 +33,7 @@ use tokio::sync::{broadcast, watch};
 
 use crate::auth::Auth;
 use crate::backend::Backend;
+use crate::dnssd::lan_view::LanView;
 use crate::error::Error;
 use crate::persist::StateStore;
 
@@ -63,17 +64,20 @@ pub struct Hub {
     auth: Auth,
     settings: Settings,
     shutdown: watch::Sender<bool>,
+    lan: Arc<LanView>,
 }
 
 impl Hub {
     /// Builds the hub, loads and re-registers the persisted registrations, loads `seed`
     /// (foreign registrations, memory backend), and starts the follower, ticker and probe tasks.
+    /// `lan` is the LAN page's view, filled by [`crate::dnssd`] when it runs.
     pub async fn start(
         backend: Backend,
         store: StateStore,
         auth: Auth,
         settings: Settings,
         seed: Vec<RegisterRequest>,
+        lan: Arc<LanView>,
     ) -> Result<Arc<Hub>, String> {
         let saved = store.load()?;
         let (events, _) = broadcast::channel(BROADCAST_CAPACITY);
@@ -86,6 +90,7 @@ impl Hub {
             auth,
             settings,
             shutdown: watch::channel(false).0,
+            lan,
         });
         for request in seed {
             hub.register_foreign(&request)
@@ -124,6 +129,11 @@ impl Hub {
     /// The timing settings.
     pub fn settings(&self) -> Settings {
         self.settings
+    }
+
+    /// The standard DNS-SD services seen on the LAN.
+    pub fn lan_view(&self) -> &Arc<LanView> {
+        &self.lan
     }
 
     /// Resolves when the console is shutting down (for long-lived connections).
@@ -358,11 +368,7 @@ pub fn now_ms() -> UnixMillis {
 #[async_trait]
 impl app::console::Console for Hub {
     fn lan(&self) -> app::wire::LanSnapshot {
-        app::wire::LanSnapshot {
-            enabled: false,
-            reason: Some("LAN browsing is not running".into()),
-            services: Vec::new(),
-        }
+        self.lan.snapshot()
     }
 
     fn snapshot(&self) -> (u64, Vec<ServiceView>) {

@@ -1,5 +1,9 @@
 //! Runs the real `muster` binary for a test: memory registry, a free loopback port, a private
 //! data directory, and helpers to speak to it.
+//!
+//! These consoles run in the machine's own network namespace, so they never start standard
+//! DNS-SD (`--no-advertise --no-lan`): no multicast may leave a test. `dnssd.rs` runs its
+//! consoles inside namespaces of its own (see `netns.rs`).
 #![allow(dead_code)]
 
 use std::net::{SocketAddr, TcpListener};
@@ -8,6 +12,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
+
+pub mod netns;
 
 /// The binary under test.
 pub const MUSTER: &str = env!("CARGO_BIN_EXE_muster");
@@ -51,7 +57,7 @@ impl Server {
             command.args(["--registry", "memory"]);
         }
         let child = command
-            .args(["--site-root", "/nonexistent"])
+            .args(["--site-root", "/nonexistent", "--no-advertise", "--no-lan"])
             .arg("--listen")
             .arg(addr.to_string())
             .arg("--data-dir")

@@ -1,0 +1,467 @@
+//! A private LAN of network namespaces for the DNS-SD tests, consoles on it, and an independent
+//! peer (python-zeroconf) on it.
+//!
+//! The machine's root namespace must never see test mDNS traffic (its `lo` has no MULTICAST
+//! flag, `eth0` leads off the machine). Each test builds its own LAN: a bridge in one
+//! namespace, one namespace per host with a veth `eth0` on it, 10.78.0.N/24 (the registry's
+//! mDNS tests use 10.77.0.0/24 and `muster-t*` names; these use `mdsd-*`, so both can run at
+//! once), a route for 224.0.0.0/4. Processes run with `ip netns exec`; the test's own HTTP and
+//! WebSocket clients run on a thread that entered the console's namespace. Namespaces are
+//! deleted on drop, panics included.
+//!
+//! Needs root, `ip`, and python-zeroconf in `target/pyenv` (`scripts/setup.sh test`).
+//! `MUSTER_SKIP_NETNS=1` skips these tests explicitly, with a warning.
+#![allow(dead_code)]
+
+use std::fs::File;
+use std::future::Future;
+use std::io::{BufRead, BufReader, Write};
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{self, Receiver};
+use std::time::{Duration, Instant};
+
+use nix::sched::{setns, CloneFlags};
+use serde_json::Value;
+
+use super::MUSTER;
+
+static NEXT_LAN: AtomicUsize = AtomicUsize::new(0);
+
+/// The port consoles listen on inside their namespace (nothing else is there).
+pub const CONSOLE_PORT: u16 = 3000;
+/// The admin token the consoles get (they listen beyond loopback).
+pub const TOKEN: &str = "dnssd-test-token";
+
+/// `true` (after a warning) when the environment asks to skip namespace tests.
+pub fn skip() -> bool {
+    if std::env::var_os("MUSTER_SKIP_NETNS").is_some_and(|v| v == "1") {
+        let _ = std::io::stderr()
+            .write_all(b"WARNING: MUSTER_SKIP_NETNS=1: DNS-SD network-namespace test SKIPPED\n");
+        return true;
+    }
+    false
+}
+
+fn ip(args: &[&str]) {
+    let output = Command::new("ip")
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run `ip` (iproute2 needed for netns tests): {e}"));
+    assert!(
+        output.status.success(),
+        "`ip {}` failed: {} (netns tests need root; MUSTER_SKIP_NETNS=1 skips them)",
+        args.join(" "),
+        String::from_utf8_lossy(&output.stderr).trim()
+    );
+}
+
+/// A private LAN of hosts.
+pub struct Lan {
+    bridge_ns: String,
+    hosts: Vec<String>,
+}
+
+impl Lan {
+    /// A LAN of `hosts` hosts: host i is 10.78.0.(i+1).
+    pub fn new(hosts: usize) -> Lan {
+        let id = format!(
+            "mdsd-{}-{}",
+            std::process::id(),
+            NEXT_LAN.fetch_add(1, Ordering::Relaxed)
+        );
+        let mut lan = Lan {
+            bridge_ns: format!("{id}-lan"),
+            hosts: Vec::new(),
+        };
+        let bridge = lan.bridge_ns.clone();
+        ip(&["netns", "add", &bridge]);
+        ip(&[
+            "-n",
+            &bridge,
+            "link",
+            "add",
+            "br0",
+            "type",
+            "bridge",
+            "mcast_snooping",
+            "0",
+        ]);
+        ip(&["-n", &bridge, "link", "set", "br0", "up"]);
+        for index in 0..hosts {
+            let ns = format!("{id}-h{index}");
+            ip(&["netns", "add", &ns]);
+            lan.hosts.push(ns.clone());
+            let port = format!("p{index}");
+            ip(&[
+                "-n", &bridge, "link", "add", &port, "type", "veth", "peer", "name", "eth0",
+                "netns", &ns,
+            ]);
+            ip(&["-n", &bridge, "link", "set", &port, "master", "br0", "up"]);
+            let address = format!("{}/24", Lan::ip(index));
+            ip(&["-n", &ns, "addr", "add", &address, "dev", "eth0"]);
+            ip(&["-n", &ns, "link", "set", "lo", "up"]);
+            ip(&["-n", &ns, "link", "set", "eth0", "up"]);
+            ip(&["-n", &ns, "route", "add", "224.0.0.0/4", "dev", "eth0"]);
+        }
+        lan
+    }
+
+    /// Host `index`'s address.
+    pub fn ip(index: usize) -> Ipv4Addr {
+        Ipv4Addr::new(10, 78, 0, index as u8 + 1)
+    }
+
+    /// Host `index`'s namespace.
+    pub fn ns(&self, index: usize) -> &str {
+        &self.hosts[index]
+    }
+
+    /// Takes host `index`'s `eth0` down: the host is off the LAN, with no interface for mDNS.
+    pub fn unplug(&self, index: usize) {
+        ip(&["-n", &self.hosts[index], "link", "set", "eth0", "down"]);
+    }
+
+    /// A client thread inside host `index`'s namespace: every socket it opens is that
+    /// host's.
+    pub fn client(&self, index: usize) -> Client {
+        Client::spawn(format!("/var/run/netns/{}", self.hosts[index]))
+    }
+
+    /// Starts a console on host `index` (`--interface eth0`, listening on every address of
+    /// its namespace) with `args` added; its log (`MUSTER_LOG=info`) goes to a file.
+    pub fn console(&self, index: usize, args: &[&str]) -> Console {
+        self.console_logging(index, args, "info")
+    }
+
+    /// [`Lan::console`] with the log filter `log_filter` (`MUSTER_LOG`).
+    pub fn console_logging(&self, index: usize, args: &[&str], log_filter: &str) -> Console {
+        let dir = tempfile::tempdir().unwrap();
+        let log_path = dir.path().join("muster.log");
+        let log = File::create(&log_path).unwrap();
+        let mut command = Command::new("ip");
+        command.args(["netns", "exec", &self.hosts[index], MUSTER]);
+        if !args.contains(&"--registry") {
+            command.args(["--registry", "memory"]);
+        }
+        let child = command
+            .args(["--interface", "eth0", "--site-root", "/nonexistent"])
+            .args(["--admin-token", TOKEN, "--probe-interval", "0"])
+            .arg("--listen")
+            .arg(format!("0.0.0.0:{CONSOLE_PORT}"))
+            .arg("--data-dir")
+            .arg(dir.path().join("data"))
+            .args(args)
+            .env("MUSTER_LOG", log_filter)
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("muster runs");
+        Console {
+            child: Some(child),
+            log_path,
+            _dir: dir,
+        }
+    }
+
+    /// Runs `muster <args>` (a subcommand) on host `index` until dropped; `--registry mdns
+    /// --interface eth0` come first.
+    pub fn muster_command(&self, index: usize, args: &[&str]) -> Process {
+        let child = Command::new("ip")
+            .args(["netns", "exec", &self.hosts[index], MUSTER])
+            .args(["--registry", "mdns", "--interface", "eth0"])
+            .args(args)
+            .env("MUSTER_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("muster runs");
+        Process { child }
+    }
+
+    /// The independent peer on host `index`, browsing `types`.
+    pub fn browsing_peer(&self, index: usize, types: &[&str]) -> Peer {
+        let mut args = vec!["browse"];
+        args.extend_from_slice(types);
+        let peer = Peer::spawn(&self.hosts[index], Lan::ip(index), &args);
+        peer.expect(Duration::from_secs(20), "the peer browsing", |e| {
+            e["event"] == "browsing"
+        });
+        peer
+    }
+
+    /// The independent peer on host `index`, publishing an instance until dropped or
+    /// [`Peer::close`]d.
+    pub fn publishing_peer(
+        &self,
+        index: usize,
+        service_type: &str,
+        instance: &str,
+        port: u16,
+        txt: &[&str],
+    ) -> Peer {
+        let port = port.to_string();
+        let mut args = vec!["publish", service_type, instance, &port];
+        args.extend_from_slice(txt);
+        let peer = Peer::spawn(&self.hosts[index], Lan::ip(index), &args);
+        peer.expect(Duration::from_secs(20), "the peer publishing", |e| {
+            e["event"] == "published"
+        });
+        peer
+    }
+}
+
+impl Drop for Lan {
+    fn drop(&mut self) {
+        for ns in self.hosts.iter().chain(std::iter::once(&self.bridge_ns)) {
+            let _ = Command::new("ip").args(["netns", "del", ns]).status();
+        }
+    }
+}
+
+/// A thread that entered a host's namespace and drives a current-thread Tokio runtime there;
+/// sockets stay usable across [`Client::run`] calls (they belong to this one runtime).
+pub struct Client {
+    handle: tokio::runtime::Handle,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Client {
+    fn spawn(path: String) -> Client {
+        let (handle_tx, handle_rx) = mpsc::channel();
+        let (stop, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let machine = std::fs::read_link("/proc/thread-self/ns/net").unwrap();
+            let namespace = File::open(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+            setns(namespace, CloneFlags::CLONE_NEWNET).expect("setns into the test namespace");
+            assert_ne!(
+                std::fs::read_link("/proc/thread-self/ns/net").unwrap(),
+                machine,
+                "test client thread is still in the machine's network namespace"
+            );
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            handle_tx.send(runtime.handle().clone()).unwrap();
+            runtime.block_on(async {
+                let _ = stop_rx.await;
+            });
+        });
+        Client {
+            handle: handle_rx.recv().expect("client thread started"),
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+
+    /// Runs `task` in the namespace and returns its output; a panic in it fails the caller.
+    pub fn run<T: Send + 'static>(&self, task: impl Future<Output = T> + Send + 'static) -> T {
+        match futures::executor::block_on(self.handle.spawn(task)) {
+            Ok(value) => value,
+            Err(error) => std::panic::resume_unwind(error.into_panic()),
+        }
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// A console running in a namespace.
+pub struct Console {
+    child: Option<Child>,
+    log_path: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Console {
+    /// Its log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log_path).unwrap_or_default()
+    }
+
+    /// SIGTERM (what `shutdown.rs` handles), then waits for the exit; returns whether it
+    /// exited cleanly. `ip netns exec` execs muster, so the pid is muster's own.
+    pub fn terminate(&mut self) -> bool {
+        let Some(mut child) = self.child.take() else {
+            return false;
+        };
+        let _ = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status();
+        child.wait().map(|status| status.success()).unwrap_or(false)
+    }
+}
+
+impl Drop for Console {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// A process killed on drop.
+pub struct Process {
+    child: Child,
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// python-zeroconf, pinned by `scripts/setup.sh test` into `target/pyenv`.
+fn python() -> PathBuf {
+    let path = std::env::var_os("MUSTER_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../target/pyenv/bin/python"
+            ))
+        });
+    assert!(
+        path.exists(),
+        "{} is missing: run `scripts/setup.sh test` (installs python-zeroconf for the DNS-SD \
+         tests), or set MUSTER_SKIP_NETNS=1 to skip them",
+        path.display()
+    );
+    path
+}
+
+/// The independent DNS-SD peer (`tests/dnssd_peer.py`): its JSON lines, as they come.
+pub struct Peer {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    events: Receiver<Value>,
+}
+
+impl Peer {
+    fn spawn(ns: &str, ip: Ipv4Addr, args: &[&str]) -> Peer {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/dnssd_peer.py");
+        let mut child = Command::new("ip")
+            .args(["netns", "exec", ns])
+            .arg(python())
+            .arg(script)
+            .arg("--ip")
+            .arg(ip.to_string())
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("the python peer runs");
+        let stdout = child.stdout.take().unwrap();
+        let (sender, events) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                match serde_json::from_str(&line) {
+                    Ok(event) => {
+                        if sender.send(event).is_err() {
+                            break;
+                        }
+                    }
+                    Err(_) => eprintln!("peer: {line}"),
+                }
+            }
+        });
+        Peer {
+            stdin: child.stdin.take(),
+            child,
+            events,
+        }
+    }
+
+    /// The first event from now on that `matches`, waiting at most `timeout`.
+    pub fn expect(&self, timeout: Duration, what: &str, matches: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + timeout;
+        let mut seen = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.events.recv_timeout(left) {
+                Ok(event) if matches(&event) => return event,
+                Ok(event) => seen.push(event),
+                Err(_) => panic!("peer: no {what} within {timeout:?}; saw {seen:#?}"),
+            }
+        }
+    }
+
+    /// Every event that arrives within `window`.
+    pub fn collect(&self, window: Duration) -> Vec<Value> {
+        let deadline = Instant::now() + window;
+        let mut seen = Vec::new();
+        while let Ok(event) = self
+            .events
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+        {
+            seen.push(event);
+        }
+        seen
+    }
+
+    /// Closes stdin: a publishing peer unregisters (a goodbye) and exits.
+    pub fn close(&mut self) {
+        self.stdin.take();
+    }
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        self.stdin.take();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Waits until the console in this thread's namespace accepts connections.
+pub async fn console_ready() {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while tokio::net::TcpStream::connect(("127.0.0.1", CONSOLE_PORT))
+        .await
+        .is_err()
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the console did not start listening"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// `http://127.0.0.1:3000/path`, for a client in the console's namespace.
+pub fn url(path: &str) -> String {
+    format!("http://127.0.0.1:{CONSOLE_PORT}{path}")
+}
