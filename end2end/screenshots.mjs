@@ -11,6 +11,8 @@ const port = 3299;
 const url = `http://127.0.0.1:${port}`;
 const server = spawn(path.join(root, "target/release/muster"), [
   "--registry", "memory", "--listen", `127.0.0.1:${port}`, "--probe-interval", "0",
+  // Run outside any test namespace: no DNS-SD advertisement or LAN browsing on real links.
+  "--no-advertise", "--no-lan",
   "--site-root", path.join(root, "target/site"),
   "--data-dir", mkdtempSync(path.join(tmpdir(), "muster-shots-")),
 ], { stdio: "inherit" });

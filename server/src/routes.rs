@@ -56,7 +56,12 @@ pub fn router(state: AppState) -> Router {
                 move || shell(options.clone())
             },
         )
-        .fallback_service(ServeDir::new(site_root))
+        // build-site.sh leaves .br and .gz beside the bundle: sent to browsers that accept them.
+        .fallback_service(
+            ServeDir::new(site_root)
+                .precompressed_br()
+                .precompressed_gzip(),
+        )
         .layer(middleware::from_fn_with_state(state.clone(), same_origin))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)
