@@ -36,12 +36,13 @@ locked_version() {
         "$MUSTER_ROOT/Cargo.lock"
 }
 
-# Flags that shrink the release bundle (446 KB -> 357 KB gzipped, measured in BENCHMARKS.md):
-# no Debug formatting or panic locations compiled in, Leptos's type-erased components (far less
-# monomorphised view code), and panics that abort at once instead of formatting a message.
-# They are unstable flags, so the build runs with RUSTC_BOOTSTRAP=1 and builds std from source
-# (-Zbuild-std), as Debian's rustc-web path needs anyway.
-WASM_RUSTFLAGS="-Zfmt-debug=none -Zlocation-detail=none --cfg erase_components -Zunstable-options -Cpanic=immediate-abort"
+# Flags that shrink the release bundle (see BENCHMARKS.md, "Page weight"): no Debug formatting
+# or panic locations compiled in, and panics that abort at once instead of formatting a message
+# (a panic shows as "unreachable" in the browser console). They are unstable flags, so the build
+# runs with RUSTC_BOOTSTRAP=1 and builds std from source (-Zbuild-std), as Debian's rustc-web
+# path needs anyway. Leptos's `--cfg erase_components` would shrink it further but must match
+# the server build: set on the bundle alone, every page failed to hydrate.
+WASM_RUSTFLAGS="-Zfmt-debug=none -Zlocation-detail=none -Zunstable-options -Cpanic=immediate-abort"
 
 # `cargo build` for the wasm32 target, with whichever toolchain setup.sh chose.
 wasm_cargo_build() {
