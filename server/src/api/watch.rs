@@ -77,10 +77,11 @@ async fn serve(mut socket: WebSocket, hub: Arc<Hub>, since: Option<u64>) {
         tokio::select! {
             () = crate::console::until_stopping(&mut shutdown) => break End::Closed,
             event = events.recv() => match event {
-                Ok(event) if event.seq <= seq => {}
-                Ok(event) => {
-                    seq = event.seq;
-                    if send(&mut socket, &WatchMessage::Event(event), patience).await.is_err() {
+                Ok(frame) if frame.seq <= seq => {}
+                Ok(frame) => {
+                    seq = frame.seq;
+                    let text = Message::Text(frame.json.as_ref().into());
+                    if send_raw(&mut socket, text, patience).await.is_err() {
                         break End::Dead;
                     }
                 }

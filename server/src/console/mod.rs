@@ -42,6 +42,17 @@ use self::view::{Ttl, View};
 /// Events buffered per websocket client before it counts as lagging (and gets a snapshot).
 const BROADCAST_CAPACITY: usize = 256;
 
+/// One event as broadcast to the websockets: serialized once, however many clients watch.
+/// (Broadcasting the event itself cost every client a deep clone and its own serialization:
+/// with 100 clients the end-to-end bench's console fell behind a 500/s burst.)
+#[derive(Debug, Clone)]
+pub struct EventFrame {
+    /// The event's sequence number.
+    pub seq: u64,
+    /// `WatchMessage::Event` as JSON text.
+    pub json: Arc<str>,
+}
+
 /// Timing settings of the hub.
 #[derive(Debug, Clone, Copy)]
 pub struct Settings {
@@ -58,7 +69,7 @@ pub struct Hub {
     backend: Backend,
     registry: Arc<dyn Registry>,
     view: Mutex<View>,
-    events: broadcast::Sender<ConsoleEvent>,
+    events: broadcast::Sender<EventFrame>,
     owned: tokio::sync::Mutex<Owned>,
     auth: Auth,
     settings: Settings,
@@ -148,7 +159,16 @@ impl Hub {
         let mut view = self.lock_view();
         for event in change(&mut view, now_ms()) {
             tracing::debug!(seq = event.seq, action = %event.action, service = %event.service.name, "console event");
-            let _ = self.events.send(event);
+            if self.events.receiver_count() == 0 {
+                continue;
+            }
+            let seq = event.seq;
+            let json = serde_json::to_string(&WatchMessage::Event(event))
+                .expect("an event is plain data with string keys");
+            let _ = self.events.send(EventFrame {
+                seq,
+                json: json.into(),
+            });
         }
     }
 
@@ -158,7 +178,7 @@ impl Hub {
     pub fn subscribe(
         &self,
         since: Option<u64>,
-    ) -> (broadcast::Receiver<ConsoleEvent>, Vec<WatchMessage>, u64) {
+    ) -> (broadcast::Receiver<EventFrame>, Vec<WatchMessage>, u64) {
         let view = self.lock_view();
         let receiver = self.events.subscribe();
         let seq = view.seq();
