@@ -43,32 +43,23 @@ impl Bench<'_> {
         .expect("the load generator thread")
     }
 
-    /// `GET path` as JSON.
-    pub async fn get_json<T: serde::de::DeserializeOwned>(&self, path: &str) -> T {
+    /// Live (alive or stale) nodes per service name, from `GET /api/services`; an error
+    /// (a console too busy to answer in time) is returned, not a panic: slow is not lost.
+    pub async fn live_nodes(&self) -> Result<BTreeMap<String, usize>, String> {
         let response = self
             .http
-            .get(self.console.url(path))
+            .get(self.console.url("/api/services"))
             .send()
             .await
-            .unwrap_or_else(|e| panic!("GET {path}: {e}"));
-        assert!(
-            response.status().is_success(),
-            "GET {path}: {}",
-            response.status()
-        );
-        response
+            .map_err(|e| format!("GET /api/services: {e:?}"))?;
+        let summaries: Vec<ServiceSummary> = response
             .json()
             .await
-            .unwrap_or_else(|e| panic!("GET {path}: {e}"))
-    }
-
-    /// Live (alive or stale) nodes per service name, from `GET /api/services`.
-    pub async fn live_nodes(&self) -> BTreeMap<String, usize> {
-        let summaries: Vec<ServiceSummary> = self.get_json("/api/services").await;
-        summaries
+            .map_err(|e| format!("GET /api/services: {e:?}"))?;
+        Ok(summaries
             .into_iter()
             .map(|summary| (summary.name, summary.nodes.live()))
-            .collect()
+            .collect())
     }
 
     /// Every version of `name` with its nodes, from `GET /api/services/{name}` (empty on 404).

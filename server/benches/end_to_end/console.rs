@@ -80,6 +80,16 @@ impl Console {
         format!("ws://{}{path}", self.addr)
     }
 
+    /// Panics with its exit status if muster is no longer running.
+    pub fn assert_running(&self) {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid()));
+        let zombie = stat.map_or(true, |stat| {
+            let after_name = &stat[stat.rfind(')').unwrap_or(0) + 2..];
+            after_name.starts_with('Z')
+        });
+        assert!(!zombie, "muster (pid {}) exited during the run", self.pid());
+    }
+
     /// The process id (muster's own: `ip netns exec` execs it).
     pub fn pid(&self) -> u32 {
         self.child.id()

@@ -5,9 +5,45 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use app::wire::{NodeState, ServiceView, WatchMessage};
+use app::wire::{NodeState, ServiceView};
 use futures::StreamExt;
+use muster_registry::Action;
+use serde::Deserialize;
 use tokio_tungstenite::tungstenite::Message;
+
+/// `app::wire::WatchMessage` reduced to what a view needs: the clients share two cores with
+/// the console, and building every endpoint schema of every event only slowed them down
+/// (serde skips the other fields without building them).
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+enum WatchMessage {
+    Snapshot {
+        seq: u64,
+        services: Vec<Version>,
+    },
+    Event {
+        seq: u64,
+        action: Action,
+        service: Version,
+        #[serde(default)]
+        purged: bool,
+    },
+    Heartbeat {},
+}
+
+/// A service version with its nodes' ids and states.
+#[derive(Debug, Deserialize)]
+struct Version {
+    name: String,
+    version: String,
+    nodes: Vec<NodeEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+struct NodeEntry {
+    id: String,
+    state: NodeState,
+}
 
 /// A node in a view: (service, version, node id).
 pub type NodeKey = (String, String, String);
@@ -86,39 +122,46 @@ impl Drop for Client {
 
 fn apply(received: &mut Received, message: WatchMessage, stamp_prefix: &str, arrived: Instant) {
     match message {
-        WatchMessage::Snapshot { seq, services, .. } => {
+        WatchMessage::Snapshot { seq, services } => {
             if received.seq > 0 || !received.view.is_empty() {
                 received.resyncs += 1;
             }
-            received.view = view_of(&services);
+            received.view = services
+                .into_iter()
+                .flat_map(|service| {
+                    let (name, version) = (service.name, service.version);
+                    service
+                        .nodes
+                        .into_iter()
+                        .map(move |node| ((name.clone(), version.clone(), node.id), node.state))
+                })
+                .collect();
             received.seq = seq;
         }
-        WatchMessage::Event(event) => {
+        WatchMessage::Event {
+            seq,
+            action,
+            service,
+            purged,
+        } => {
             received.events += 1;
-            received.seq = event.seq;
-            let service = &event.service;
-            for node in &service.nodes {
-                let key = (
-                    service.name.clone(),
-                    service.version.clone(),
-                    node.node.id.clone(),
-                );
-                if event.purged {
+            received.seq = seq;
+            for node in service.nodes {
+                if action == Action::Create && service.name.starts_with(stamp_prefix) {
+                    received
+                        .created_at
+                        .entry((service.name.clone(), node.id.clone()))
+                        .or_insert(arrived);
+                }
+                let key = (service.name.clone(), service.version.clone(), node.id);
+                if purged {
                     received.view.remove(&key);
                 } else {
                     received.view.insert(key, node.state);
                 }
-                if event.action == muster_registry::Action::Create
-                    && service.name.starts_with(stamp_prefix)
-                {
-                    received
-                        .created_at
-                        .entry((service.name.clone(), node.node.id.clone()))
-                        .or_insert(arrived);
-                }
             }
         }
-        WatchMessage::Heartbeat { .. } => {}
+        WatchMessage::Heartbeat {} => {}
     }
 }
 
