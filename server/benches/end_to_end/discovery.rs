@@ -9,8 +9,12 @@ use crate::report::verdict;
 use crate::stats::Summary;
 use crate::watchers::Client;
 
-/// Service of the latency probes; every client stamps its creates.
+/// Prefix of the latency probes' services; every client stamps their creates.
 pub const SERVICE: &str = "bench.latency";
+
+/// Services the probes spread over: the mDNS cache keeps at most 256 nodes per service and
+/// 1,024 services (the burst's 1,000, the answered one, these and the churn's 20).
+const SERVICES: usize = 2;
 
 /// Announces the plan's latency probes one by one and reports the delay to every client.
 /// Panics if any client misses one.
@@ -18,8 +22,9 @@ pub async fn run(bench: &mut Bench<'_>, clients: &[Client]) {
     let plan = bench.plan.clone();
     let probes: Vec<_> = (0..plan.latency_samples)
         .map(|index| {
+            let service = format!("{SERVICE}.{}", index % SERVICES);
             loadgen::node(
-                SERVICE,
+                &service,
                 &format!("lat-{index:05}"),
                 bench.generator_ip,
                 9000,

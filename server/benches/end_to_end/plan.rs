@@ -39,7 +39,9 @@ impl Plan {
         let full = Plan {
             services: 1_000,
             nodes_per_service: 10,
-            burst_per_second: 2_000.0,
+            // What this two-core machine absorbs with 100 clients watching; 2,000/s overran
+            // the console's registry watcher (see BENCHMARKS.md).
+            burst_per_second: 500.0,
             clients: 100,
             latency_samples: 500,
             latency_per_second: 50.0,

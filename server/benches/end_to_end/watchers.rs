@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use app::wire::{NodeState, ServiceView};
-use futures::StreamExt;
+use futures::{SinkExt, StreamExt};
 use muster_registry::Action;
 use serde::Deserialize;
 use tokio_tungstenite::tungstenite::Message;
@@ -99,7 +99,18 @@ impl Client {
         let shared = received.clone();
         let reader = tokio::spawn(async move {
             while let Some(Ok(frame)) = socket.next().await {
-                let Message::Text(text) = frame else { continue };
+                let text = match frame {
+                    Message::Text(text) => text,
+                    // The console drops a client silent for three heartbeats, as a browser
+                    // tab that went away: answer its pings like a browser does.
+                    Message::Ping(payload) => {
+                        if socket.send(Message::Pong(payload)).await.is_err() {
+                            break;
+                        }
+                        continue;
+                    }
+                    _ => continue,
+                };
                 let arrived = Instant::now();
                 let message: WatchMessage = serde_json::from_str(&text).expect("watch JSON");
                 apply(&mut shared.lock().unwrap(), message, stamp_prefix, arrived);
