@@ -355,10 +355,14 @@ impl View {
     /// expiry); silent unless a state changes as a result.
     pub fn apply_timings(&mut self, timings: &[NodeTiming], now: UnixMillis) -> Vec<ConsoleEvent> {
         for timing in timings {
-            for ((service, _), entry) in self.versions.iter_mut() {
-                if *service != timing.service {
-                    continue;
-                }
+            // The versions of one service are a range of the map: scanning every version for
+            // every node held the view lock for a second's worth of compares with 10,000 nodes
+            // known, and delayed every event behind it (end-to-end bench).
+            let versions = self
+                .versions
+                .range_mut((timing.service.clone(), String::new())..)
+                .take_while(|((service, _), _)| *service == timing.service);
+            for (_, entry) in versions {
                 if let Some(node) = entry.nodes.get_mut(&timing.node_id) {
                     if node.departed_at.is_some() {
                         continue;
