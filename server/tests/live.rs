@@ -340,34 +340,44 @@ async fn a_burst_reaches_the_client_without_gaps() {
     let mut socket = connect(&server, "/api/watch").await;
     let snapshot = next_message(&mut socket).await;
     let mut last_seq = snapshot["seq"].as_u64().unwrap();
-    // One registration of 1000 nodes: 1000 events broadcast at once, more than one client's
-    // buffer (256). A client that keeps up gets every event; one that falls behind gets a
-    // snapshot instead of the lost ones. Either way: no silent gap, and it ends complete.
-    let mut body = service("big", "big-0", "127.0.0.1:1");
-    body["nodes"] = (0..1000)
-        .map(|i| json!({"id": format!("big-{i}"), "address": "127.0.0.1:1"}))
-        .collect();
-    register(&server, body).await;
+    // Five registrations of 1000 nodes: 5000 events broadcast at once, more than a client may
+    // fall behind (4096). A client that keeps up gets every event; one that falls behind gets
+    // a snapshot instead of the lost ones. Either way: no silent gap, and it ends complete.
+    for batch in 0..5 {
+        let mut body = service(&format!("big{batch}"), "big-0", "127.0.0.1:1");
+        body["nodes"] = (0..1000)
+            .map(|i| json!({"id": format!("big-{i}"), "address": "127.0.0.1:1"}))
+            .collect();
+        register(&server, body).await;
+    }
+    let node_key = |service: &Value, node: &Value| {
+        format!(
+            "{}/{}",
+            service["name"].as_str().unwrap(),
+            node["id"].as_str().unwrap()
+        )
+    };
     let mut known = std::collections::BTreeSet::new();
-    while known.len() < 1000 {
+    while known.len() < 5000 {
         let message = next_change(&mut socket).await;
         let seq = message["seq"].as_u64().unwrap();
         if message["type"] == "snapshot" {
             assert!(seq >= last_seq);
-            known = message["services"][0]["nodes"]
+            known = message["services"]
                 .as_array()
                 .unwrap()
                 .iter()
-                .map(|node| node["id"].as_str().unwrap().to_string())
+                .flat_map(|service| {
+                    let nodes = service["nodes"].as_array().unwrap();
+                    nodes.iter().map(|node| node_key(service, node))
+                })
                 .collect();
         } else {
             assert_eq!(seq, last_seq + 1, "events follow each other without gaps");
-            known.insert(
-                message["service"]["nodes"][0]["id"]
-                    .as_str()
-                    .unwrap()
-                    .to_string(),
-            );
+            known.insert(node_key(
+                &message["service"],
+                &message["service"]["nodes"][0],
+            ));
         }
         last_seq = seq;
     }

@@ -30,6 +30,12 @@ pub const GROUP_V6: Ipv6Addr = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0xfb);
 /// A datagram can be up to 64 KiB; go-micro payloads with many endpoints exceed the MTU.
 pub const RECV_BUFFER_BYTES: usize = 64 * 1024;
 
+/// Receive queue asked for each socket. A LAN where many go-micro services start at once
+/// multicasts thousands of announcements a second, and the default queue (208 KiB, about a
+/// hundred announcements) overflowed while the engine was busy: the end-to-end bench lost a
+/// quarter of a 2,000/s burst. The kernel caps the request at `net.core.rmem_max`.
+pub const RECEIVE_QUEUE_BYTES: usize = 4 * 1024 * 1024;
+
 /// The sockets of one engine.
 #[derive(Debug)]
 pub struct Sockets {
@@ -163,6 +169,7 @@ fn count(result: io::Result<()>, interface: &str, sent: &mut usize, failed: &mut
 
 fn open_v4(interfaces: &[Interface]) -> io::Result<(UdpSocket, UdpSocket)> {
     let socket = Socket::new(Domain::IPV4, Type::DGRAM, Some(Protocol::UDP))?;
+    socket.set_recv_buffer_size(RECEIVE_QUEUE_BYTES)?;
     socket.set_reuse_address(true)?;
     socket.set_reuse_port(true)?;
     socket.bind(&SocketAddr::from((Ipv4Addr::UNSPECIFIED, MDNS_PORT)).into())?;
@@ -183,6 +190,8 @@ fn open_v4(interfaces: &[Interface]) -> io::Result<(UdpSocket, UdpSocket)> {
         )));
     }
     let query = Socket::new(Domain::IPV4, Type::DGRAM, Some(Protocol::UDP))?;
+    // Answers to a list query arrive together, one packet per service.
+    query.set_recv_buffer_size(RECEIVE_QUEUE_BYTES)?;
     query.bind(&SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0)).into())?;
     query.set_multicast_loop_v4(true)?;
     query.set_multicast_ttl_v4(255)?;
@@ -191,6 +200,7 @@ fn open_v4(interfaces: &[Interface]) -> io::Result<(UdpSocket, UdpSocket)> {
 
 fn open_v6(interfaces: &[Interface]) -> io::Result<(UdpSocket, UdpSocket)> {
     let socket = Socket::new(Domain::IPV6, Type::DGRAM, Some(Protocol::UDP))?;
+    socket.set_recv_buffer_size(RECEIVE_QUEUE_BYTES)?;
     socket.set_only_v6(true)?;
     socket.set_reuse_address(true)?;
     socket.set_reuse_port(true)?;
@@ -211,6 +221,7 @@ fn open_v6(interfaces: &[Interface]) -> io::Result<(UdpSocket, UdpSocket)> {
         )));
     }
     let query = Socket::new(Domain::IPV6, Type::DGRAM, Some(Protocol::UDP))?;
+    query.set_recv_buffer_size(RECEIVE_QUEUE_BYTES)?;
     query.set_only_v6(true)?;
     query.bind(&SocketAddr::from((Ipv6Addr::UNSPECIFIED, 0)).into())?;
     query.set_multicast_loop_v6(true)?;

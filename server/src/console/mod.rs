@@ -40,8 +40,23 @@ use crate::persist::StateStore;
 use self::owned::Owned;
 use self::view::{Ttl, View};
 
-/// Events buffered per websocket client before it counts as lagging (and gets a snapshot).
-const BROADCAST_CAPACITY: usize = 256;
+/// Events a websocket client may fall behind before it counts as lagging (and gets a
+/// snapshot). The channel holds one shared frame per event whatever the number of clients
+/// (about 1 KiB each: a few MiB in all), while a resync costs a copy and a serialization of
+/// the whole view per client: with 256, a 10,000-node burst watched by 100 clients turned
+/// into a storm of snapshots (end-to-end bench).
+const BROADCAST_CAPACITY: usize = 4096;
+
+/// One event as broadcast to the websockets: serialized once, however many clients watch.
+/// (Broadcasting the event itself cost every client a deep clone and its own serialization:
+/// with 100 clients the end-to-end bench's console fell behind a 500/s burst.)
+#[derive(Debug, Clone)]
+pub struct EventFrame {
+    /// The event's sequence number.
+    pub seq: u64,
+    /// `WatchMessage::Event` as JSON text.
+    pub json: Arc<str>,
+}
 
 /// Timing settings of the hub.
 #[derive(Debug, Clone, Copy)]
@@ -59,7 +74,7 @@ pub struct Hub {
     backend: Backend,
     registry: Arc<dyn Registry>,
     view: Mutex<View>,
-    events: broadcast::Sender<ConsoleEvent>,
+    events: broadcast::Sender<EventFrame>,
     owned: tokio::sync::Mutex<Owned>,
     auth: Auth,
     settings: Settings,
@@ -158,7 +173,16 @@ impl Hub {
         let mut view = self.lock_view();
         for event in change(&mut view, now_ms()) {
             tracing::debug!(seq = event.seq, action = %event.action, service = %event.service.name, "console event");
-            let _ = self.events.send(event);
+            if self.events.receiver_count() == 0 {
+                continue;
+            }
+            let seq = event.seq;
+            let json = serde_json::to_string(&WatchMessage::Event(event))
+                .expect("an event is plain data with string keys");
+            let _ = self.events.send(EventFrame {
+                seq,
+                json: json.into(),
+            });
         }
     }
 
@@ -168,7 +192,7 @@ impl Hub {
     pub fn subscribe(
         &self,
         since: Option<u64>,
-    ) -> (broadcast::Receiver<ConsoleEvent>, Vec<WatchMessage>, u64) {
+    ) -> (broadcast::Receiver<EventFrame>, Vec<WatchMessage>, u64) {
         let view = self.lock_view();
         let receiver = self.events.subscribe();
         let seq = view.seq();

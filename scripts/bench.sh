@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Runs Muster's benchmarks and prints the results with the machine they ran on.
+#
+#   scripts/bench.sh            end to end (issue #7): the release `muster` on a private LAN of
+#                               network namespaces, real go-micro mDNS packets, websocket clients
+#   scripts/bench.sh --all      the same, then the registry's criterion benches (memory, mdns,
+#                               etcd; etcd needs an `etcd` binary and is skipped without one)
+#   MUSTER_BENCH_QUICK=1 ...    100 × 10 nodes and 5 s of churn instead of 1,000 × 10 and 60 s
+#
+# Needs root (network namespaces) and iproute2. Not part of CI: a slow machine does not fail a
+# benchmark, but a lost node, a lost event or a wrong final view does (non-zero exit).
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$MUSTER_ROOT"
+
+[ "$(id -u)" -eq 0 ] || die "the benchmarks build network namespaces: run as root"
+apt_install iproute2 protobuf-compiler
+
+# Namespaces left by a bench that was killed (its pid is in the name) are deleted first.
+for ns in $(ip netns list | awk '/^mbench-/ {print $1}'); do
+    pid="${ns#mbench-}"; pid="${pid%%-*}"
+    kill -0 "$pid" 2>/dev/null || ip netns del "$ns"
+done
+
+out="$MUSTER_ROOT/target/bench"
+mkdir -p "$out"
+{
+    echo "date:    $(date -u '+%Y-%m-%d %H:%M UTC')"
+    echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/^Mem:/ {print $2}') GiB"
+    echo "kernel:  $(uname -r)"
+    echo "rustc:   $(rustc --version)"
+    echo "commit:  $(git rev-parse --short HEAD)$(git diff --quiet || echo ' (modified)')"
+    echo "load:    $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min, before the run)"
+} | tee "$out/machine.txt"
+
+say "end to end (cargo bench -p server --bench end_to_end)"
+cargo bench -p server --bench end_to_end 2>&1 | tee "$out/end_to_end.txt"
+
+if [ "${1:-}" = "--all" ]; then
+    say "registry: memory"
+    cargo bench -p muster-registry --bench memory -- --warm-up-time 1 --measurement-time 3 \
+        2>&1 | tee "$out/memory.txt"
+    say "registry: mdns"
+    cargo bench -p muster-registry --features mdns --bench mdns 2>&1 | tee "$out/mdns.txt"
+    if command -v etcd >/dev/null || [ -n "${MUSTER_ETCD_BIN:-}" ]; then
+        say "registry: etcd"
+        cargo bench -p muster-registry --features etcd --bench etcd 2>&1 | tee "$out/etcd.txt"
+    else
+        say "registry: etcd SKIPPED (no etcd binary; scripts/setup.sh test installs one)"
+    fi
+fi
+say "results in $out/"

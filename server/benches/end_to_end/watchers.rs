@@ -1,0 +1,214 @@
+//! Websocket clients of `/api/watch`, each replaying what it receives into its own view the way
+//! the browser does: a snapshot replaces the view, an event updates the one node it carries.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use app::wire::{NodeState, ServiceView};
+use futures::{SinkExt, StreamExt};
+use muster_registry::Action;
+use serde::Deserialize;
+use tokio_tungstenite::tungstenite::Message;
+
+/// `app::wire::WatchMessage` reduced to what a view needs: the clients share two cores with
+/// the console, and building every endpoint schema of every event only slowed them down
+/// (serde skips the other fields without building them).
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+enum WatchMessage {
+    Snapshot {
+        seq: u64,
+        services: Vec<Version>,
+    },
+    Event {
+        seq: u64,
+        action: Action,
+        service: Version,
+        #[serde(default)]
+        purged: bool,
+    },
+    Heartbeat {},
+}
+
+/// A service version with its nodes' ids and states.
+#[derive(Debug, Deserialize)]
+struct Version {
+    name: String,
+    version: String,
+    nodes: Vec<NodeEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+struct NodeEntry {
+    id: String,
+    state: NodeState,
+}
+
+/// A node in a view: (service, version, node id).
+pub type NodeKey = (String, String, String);
+
+/// What a client has seen: node → its state.
+pub type View = BTreeMap<NodeKey, NodeState>;
+
+/// What one client has received so far.
+#[derive(Debug, Default)]
+pub struct Received {
+    /// Its replayed view.
+    pub view: View,
+    /// Sequence number of the last change applied.
+    pub seq: u64,
+    /// Events received (snapshots not counted).
+    pub events: u64,
+    /// Snapshots received after the first: the server resynced a client that fell behind.
+    pub resyncs: u64,
+    /// Arrival time of each `create` (by service and node id), when the client stamps.
+    pub created_at: HashMap<(String, String), Instant>,
+}
+
+/// A connected client; its reader runs until the socket closes or the client is dropped.
+pub struct Client {
+    /// What it received.
+    pub received: Arc<Mutex<Received>>,
+    reader: tokio::task::JoinHandle<()>,
+}
+
+impl Client {
+    /// Connects to `url` and waits for the first snapshot. The client records when each
+    /// `create` of a service whose name starts with `stamp_prefix` arrived (for latency
+    /// figures; `""` stamps every create).
+    pub async fn connect(url: &str, stamp_prefix: &'static str) -> Client {
+        let (mut socket, _) = tokio_tungstenite::connect_async(url)
+            .await
+            .unwrap_or_else(|e| panic!("websocket {url}: {e}"));
+        let received = Arc::new(Mutex::new(Received::default()));
+        // The first message is the snapshot: wait for it so the caller knows the client is live.
+        loop {
+            let frame = socket.next().await.expect("open").expect("a frame");
+            if let Message::Text(text) = frame {
+                let message: WatchMessage = serde_json::from_str(&text).expect("watch JSON");
+                apply(
+                    &mut received.lock().unwrap(),
+                    message,
+                    stamp_prefix,
+                    Instant::now(),
+                );
+                break;
+            }
+        }
+        let shared = received.clone();
+        let reader = tokio::spawn(async move {
+            while let Some(Ok(frame)) = socket.next().await {
+                let text = match frame {
+                    Message::Text(text) => text,
+                    // The console drops a client silent for three heartbeats, as a browser
+                    // tab that went away: answer its pings like a browser does.
+                    Message::Ping(payload) => {
+                        if socket.send(Message::Pong(payload)).await.is_err() {
+                            break;
+                        }
+                        continue;
+                    }
+                    _ => continue,
+                };
+                let arrived = Instant::now();
+                let message: WatchMessage = serde_json::from_str(&text).expect("watch JSON");
+                apply(&mut shared.lock().unwrap(), message, stamp_prefix, arrived);
+            }
+        });
+        Client { received, reader }
+    }
+
+    /// The sequence number of the last change applied.
+    pub fn seq(&self) -> u64 {
+        self.received.lock().unwrap().seq
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        self.reader.abort();
+    }
+}
+
+fn apply(received: &mut Received, message: WatchMessage, stamp_prefix: &str, arrived: Instant) {
+    match message {
+        WatchMessage::Snapshot { seq, services } => {
+            if received.seq > 0 || !received.view.is_empty() {
+                received.resyncs += 1;
+            }
+            received.view = services
+                .into_iter()
+                .flat_map(|service| {
+                    let (name, version) = (service.name, service.version);
+                    service
+                        .nodes
+                        .into_iter()
+                        .map(move |node| ((name.clone(), version.clone(), node.id), node.state))
+                })
+                .collect();
+            received.seq = seq;
+        }
+        WatchMessage::Event {
+            seq,
+            action,
+            service,
+            purged,
+        } => {
+            received.events += 1;
+            received.seq = seq;
+            for node in service.nodes {
+                if action == Action::Create && service.name.starts_with(stamp_prefix) {
+                    received
+                        .created_at
+                        .entry((service.name.clone(), node.id.clone()))
+                        .or_insert(arrived);
+                }
+                let key = (service.name.clone(), service.version.clone(), node.id);
+                if purged {
+                    received.view.remove(&key);
+                } else {
+                    received.view.insert(key, node.state);
+                }
+            }
+        }
+        WatchMessage::Heartbeat {} => {}
+    }
+}
+
+/// The view of a list of service versions (a snapshot, or `GET /api/services/{name}`).
+pub fn view_of(services: &[ServiceView]) -> View {
+    services
+        .iter()
+        .flat_map(|service| {
+            service.nodes.iter().map(|node| {
+                (
+                    (
+                        service.name.clone(),
+                        service.version.clone(),
+                        node.node.id.clone(),
+                    ),
+                    node.state,
+                )
+            })
+        })
+        .collect()
+}
+
+/// The console's latest sequence number, read from a fresh client's snapshot.
+pub async fn latest_seq(url: &str) -> u64 {
+    Client::connect(url, "-").await.seq()
+}
+
+/// Waits until every client has applied the change numbered `seq` (or later), up to `timeout`;
+/// returns how many are still behind.
+pub async fn wait_for_seq(clients: &[Client], seq: u64, timeout: Duration) -> usize {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let behind = clients.iter().filter(|c| c.seq() < seq).count();
+        if behind == 0 || Instant::now() > deadline {
+            return behind;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
