@@ -36,13 +36,14 @@ locked_version() {
         "$MUSTER_ROOT/Cargo.lock"
 }
 
-# Flags that shrink the release bundle (see BENCHMARKS.md, "Page weight"): no Debug formatting
-# or panic locations compiled in, and panics that abort at once instead of formatting a message
-# (a panic shows as "unreachable" in the browser console). They are unstable flags, so the build
-# runs with RUSTC_BOOTSTRAP=1 and builds std from source (-Zbuild-std), as Debian's rustc-web
-# path needs anyway. Leptos's `--cfg erase_components` would shrink it further but must match
-# the server build: set on the bundle alone, every page failed to hydrate.
-WASM_RUSTFLAGS="-Zfmt-debug=none -Zlocation-detail=none -Zunstable-options -Cpanic=immediate-abort"
+# Flags that shrink the release bundle (BENCHMARKS.md, "Page weight"): no Debug formatting or
+# panic locations compiled in (450 -> 432 KB gzipped). They are unstable flags, so the build
+# runs with RUSTC_BOOTSTRAP=1 and builds std from source (-Zbuild-std, std at opt-level z too),
+# as Debian's rustc-web path needs anyway. Measured and left out: `-Cpanic=immediate-abort`
+# (another 13 KB, but a panic then shows only as "unreachable", with no message) and Leptos's
+# `--cfg erase_components` (62 KB less, but it must match the server build: set on the bundle
+# alone, no page hydrated).
+WASM_RUSTFLAGS="-Zfmt-debug=none -Zlocation-detail=none"
 
 # `cargo build` for the wasm32 target, with whichever toolchain setup.sh chose.
 wasm_cargo_build() {

@@ -56,6 +56,27 @@ pub struct EventFrame {
     pub seq: u64,
     /// `WatchMessage::Event` as JSON text.
     pub json: Arc<str>,
+    /// The event itself, for in-process followers (the DNS-SD bridge); shared, not copied.
+    pub event: Arc<ConsoleEvent>,
+}
+
+/// `WatchMessage::Event` serialized from a borrowed event (the same JSON: the enum is tagged by
+/// `type`), so broadcasting does not deep-copy the event first.
+#[derive(serde::Serialize)]
+struct EventMessage<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    #[serde(flatten)]
+    event: &'a ConsoleEvent,
+}
+
+impl<'a> EventMessage<'a> {
+    fn new(event: &'a ConsoleEvent) -> Self {
+        EventMessage {
+            kind: "event",
+            event,
+        }
+    }
 }
 
 /// Timing settings of the hub.
@@ -176,12 +197,13 @@ impl Hub {
             if self.events.receiver_count() == 0 {
                 continue;
             }
-            let seq = event.seq;
-            let json = serde_json::to_string(&WatchMessage::Event(event))
+            let event = Arc::new(event);
+            let json = serde_json::to_string(&EventMessage::new(&event))
                 .expect("an event is plain data with string keys");
             let _ = self.events.send(EventFrame {
-                seq,
+                seq: event.seq,
                 json: json.into(),
+                event,
             });
         }
     }
@@ -440,4 +462,26 @@ pub fn single(service: &Service, node: &muster_registry::Node) -> Service {
 /// so callers' futures stay `Send`).
 pub async fn until_stopping(shutdown: &mut watch::Receiver<bool>) {
     let _ = shutdown.wait_for(|stopping| *stopping).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_borrowed_event_message_is_the_watch_message_json() {
+        let event = ConsoleEvent {
+            seq: 7,
+            timestamp: 1,
+            action: muster_registry::Action::Create,
+            service: ServiceView {
+                name: "svc".into(),
+                ..ServiceView::default()
+            },
+            purged: false,
+        };
+        let borrowed = serde_json::to_value(EventMessage::new(&event)).unwrap();
+        let owned = serde_json::to_value(WatchMessage::Event(event)).unwrap();
+        assert_eq!(borrowed, owned);
+    }
 }

@@ -176,8 +176,8 @@ pub async fn run(daemon: ServiceDaemon, hub: Arc<Hub>, mut stop: watch::Receiver
                 Ok(event) if event.seq <= seq => {}
                 Ok(event) => {
                     seq = event.seq;
-                    for node in &event.service.nodes {
-                        if let Some(action) = mirrors.node(&event.service, node) {
+                    for node in &event.event.service.nodes {
+                        if let Some(action) = mirrors.node(&event.event.service, node) {
                             execute(&daemon, action).await;
                         }
                     }
