@@ -6,6 +6,7 @@
 #   scripts/bench.sh --all      the same, then the registry's criterion benches (memory, mdns,
 #                               etcd; etcd needs an `etcd` binary and is skipped without one)
 #   MUSTER_BENCH_QUICK=1 ...    100 × 10 nodes and 5 s of churn instead of 1,000 × 10 and 60 s
+#   Then the page: bundle weight and hydration time in headless Chromium (end2end/bench/page.mjs).
 #
 # Needs root (network namespaces) and iproute2. Not part of CI: a slow machine does not fail a
 # benchmark, but a lost node, a lost event or a wrong final view does (non-zero exit).
@@ -34,6 +35,15 @@ mkdir -p "$out"
 
 say "end to end (cargo bench -p server --bench end_to_end)"
 cargo bench -p server --bench end_to_end 2>&1 | tee "$out/end_to_end.txt"
+
+# The page: the release bundle's weight and the time to hydrate it in headless Chromium. The
+# console there runs the memory registry on 127.0.0.1 with no mDNS at all; the private network
+# namespace is only so that nothing could reach a real link anyway.
+say "page weight and hydration (end2end/bench/page.mjs)"
+scripts/setup.sh test
+scripts/build-site.sh
+unshare --net -- bash -c 'ip link set lo up && exec node end2end/bench/page.mjs' \
+    2>&1 | tee "$out/page.txt"
 
 if [ "${1:-}" = "--all" ]; then
     say "registry: memory"

@@ -42,6 +42,8 @@ impl Console {
             .args(["--listen", &addr.to_string()])
             .arg("--data-dir")
             .arg(data_dir.path())
+            // The bench measures the go-micro path: no standard DNS-SD stack beside it.
+            .args(["--no-advertise", "--no-lan"])
             .args(["--probe-interval", "0", "--site-root"])
             .arg(site_root())
             .args(extra)
