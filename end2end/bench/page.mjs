@@ -94,7 +94,10 @@ async function loads(browser, url, { hydrated }) {
     if (hydrated) await page.waitForSelector("body[data-hydrated=true]", { timeout: 30_000 });
     const t = await page.evaluate(() => {
       const nav = performance.getEntriesByType("navigation")[0];
+      const wasm = performance.getEntriesByType("resource").find((r) => r.name.endsWith("_bg.wasm"));
       return {
+        wasm: wasm ? wasm.responseEnd : null,
+        wasmBytes: wasm ? wasm.transferSize : null,
         response: nav.responseEnd,
         html: nav.transferSize,
         dom: nav.domContentLoadedEventEnd,
@@ -142,11 +145,11 @@ console.log("| file | raw | gzip -9 | brotli -11 |\n|---|---:|---:|---:|");
 for (const r of results.weight) console.log(`| ${r.file} | ${r.raw} | ${r.gzip} | ${r.brotli} |`);
 console.log(`| **wasm + JS** | ${total("raw")} | **${total("gzip")}** | ${total("brotli")} |`);
 console.log(`\n## Hydration (target: <= 300 ms), ${runs} cold loads each`);
-console.log("| registry | HTML bytes | HTML received p50 | DOMContentLoaded p50 | hydrated p50 | hydrated p90 | baseline /healthz load p50 | hydrated / baseline |");
-console.log("|---|---:|---:|---:|---:|---:|---:|---:|");
+console.log("| registry | HTML bytes | HTML received p50 | wasm received p50 (bytes on the wire) | DOMContentLoaded p50 | hydrated p50 | hydrated p90 | baseline /healthz load p50 | hydrated / baseline |");
+console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
 for (const s of results.scenarios) {
   const hydrated = s.page.map((t) => t.hydrated);
   if (hydrated.some((h) => h === null)) throw new Error(`${s.label}: the page never hydrated`);
   const base = pct(s.base.map((t) => t.load), 50);
-  console.log(`| ${s.label} | ${pct(s.page.map((t) => t.html), 50)} | ${ms(pct(s.page.map((t) => t.response), 50))} | ${ms(pct(s.page.map((t) => t.dom), 50))} | ${ms(pct(hydrated, 50))} | ${ms(pct(hydrated, 90))} | ${ms(base)} | ${(pct(hydrated, 50) / base).toFixed(1)}x |`);
+  console.log(`| ${s.label} | ${pct(s.page.map((t) => t.html), 50)} | ${ms(pct(s.page.map((t) => t.response), 50))} | ${ms(pct(s.page.map((t) => t.wasm ?? 0), 50))} (${pct(s.page.map((t) => t.wasmBytes ?? 0), 50)}) | ${ms(pct(s.page.map((t) => t.dom), 50))} | ${ms(pct(hydrated, 50))} | ${ms(pct(hydrated, 90))} | ${ms(base)} | ${(pct(hydrated, 50) / base).toFixed(1)}x |`);
 }
