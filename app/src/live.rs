@@ -71,7 +71,8 @@ impl Live {
     /// Reads the whole current view, keyed by (name, version), once the websocket delivered
     /// it (tracked); `None` until then, when pages show what they loaded for themselves.
     pub fn with_services<R>(&self, read: impl FnOnce(&ServiceMap) -> R) -> Option<R> {
-        self.view.with(|view| view.as_ref().map(|(_, map)| read(map)))
+        self.view
+            .with(|view| view.as_ref().map(|(_, map)| read(map)))
     }
 
     /// The store holds the whole view (tracked: pages switch over to it when it arrives).
@@ -81,7 +82,8 @@ impl Live {
 
     /// The sequence number the view is at, if the websocket delivered a snapshot yet.
     pub fn seq(&self) -> Option<u64> {
-        self.view.with_untracked(|view| view.as_ref().map(|(seq, _)| *seq))
+        self.view
+            .with_untracked(|view| view.as_ref().map(|(seq, _)| *seq))
     }
 
     /// Applies one message from the watch socket. Returns `false` when the message does not

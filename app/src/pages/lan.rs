@@ -33,11 +33,8 @@ pub fn LanPage() -> impl IntoView {
                 }
                 true
             };
-            let feed = crate::feed::Feed::open(
-                || "/api/lan/watch".to_string(),
-                on_message,
-                connection,
-            );
+            let feed =
+                crate::feed::Feed::open(|| "/api/lan/watch".to_string(), on_message, connection);
             let feed = send_wrapper::SendWrapper::new(feed);
             on_cleanup(move || feed.stop());
         }

@@ -3,9 +3,9 @@
 
 use leptos::prelude::*;
 use leptos_router::components::{Form, A};
-use serde::{Deserialize, Serialize};
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
+use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsCast;
 
 use crate::format::utc_time;
