@@ -6,7 +6,7 @@
 //! variant and one arm per method.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 #[cfg(feature = "etcd")]
 use muster_registry::etcd::EtcdRegistry;
@@ -129,22 +129,26 @@ impl Backend {
         }
     }
 
-    /// Per-node timing from the backend's own cache; `None` when it keeps none (the console
-    /// then tracks timing from events and its own registrations).
-    pub async fn timings(&self) -> Option<Vec<NodeTiming>> {
+    /// Per-node timing from the backend's own cache, for the nodes seen at or after `since`
+    /// (a mark this returned before; every node when `None`), and the mark for the next call.
+    /// `None` when the backend keeps no timing (the console then tracks timing from events
+    /// and its own registrations).
+    pub async fn timings(&self, since: Option<Instant>) -> Option<(Vec<NodeTiming>, Instant)> {
         match self {
-            Backend::Mdns(mdns) => mdns.nodes().await.ok().map(|nodes| {
-                nodes
+            Backend::Mdns(mdns) => mdns.timings_since(since).await.ok().map(|times| {
+                let nodes = times
+                    .nodes
                     .into_iter()
-                    .map(|cached| NodeTiming {
-                        service: cached.service,
-                        node_id: cached.node.id,
-                        first_seen: cached.first_seen,
-                        last_seen: cached.last_seen,
-                        expires_at: cached.expires_at,
-                        ttl: cached.ttl,
+                    .map(|node| NodeTiming {
+                        service: node.service,
+                        node_id: node.node_id,
+                        first_seen: node.first_seen,
+                        last_seen: node.last_seen,
+                        expires_at: node.expires_at,
+                        ttl: node.ttl,
                     })
-                    .collect()
+                    .collect();
+                (nodes, times.mark)
             }),
             Backend::Memory(_) => None,
             #[cfg(feature = "etcd")]

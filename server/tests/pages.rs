@@ -38,7 +38,10 @@ async fn the_services_page_carries_one_page_of_summaries() {
     let first = html(&server, "/").await;
     assert!(first.contains("60 of 60 services"), "the counts cover all");
     assert!(first.contains("svc.00") && first.contains("svc.49"));
-    assert!(!first.contains("svc.50"), "page 1 holds 50 rows and no more");
+    assert!(
+        !first.contains("svc.50"),
+        "page 1 holds 50 rows and no more"
+    );
     assert!(
         !first.contains("node-00"),
         "no node is shipped with the services page"

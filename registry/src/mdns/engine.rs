@@ -15,7 +15,7 @@ use tokio::net::UdpSocket;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use super::announcer::{self, OwnedNode, ANNOUNCE_OFFSETS};
-use super::cache::{Cache, CachedNode, Change};
+use super::cache::{Cache, CachedNode, Change, TimesSince};
 use super::message::{self, InstanceRecords, NodeObservation, NodeRecords};
 use super::names::Names;
 use super::querier::{self, Querier, Waiting};
@@ -92,6 +92,11 @@ pub enum Command {
     /// The cache, for the console.
     Nodes {
         reply: oneshot::Sender<Vec<CachedNode>>,
+    },
+    /// The timings of the nodes seen since a mark, for the console.
+    Times {
+        since: Option<Instant>,
+        reply: oneshot::Sender<TimesSince>,
     },
     /// Goodbye for every owned node, then stop.
     Shutdown { reply: oneshot::Sender<()> },
@@ -435,6 +440,9 @@ impl Engine {
             }
             Command::Nodes { reply } => {
                 let _ = reply.send(self.cache.snapshot(now));
+            }
+            Command::Times { since, reply } => {
+                let _ = reply.send(self.cache.times_since(since, now));
             }
             Command::Shutdown { .. } => unreachable!("handled by the loop"),
         }

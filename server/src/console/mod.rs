@@ -368,7 +368,8 @@ impl Hub {
             }
         };
         self.commit(|view, now| sync::diff(view, &services, now));
-        if let Some(timings) = self.backend.timings().await {
+        // Every node's timing (no mark): the resync rebuilt the view from scratch.
+        if let Some((timings, _)) = self.backend.timings(None).await {
             self.commit(|view, now| view.apply_timings(&timings, now));
         }
     }

@@ -18,12 +18,17 @@ const TICK: Duration = Duration::from_millis(250);
 /// Backend timings are read every this many ticks.
 const TIMINGS_EVERY: u32 = 4;
 
+/// How far each timings read reaches back before the previous one.
+const TIMINGS_OVERLAP: Duration = Duration::from_secs(2);
+
 /// Ticks until shutdown.
 pub async fn run(hub: Arc<Hub>) {
     let mut shutdown = hub.shutdown_signal();
     let mut interval = tokio::time::interval(TICK);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut ticks = 0u32;
+    // Where the last timings read left off: each read carries only the nodes seen since.
+    let mut timings_mark = None;
     loop {
         tokio::select! {
             () = crate::console::until_stopping(&mut shutdown) => return,
@@ -33,8 +38,14 @@ pub async fn run(hub: Arc<Hub>) {
         refresh_owned(&hub).await;
         if ticks == TIMINGS_EVERY {
             ticks = 0;
-            if let Some(timings) = hub.backend.timings().await {
-                hub.commit(|view, now| view.apply_timings(&timings, now));
+            if let Some((timings, mark)) = hub.backend.timings(timings_mark).await {
+                // Overlap the next read by a little: a node whose packet came just before this
+                // read but whose event reaches the view just after it would otherwise miss its
+                // timing until its next refresh.
+                timings_mark = Some(mark.checked_sub(TIMINGS_OVERLAP).unwrap_or(mark));
+                if !timings.is_empty() {
+                    hub.commit(|view, now| view.apply_timings(&timings, now));
+                }
             }
         }
         let tombstone_ttl = hub.settings.tombstone_ttl;
