@@ -19,6 +19,10 @@ pub trait Console: Send + Sync {
     /// The whole current view (tombstones included) and the sequence number it is at.
     fn snapshot(&self) -> (u64, Vec<ServiceView>);
 
+    /// Every version of the service `name` (tombstones included), sorted by version; empty
+    /// when there is none. Reads one range of the view, not a copy of all of it.
+    fn service(&self, name: &str) -> Vec<ServiceView>;
+
     /// The standard DNS-SD services seen on the LAN (the LAN page's first load).
     fn lan(&self) -> LanSnapshot;
 

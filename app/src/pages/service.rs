@@ -88,13 +88,7 @@ fn versions_of(map: &ServiceMap, name: &str) -> Vec<ServiceView> {
 #[server(prefix = "/rpc")]
 pub async fn load_service(name: String) -> Result<Vec<ServiceView>, ServerFnError> {
     let console = expect_context::<crate::console::SharedConsole>();
-    let (_, services) = console.snapshot();
-    let mut versions: Vec<ServiceView> = services
-        .into_iter()
-        .filter(|service| service.name == name)
-        .collect();
-    versions.sort_by(|a, b| a.version.cmp(&b.version));
-    Ok(versions)
+    Ok(console.service(&name))
 }
 
 /// One version: nodes table, then endpoints.

@@ -414,6 +414,10 @@ pub fn now_ms() -> UnixMillis {
 
 #[async_trait]
 impl app::console::Console for Hub {
+    fn service(&self, name: &str) -> Vec<ServiceView> {
+        Hub::service(self, name)
+    }
+
     fn lan(&self) -> app::wire::LanSnapshot {
         self.lan.snapshot()
     }
