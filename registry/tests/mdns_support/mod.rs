@@ -1,9 +1,7 @@
 //! Network namespaces for mDNS tests: a private LAN of "hosts" that only this test sees.
 //!
-//! The machine's root namespace must never see test mDNS traffic (its `lo` has no MULTICAST
-//! flag and `eth0` leads off the machine). So each test builds its own LAN: a bridge in one
-//! namespace, one namespace per host with a veth `eth0` on the bridge, 10.77.0.N/24, IPv6
-//! link-local without duplicate address detection, a route for 224.0.0.0/4. Every registry
+//! The LAN itself is `private_lan` (10.77.0.0/24 here: a bridge, a veth `eth0` per host,
+//! deleted on drop). Every registry
 //! runs on a dedicated thread that entered its host's namespace (`setns` is per thread) and
 //! drives a current-thread Tokio runtime there, so its sockets and interface list are that
 //! host's. Namespaces are deleted on drop, panics included.
@@ -12,16 +10,17 @@
 //! `MUSTER_SKIP_NETNS=1` to skip them explicitly (a warning is printed).
 #![allow(dead_code)]
 
-use std::fs::File;
 use std::future::Future;
 use std::net::Ipv4Addr;
-use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use muster_registry::mdns::{MdnsOptions, MdnsRegistry};
-use nix::sched::{setns, CloneFlags};
+
+#[path = "../private_lan/mod.rs"]
+mod private_lan;
+use private_lan::{enter, PrivateLan};
 
 static NEXT_LAN: AtomicUsize = AtomicUsize::new(0);
 
@@ -38,94 +37,24 @@ pub fn skip() -> bool {
     false
 }
 
-fn ip(args: &[&str]) {
-    let output = Command::new("ip")
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run `ip` (iproute2 needed for mDNS netns tests): {e}"));
-    assert!(
-        output.status.success(),
-        "`ip {}` failed: {} (mDNS netns tests need root; set MUSTER_SKIP_NETNS=1 to skip)",
-        args.join(" "),
-        String::from_utf8_lossy(&output.stderr).trim()
-    );
-}
-
-/// A private LAN of hosts.
-pub struct Lan {
-    bridge_ns: String,
-    host_ns: Vec<String>,
-}
+/// A private LAN of hosts (10.77.0.0/24, namespaces `muster-t<pid>-<n>-*`).
+pub struct Lan(PrivateLan);
 
 impl Lan {
     /// Builds a LAN with `hosts` hosts: host i has 10.77.0.(i+1).
     pub fn new(hosts: usize) -> Lan {
-        let id = format!(
+        let prefix = format!(
             "muster-t{}-{}",
             std::process::id(),
             NEXT_LAN.fetch_add(1, Ordering::Relaxed)
         );
-        let mut lan = Lan {
-            bridge_ns: format!("{id}-lan"),
-            host_ns: Vec::new(),
-        };
-        let bridge = lan.bridge_ns.clone();
-        ip(&["netns", "add", &bridge]);
-        ip(&[
-            "-n",
-            &bridge,
-            "link",
-            "add",
-            "br0",
-            "type",
-            "bridge",
-            "mcast_snooping",
-            "0",
-        ]);
-        ip(&["-n", &bridge, "link", "set", "br0", "up"]);
-        for index in 0..hosts {
-            let ns = format!("{id}-h{index}");
-            ip(&["netns", "add", &ns]);
-            lan.host_ns.push(ns.clone());
-            // Link-local IPv6 must be usable at once: no duplicate address detection.
-            let dad = Command::new("ip")
-                .args(["netns", "exec", &ns, "sysctl", "-qw"])
-                .args([
-                    "net.ipv6.conf.default.accept_dad=0",
-                    "net.ipv6.conf.all.accept_dad=0",
-                ])
-                .status()
-                .expect("sysctl in the test namespace");
-            assert!(dad.success(), "sysctl accept_dad in {ns}");
-            let port = format!("p{index}");
-            ip(&[
-                "-n", &bridge, "link", "add", &port, "type", "veth", "peer", "name", "eth0",
-                "netns", &ns,
-            ]);
-            ip(&["-n", &bridge, "link", "set", &port, "master", "br0", "up"]);
-            let address = format!("10.77.0.{}/24", index + 1);
-            ip(&["-n", &ns, "addr", "add", &address, "dev", "eth0"]);
-            ip(&["-n", &ns, "link", "set", "lo", "up"]);
-            ip(&["-n", &ns, "link", "set", "eth0", "up"]);
-            ip(&["-n", &ns, "route", "add", "224.0.0.0/4", "dev", "eth0"]);
-        }
-        lan
+        let names: Vec<String> = (0..hosts).map(|index| format!("h{index}")).collect();
+        Lan(PrivateLan::new(&prefix, 77, &names))
     }
 
     /// Starts host `index`'s thread.
     pub fn host(&self, index: usize) -> Host {
-        Host::spawn(
-            &self.host_ns[index],
-            Ipv4Addr::new(10, 77, 0, index as u8 + 1),
-        )
-    }
-}
-
-impl Drop for Lan {
-    fn drop(&mut self) {
-        for ns in self.host_ns.iter().chain(std::iter::once(&self.bridge_ns)) {
-            let _ = Command::new("ip").args(["netns", "del", ns]).status();
-        }
+        Host::spawn(self.0.namespace(index), self.0.address(index))
     }
 }
 
@@ -144,19 +73,11 @@ impl Host {
     fn spawn(ns: &str, ip: Ipv4Addr) -> Host {
         let (handle_tx, handle_rx) = std::sync::mpsc::channel();
         let (stop, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let path = format!("/var/run/netns/{ns}");
+        let entered = ns.to_string();
         let thread = std::thread::Builder::new()
             .name(format!("host {ns}"))
             .spawn(move || {
-                let current = || std::fs::read_link("/proc/thread-self/ns/net").unwrap();
-                let machine = current();
-                let namespace = File::open(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-                setns(namespace, CloneFlags::CLONE_NEWNET).expect("setns into the test namespace");
-                assert_ne!(
-                    current(),
-                    machine,
-                    "test host thread is still in the machine's network namespace"
-                );
+                enter(&entered);
                 let runtime = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()

@@ -1,13 +1,10 @@
 //! A private LAN of network namespaces for the DNS-SD tests, consoles on it, and an independent
 //! peer (python-zeroconf) on it.
 //!
-//! The machine's root namespace must never see test mDNS traffic (its `lo` has no MULTICAST
-//! flag, `eth0` leads off the machine). Each test builds its own LAN: a bridge in one
-//! namespace, one namespace per host with a veth `eth0` on it, 10.78.0.N/24 (the registry's
-//! mDNS tests use 10.77.0.0/24 and `muster-t*` names; these use `mdsd-*`, so both can run at
-//! once), a route for 224.0.0.0/4. Processes run with `ip netns exec`; the test's own HTTP and
-//! WebSocket clients run on a thread that entered the console's namespace. Namespaces are
-//! deleted on drop, panics included.
+//! The LAN itself is the registry tests' `private_lan` (here 10.78.0.0/24 and `mdsd-*` names,
+//! so these and the registry's mDNS tests can run at once). Processes run with `ip netns exec`;
+//! the test's own HTTP and WebSocket clients run on a thread that entered the console's
+//! namespace. Namespaces are deleted on drop, panics included.
 //!
 //! Needs root, `ip`, and python-zeroconf in `target/pyenv` (`scripts/setup.sh test`).
 //! `MUSTER_SKIP_NETNS=1` skips these tests explicitly, with a warning.
@@ -23,10 +20,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant};
 
-use nix::sched::{setns, CloneFlags};
 use serde_json::Value;
 
 use super::MUSTER;
+
+#[path = "../../../registry/tests/private_lan/mod.rs"]
+mod private_lan;
+use private_lan::{enter, ip, PrivateLan};
 
 static NEXT_LAN: AtomicUsize = AtomicUsize::new(0);
 
@@ -45,89 +45,47 @@ pub fn skip() -> bool {
     false
 }
 
-fn ip(args: &[&str]) {
-    let output = Command::new("ip")
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run `ip` (iproute2 needed for netns tests): {e}"));
-    assert!(
-        output.status.success(),
-        "`ip {}` failed: {} (netns tests need root; MUSTER_SKIP_NETNS=1 skips them)",
-        args.join(" "),
-        String::from_utf8_lossy(&output.stderr).trim()
-    );
+/// A private LAN of hosts (10.78.0.0/24, namespaces `mdsd-<pid>-<n>-*`).
+pub struct Lan {
+    lan: PrivateLan,
 }
 
-/// A private LAN of hosts.
-pub struct Lan {
-    bridge_ns: String,
-    hosts: Vec<String>,
-}
+/// The third octet of this LAN's subnet: the registry's tests use 10.77, the bench 10.79.
+const SUBNET: u8 = 78;
 
 impl Lan {
     /// A LAN of `hosts` hosts: host i is 10.78.0.(i+1).
     pub fn new(hosts: usize) -> Lan {
-        let id = format!(
+        let prefix = format!(
             "mdsd-{}-{}",
             std::process::id(),
             NEXT_LAN.fetch_add(1, Ordering::Relaxed)
         );
-        let mut lan = Lan {
-            bridge_ns: format!("{id}-lan"),
-            hosts: Vec::new(),
-        };
-        let bridge = lan.bridge_ns.clone();
-        ip(&["netns", "add", &bridge]);
-        ip(&[
-            "-n",
-            &bridge,
-            "link",
-            "add",
-            "br0",
-            "type",
-            "bridge",
-            "mcast_snooping",
-            "0",
-        ]);
-        ip(&["-n", &bridge, "link", "set", "br0", "up"]);
-        for index in 0..hosts {
-            let ns = format!("{id}-h{index}");
-            ip(&["netns", "add", &ns]);
-            lan.hosts.push(ns.clone());
-            let port = format!("p{index}");
-            ip(&[
-                "-n", &bridge, "link", "add", &port, "type", "veth", "peer", "name", "eth0",
-                "netns", &ns,
-            ]);
-            ip(&["-n", &bridge, "link", "set", &port, "master", "br0", "up"]);
-            let address = format!("{}/24", Lan::ip(index));
-            ip(&["-n", &ns, "addr", "add", &address, "dev", "eth0"]);
-            ip(&["-n", &ns, "link", "set", "lo", "up"]);
-            ip(&["-n", &ns, "link", "set", "eth0", "up"]);
-            ip(&["-n", &ns, "route", "add", "224.0.0.0/4", "dev", "eth0"]);
+        let names: Vec<String> = (0..hosts).map(|index| format!("h{index}")).collect();
+        Lan {
+            lan: PrivateLan::new(&prefix, SUBNET, &names),
         }
-        lan
     }
 
     /// Host `index`'s address.
     pub fn ip(index: usize) -> Ipv4Addr {
-        Ipv4Addr::new(10, 78, 0, index as u8 + 1)
+        Ipv4Addr::new(10, SUBNET, 0, index as u8 + 1)
     }
 
     /// Host `index`'s namespace.
     pub fn ns(&self, index: usize) -> &str {
-        &self.hosts[index]
+        self.lan.namespace(index)
     }
 
     /// Takes host `index`'s `eth0` down: the host is off the LAN, with no interface for mDNS.
     pub fn unplug(&self, index: usize) {
-        ip(&["-n", &self.hosts[index], "link", "set", "eth0", "down"]);
+        ip(&["-n", self.ns(index), "link", "set", "eth0", "down"]);
     }
 
     /// A client thread inside host `index`'s namespace: every socket it opens is that
     /// host's.
     pub fn client(&self, index: usize) -> Client {
-        Client::spawn(format!("/var/run/netns/{}", self.hosts[index]))
+        Client::spawn(self.ns(index).to_string())
     }
 
     /// Starts a console on host `index` (`--interface eth0`, listening on every address of
@@ -142,7 +100,7 @@ impl Lan {
         let log_path = dir.path().join("muster.log");
         let log = File::create(&log_path).unwrap();
         let mut command = Command::new("ip");
-        command.args(["netns", "exec", &self.hosts[index], MUSTER]);
+        command.args(["netns", "exec", self.ns(index), MUSTER]);
         if !args.contains(&"--registry") {
             command.args(["--registry", "memory"]);
         }
@@ -171,7 +129,7 @@ impl Lan {
     /// --interface eth0` come first.
     pub fn muster_command(&self, index: usize, args: &[&str]) -> Process {
         let child = Command::new("ip")
-            .args(["netns", "exec", &self.hosts[index], MUSTER])
+            .args(["netns", "exec", self.ns(index), MUSTER])
             .args(["--registry", "mdns", "--interface", "eth0"])
             .args(args)
             .env("MUSTER_LOG", "warn")
@@ -186,7 +144,7 @@ impl Lan {
     pub fn browsing_peer(&self, index: usize, types: &[&str]) -> Peer {
         let mut args = vec!["browse"];
         args.extend_from_slice(types);
-        let peer = Peer::spawn(&self.hosts[index], Lan::ip(index), &args);
+        let peer = Peer::spawn(self.ns(index), Lan::ip(index), &args);
         peer.expect(Duration::from_secs(20), "the peer browsing", |e| {
             e["event"] == "browsing"
         });
@@ -206,19 +164,11 @@ impl Lan {
         let port = port.to_string();
         let mut args = vec!["publish", service_type, instance, &port];
         args.extend_from_slice(txt);
-        let peer = Peer::spawn(&self.hosts[index], Lan::ip(index), &args);
+        let peer = Peer::spawn(self.ns(index), Lan::ip(index), &args);
         peer.expect(Duration::from_secs(20), "the peer publishing", |e| {
             e["event"] == "published"
         });
         peer
-    }
-}
-
-impl Drop for Lan {
-    fn drop(&mut self) {
-        for ns in self.hosts.iter().chain(std::iter::once(&self.bridge_ns)) {
-            let _ = Command::new("ip").args(["netns", "del", ns]).status();
-        }
     }
 }
 
@@ -231,18 +181,11 @@ pub struct Client {
 }
 
 impl Client {
-    fn spawn(path: String) -> Client {
+    fn spawn(ns: String) -> Client {
         let (handle_tx, handle_rx) = mpsc::channel();
         let (stop, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
-            let machine = std::fs::read_link("/proc/thread-self/ns/net").unwrap();
-            let namespace = File::open(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-            setns(namespace, CloneFlags::CLONE_NEWNET).expect("setns into the test namespace");
-            assert_ne!(
-                std::fs::read_link("/proc/thread-self/ns/net").unwrap(),
-                machine,
-                "test client thread is still in the machine's network namespace"
-            );
+            enter(&ns);
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
