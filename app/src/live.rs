@@ -100,7 +100,7 @@ impl Live {
                     .set(recent.into_iter().rev().take(EVENT_LOG_LEN).collect());
                 true
             }
-            WatchMessage::Heartbeat { .. } => true,
+            WatchMessage::Heartbeat { .. } | WatchMessage::Loading { .. } => true,
             WatchMessage::Event(event) => {
                 let Some(seq) = self.seq() else { return false };
                 if event.seq <= seq {

@@ -211,6 +211,14 @@ pub enum WatchMessage {
         /// Recent events (newest last), for the event log.
         recent: Vec<ConsoleEvent>,
     },
+    /// Sent just before a snapshot, so that a page can say "loading N services…" while a large
+    /// snapshot is on its way: the connection is not live until the snapshot is applied.
+    Loading {
+        /// Service versions in the snapshot that follows.
+        services: u64,
+        /// The snapshot frame's size on the wire, in bytes.
+        bytes: u64,
+    },
     /// One change, to apply on top of what the client has.
     Event(ConsoleEvent),
     /// Sent periodically so both sides detect a dead connection.

@@ -16,7 +16,6 @@ mod mdns_support;
 
 use std::hint::black_box;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
@@ -27,12 +26,10 @@ use muster_registry::mdns::txt;
 use muster_registry::mdns::MdnsOptions;
 use muster_registry::{Action, QueryOptions, Registry, WatchOptions};
 
-fn vector(name: &str) -> Vec<u8> {
-    let dir = std::env::var_os("MUSTER_VECTORS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors"));
-    std::fs::read(dir.join(name)).expect("wire vectors (set MUSTER_VECTORS)")
-}
+#[path = "../tests/vectors/mod.rs"]
+mod vectors;
+
+use vectors::read as vector;
 
 fn parse(c: &mut Criterion) {
     let announce = vector("gomicro-v1.18/02-announce.bin");

@@ -28,11 +28,8 @@ fn crate_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn vectors_dir() -> PathBuf {
-    std::env::var_os("MUSTER_VECTORS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| crate_dir().join("../../shared/vectors"))
-}
+#[path = "vectors/mod.rs"]
+mod vectors;
 
 /// TXT RDATA (length-prefixed strings) from a `.strings` vector file.
 fn rdata_of_strings(text: &[u8]) -> Vec<u8> {
@@ -114,24 +111,20 @@ fn mutate(rng: &mut Rng, input: &[u8]) -> Vec<u8> {
 
 #[test]
 fn corpus_and_vectors_never_panic() {
-    let packets: Vec<Vec<u8>> = files(&crate_dir().join("fuzz/corpus/packet"), None)
+    let vector_packets = files(&vectors::dir(), Some("bin"));
+    let vector_txts = files(&vectors::dir(), Some("strings"));
+    // Counted apart from the corpus, so that neither can stand in for the other when missing.
+    assert!(vector_packets.len() >= 11, "only {} vector packets", vector_packets.len());
+    assert!(vector_txts.len() >= 3, "only {} TXT vectors", vector_txts.len());
+    let corpus_packets = files(&crate_dir().join("fuzz/corpus/packet"), None);
+    let corpus_txts = files(&crate_dir().join("fuzz/corpus/txt"), None);
+    assert!(corpus_packets.len() >= 11, "packet corpus missing ({} files)", corpus_packets.len());
+    assert!(corpus_txts.len() >= 3, "txt corpus missing ({} files)", corpus_txts.len());
+    let packets: Vec<Vec<u8>> = corpus_packets.into_iter().chain(vector_packets).collect();
+    let txts: Vec<Vec<u8>> = corpus_txts
         .into_iter()
-        .chain(files(&vectors_dir(), Some("bin")))
+        .chain(vector_txts.iter().map(|text| rdata_of_strings(text)))
         .collect();
-    let txts: Vec<Vec<u8>> = files(&crate_dir().join("fuzz/corpus/txt"), None)
-        .into_iter()
-        .chain(
-            files(&vectors_dir(), Some("strings"))
-                .iter()
-                .map(|text| rdata_of_strings(text)),
-        )
-        .collect();
-    assert!(
-        packets.len() >= 11,
-        "packet corpus missing ({} files)",
-        packets.len()
-    );
-    assert!(txts.len() >= 3, "txt corpus missing ({} files)", txts.len());
     for packet in &packets {
         parse_packet(packet);
         decode_txt(packet);

@@ -4,6 +4,8 @@
 #![cfg(feature = "mdns")]
 
 mod mdns_support;
+#[path = "vectors/mod.rs"]
+mod vectors;
 
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::sync::Arc;
@@ -355,8 +357,7 @@ async fn go_micro_peer_is_seen_and_sees_us() {
     if skip() {
         return;
     }
-    let vectors = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors");
-    let read = |name: &str| std::fs::read(vectors.join(name)).unwrap();
+    let read = vectors::read;
     let announce = read("gomicro-v1.18/02-announce.bin");
     let goodbye = read("gomicro-v1.18/07-goodbye.bin");
     let get_query_v5 = read("gomicro-v5/03-get-query.bin");
@@ -471,8 +472,7 @@ async fn garbage_is_counted_and_dropped() {
     let lan = Lan::new(2);
     let (attacker, b) = (lan.host(0), lan.host(1));
     let registry_b = b.registry(MdnsOptions::default()).await;
-    let vectors = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors");
-    let announce = std::fs::read(vectors.join("gomicro-v1.18/02-announce.bin")).unwrap();
+    let announce = vectors::read("gomicro-v1.18/02-announce.bin");
     attacker
         .run(move || async move {
             let mut packets: Vec<Vec<u8>> = vec![

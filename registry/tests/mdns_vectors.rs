@@ -1,10 +1,9 @@
 //! The mDNS codec against packets captured from real go-micro v1.18 and v5 peers
-//! (`shared/vectors`): a codec that disagrees with them is wrong.
+//! (`tests/vectors`): a codec that disagrees with them is wrong.
 #![cfg(feature = "mdns")]
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
-use std::path::PathBuf;
 
 use muster_registry::go_json::to_go_json;
 use muster_registry::mdns::message::{self, AnswerParts, NodeRecords};
@@ -18,23 +17,10 @@ const NODE_ID: &str = "go.micro.srv.greeter-18015368-48e9-4cb2-9b69-6791349bfdda
 const INSTANCE: &str =
     "go.micro.srv.greeter-18015368-48e9-4cb2-9b69-6791349bfdda.go.micro.srv.greeter.micro.";
 
-/// `shared/vectors`, beside the repository (as in CI), or `MUSTER_VECTORS`.
-fn vectors() -> PathBuf {
-    let dir = std::env::var_os("MUSTER_VECTORS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors"));
-    assert!(
-        dir.join("README.md").exists(),
-        "wire vectors not found at {} (set MUSTER_VECTORS)",
-        dir.display()
-    );
-    dir
-}
+#[path = "vectors/mod.rs"]
+mod vectors;
 
-fn read(path: &str) -> Vec<u8> {
-    let path = vectors().join(path);
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
+use vectors::read;
 
 fn names() -> Names {
     Names::new("micro").unwrap()
@@ -56,7 +42,7 @@ fn greeter_payload() -> TxtPayload {
 fn every_vector_file_parses() {
     for dir in ["gomicro-v1.18", "gomicro-v5"] {
         let mut count = 0;
-        for entry in std::fs::read_dir(vectors().join(dir)).unwrap() {
+        for entry in std::fs::read_dir(vectors::dir().join(dir)).unwrap() {
             let path = entry.unwrap().path();
             if path.extension().is_some_and(|ext| ext == "bin") {
                 let bytes = std::fs::read(&path).unwrap();

@@ -1,23 +1,22 @@
 //! The model against go-micro v1.18's own JSON.
 //!
-//! `shared/vectors/gomicro-v1.18/txt/*.json` hold what go-micro's mDNS TXT decoder returned,
+//! `tests/vectors/gomicro-v1.18/txt/*.json` hold what go-micro's mDNS TXT decoder returned,
 //! re-marshalled by Go: `{"Service","Version","Endpoints","Metadata"}`, where the endpoints
 //! and metadata are exactly go-micro's `registry.Endpoint` / `map[string]string` JSON. Decoding
 //! them must give the expected values, and re-encoding with `go_json` must give Go's bytes.
 //!
-//! The vectors live outside the repository, beside it (`../shared` from the workspace root);
-//! `MUSTER_SHARED_DIR` points elsewhere.
+//! The vectors are kept in `tests/vectors` (see its README for where each came from).
 
 use std::path::PathBuf;
 
 use muster_registry::go_json::to_go_json;
 use muster_registry::{validate, Endpoint, Metadata, Node, Service, Value};
 
+#[path = "vectors/mod.rs"]
+mod vectors;
+
 fn txt_vector_dir() -> PathBuf {
-    let shared = std::env::var_os("MUSTER_SHARED_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"));
-    shared.join("vectors/gomicro-v1.18/txt")
+    vectors::dir().join("gomicro-v1.18/txt")
 }
 
 /// The decoded parts of one vector, and the file's bytes.
@@ -33,7 +32,7 @@ fn vector(name: &str) -> Vector {
     let path = txt_vector_dir().join(format!("{name}.json"));
     let raw = std::fs::read_to_string(&path).unwrap_or_else(|error| {
         panic!(
-            "cannot read {} ({error}); set MUSTER_SHARED_DIR to the shared/ folder",
+            "cannot read {} ({error}): the vectors are part of the repository",
             path.display()
         )
     });

@@ -1,6 +1,6 @@
 //! DNS messages ↔ registry records: building go-micro's packets, and reading any packet leniently.
 //!
-//! Building follows what go-micro peers put on the wire (see `shared/docs/gomicro-mdns.md`):
+//! Building follows what go-micro peers put on the wire (see `docs/gomicro-mdns.md`):
 //! class IN without the cache-flush bit, SRV priority 10 weight 1, announcements with ID 0,
 //! AA=0 and SRV, A, TXT in the Answer section; answers with AA=1, the Question echoed and SRV
 //! before the A record of its target. Reading is lenient the way go-micro's client is (AA may be

@@ -2,7 +2,7 @@
 //!
 //! go-micro services on the LAN appear here, and what this registry registers appears to
 //! go-micro clients and watchers, v1.x (no question echo) and v2.9.1+ (question echo required)
-//! alike. The dialect is documented in `shared/docs/gomicro-mdns.md`; every file below cites the
+//! alike. The dialect is documented in `docs/gomicro-mdns.md`; every file below cites the
 //! protocol fact behind what it does.
 //!
 //! # Layout

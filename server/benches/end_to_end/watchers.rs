@@ -29,6 +29,7 @@ enum WatchMessage {
         purged: bool,
     },
     Heartbeat {},
+    Loading {},
 }
 
 /// A service version with its nodes' ids and states.
@@ -172,7 +173,7 @@ fn apply(received: &mut Received, message: WatchMessage, stamp_prefix: &str, arr
                 }
             }
         }
-        WatchMessage::Heartbeat {} => {}
+        WatchMessage::Heartbeat {} | WatchMessage::Loading {} => {}
     }
 }
 
