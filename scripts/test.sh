@@ -11,5 +11,7 @@ say "cargo test"
 cargo test --workspace --features muster-registry/mdns,muster-registry/etcd,muster-registry/conformance
 
 "$MUSTER_ROOT/scripts/build-site.sh"
+say "README's run command on a loopback-only machine"
+scripts/tests/run-on-loopback.sh
 say "browser tests (Playwright + Chromium)"
 end2end/run.sh

@@ -102,6 +102,13 @@ pub fn App() -> impl IntoView {
                     {move || {
                         session.0.get().and_then(Result::ok).map(|info| {
                             let registry = format!("registry: {}", info.registry);
+                            let notice = info.notice.map(|notice| {
+                                view! {
+                                    <span class="notice" role="status" data-testid="registry-notice">
+                                        {notice}
+                                    </span>
+                                }
+                            });
                             let read_only = (!info.can_write).then(|| {
                                 view! {
                                     <span class="read-only" role="status">
@@ -114,6 +121,7 @@ pub fn App() -> impl IntoView {
                             view! {
                                 {read_only}
                                 <span class="muted">{registry}</span>
+                                {notice}
                             }
                         })
                     }}

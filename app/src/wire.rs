@@ -268,6 +268,10 @@ pub struct SessionInfo {
     pub reason: Option<String>,
     /// The embedded registry backend (`mdns`, `memory`, `etcd`).
     pub registry: String,
+    /// What the operator should know about the registry's reach ("mDNS on loopback only: no
+    /// LAN interface"), shown beside its name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notice: Option<String>,
 }
 
 /// One standard DNS-SD service instance seen on the LAN (the "LAN" page, `GET /api/lan`).

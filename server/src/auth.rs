@@ -38,6 +38,8 @@ pub struct Auth {
     loopback: bool,
     listen: SocketAddr,
     registry: &'static str,
+    /// Told to every session beside the registry's name (`SessionInfo::notice`).
+    notice: Option<&'static str>,
     sessions: Mutex<HashMap<String, Instant>>,
 }
 
@@ -49,8 +51,19 @@ impl Auth {
             loopback: listen.ip().is_loopback(),
             listen,
             registry,
+            notice: None,
             sessions: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The same rules, telling every session `notice` about the registry's reach.
+    pub fn with_notice(self, notice: Option<&'static str>) -> Self {
+        Auth { notice, ..self }
+    }
+
+    /// What every session is told about the registry's reach.
+    pub fn notice(&self) -> Option<String> {
+        self.notice.map(str::to_string)
     }
 
     /// Refuses a request whose `Origin` is present and not this console's own (the `Host` it
@@ -112,6 +125,7 @@ impl Auth {
             can_write,
             reason,
             registry: self.registry.to_string(),
+            notice: self.notice(),
         }
     }
 

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 #[cfg(feature = "etcd")]
 use muster_registry::etcd::EtcdRegistry;
+use muster_registry::mdns::interfaces::only_loopback;
 use muster_registry::mdns::{MdnsOptions, MdnsRegistry};
 use muster_registry::memory::MemoryRegistry;
 use muster_registry::{DeregisterOptions, Error, Options, Registry, Service};
@@ -172,6 +173,20 @@ impl Backend {
     }
 
     /// The backend's name (`mdns`, `memory`).
+    /// What the operator should know about where the backend reaches, when it is not the
+    /// whole LAN: mDNS fell back to loopback because no LAN interface is up.
+    pub fn notice(&self, interfaces_chosen: bool) -> Option<&'static str> {
+        match self {
+            Backend::Mdns(mdns) if only_loopback(mdns.interfaces()) => Some(if interfaces_chosen {
+                "mDNS on loopback only: services on this machine alone"
+            } else {
+                "mDNS on loopback only: no LAN interface"
+            }),
+            _ => None,
+        }
+    }
+
+    /// The backend's name: `mdns`, `memory` or `etcd`.
     pub fn name(&self) -> &'static str {
         match self {
             Backend::Mdns(mdns) => mdns.name(),

@@ -91,7 +91,12 @@ async fn serve(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
         .data_dir
         .clone()
         .unwrap_or_else(persist::StateStore::default_dir);
-    let auth = auth::Auth::new(args.listen, args.admin_token.clone(), backend_name);
+    let notice = backend.notice(!cli.registry.interface.is_empty());
+    if let Some(notice) = notice {
+        tracing::warn!("{notice} (--interface chooses)");
+    }
+    let auth =
+        auth::Auth::new(args.listen, args.admin_token.clone(), backend_name).with_notice(notice);
     let settings = console::Settings {
         tombstone_ttl: args.tombstone_ttl,
         probe_interval: args.probe_interval,
@@ -113,7 +118,7 @@ async fn serve(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
     }));
     let hub = console::Hub::start(
         backend,
-        persist::StateStore::new(data_dir.clone()),
+        persist::StateStore::open(&data_dir)?,
         auth,
         settings,
         seed,

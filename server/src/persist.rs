@@ -1,38 +1,68 @@
-//! The state file: the registrations this console keeps, so they survive its restart.
+//! The state store: the registrations this console keeps, so they survive its restart.
 //!
-//! `<data-dir>/registrations.json` is replaced atomically: the new contents go to a temporary
-//! file in the same directory, which is flushed to disk (fsync) and then renamed over the old
-//! one, and the directory is synced so the rename itself is durable. A crash at any point
-//! leaves either the old file or the new one, never a torn mix.
+//! `<data-dir>/registrations.redb` is a [redb](https://www.redb.org) database: an embedded,
+//! crash-safe B-tree store whose every commit is on disk (fsynced) before it returns, and which
+//! opens at the last commit after a crash. It holds one record per owned node, keyed by
+//! (service, node id), so a registration writes its own record and nothing else. (The JSON file
+//! used before was rewritten whole for every change: registering got slower with every node
+//! owned, 37 ms at 1,000.) redb also locks the file, so two consoles cannot share a data
+//! directory by mistake.
+//!
+//! A `registrations.json` left by an older muster is imported at the first start and renamed
+//! to `registrations.json.imported`.
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use app::wire::RegisterRequest;
-use serde::{Deserialize, Serialize};
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use serde::Deserialize;
 
-/// Format version of the file, for future migrations.
-const FORMAT_VERSION: u32 = 1;
+/// Owned nodes: (service name, node id) → `RegisterRequest` JSON holding just that node.
+const REGISTRATIONS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("registrations");
 
-/// The file's JSON.
-#[derive(Debug, Serialize, Deserialize)]
-struct StateFile {
-    version: u32,
-    /// One entry per owned node: the service holding just that node, and its TTL.
-    registrations: Vec<RegisterRequest>,
+/// The database file, in the data directory.
+const FILE_NAME: &str = "registrations.redb";
+/// The state file of older versions, imported once.
+const LEGACY_FILE_NAME: &str = "registrations.json";
+
+/// Where the registrations are kept. Cheap to clone: clones share the open database.
+#[derive(Clone)]
+pub struct StateStore {
+    path: PathBuf,
+    db: Arc<Database>,
 }
 
-/// Where the state lives.
-#[derive(Debug, Clone)]
-pub struct StateStore {
-    dir: PathBuf,
+impl std::fmt::Debug for StateStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StateStore")
+            .field("path", &self.path)
+            .finish()
+    }
 }
 
 impl StateStore {
-    /// A store in `dir` (created on first save).
-    pub fn new(dir: PathBuf) -> Self {
-        StateStore { dir }
+    /// Opens (or creates) the store in `dir`, importing a legacy state file found there. A
+    /// store that cannot be opened is an error: starting empty would silently drop
+    /// registrations the admin made.
+    pub fn open(dir: &Path) -> Result<Self, String> {
+        fs::create_dir_all(dir)
+            .map_err(|error| format!("cannot create {}: {error}", dir.display()))?;
+        let path = dir.join(FILE_NAME);
+        let db = Database::create(&path).map_err(|error| {
+            format!(
+                "{} cannot be opened as a muster state store ({error}); move it away to start \
+                 without it",
+                path.display()
+            )
+        })?;
+        let store = StateStore {
+            path,
+            db: Arc::new(db),
+        };
+        store.import_legacy(&dir.join(LEGACY_FILE_NAME))?;
+        Ok(store)
     }
 
     /// The default directory: `$XDG_STATE_HOME/muster`, else `~/.local/state/muster`.
@@ -46,66 +76,113 @@ impl StateStore {
         }
     }
 
-    /// The file's path.
-    pub fn path(&self) -> PathBuf {
-        self.dir.join("registrations.json")
-    }
-
-    /// The saved registrations; none when the file does not exist yet. A file that cannot be
-    /// read is an error: starting empty would silently drop registrations the admin made.
+    /// Every saved registration (one node each), by service name then node id.
     pub fn load(&self) -> Result<Vec<RegisterRequest>, String> {
-        let path = self.path();
-        let text = match fs::read(&path) {
-            Ok(text) => text,
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(error) => return Err(format!("cannot read {}: {error}", path.display())),
-        };
-        let file: StateFile = serde_json::from_slice(&text).map_err(|error| {
-            format!(
-                "{} is not a muster state file ({error}); move it away to start without it",
-                path.display()
-            )
-        })?;
-        if file.version != FORMAT_VERSION {
-            return Err(format!(
-                "{} has format version {}, this muster reads {FORMAT_VERSION}",
-                path.display(),
-                file.version
-            ));
-        }
-        Ok(file.registrations)
-    }
-
-    /// Replaces the saved registrations atomically (blocking I/O: call off the async threads).
-    pub fn save(&self, registrations: &[RegisterRequest]) -> Result<(), String> {
         let fail =
-            |what: &str, error: std::io::Error| format!("{what} {}: {error}", self.dir.display());
-        fs::create_dir_all(&self.dir).map_err(|e| fail("cannot create", e))?;
-        let json = serde_json::to_vec_pretty(&StateFile {
-            version: FORMAT_VERSION,
-            registrations: registrations.to_vec(),
-        })
-        .map_err(|error| error.to_string())?;
-        let temp = self
-            .dir
-            .join(format!(".registrations.json.{}.tmp", std::process::id()));
-        let write = || -> std::io::Result<()> {
-            let mut file = fs::File::create(&temp)?;
-            file.write_all(&json)?;
-            file.sync_all()?;
-            fs::rename(&temp, self.path())?;
-            sync_dir(&self.dir)
+            |error: &dyn std::fmt::Display| format!("cannot read {}: {error}", self.path.display());
+        let read = self.db.begin_read().map_err(|e| fail(&e))?;
+        let table = match read.open_table(REGISTRATIONS) {
+            Ok(table) => table,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
+            Err(error) => return Err(fail(&error)),
         };
-        write().map_err(|error| {
-            let _ = fs::remove_file(&temp);
-            fail("cannot write the state file in", error)
+        let mut registrations = Vec::new();
+        for entry in table.iter().map_err(|e| fail(&e))? {
+            let (key, value) = entry.map_err(|e| fail(&e))?;
+            let request = serde_json::from_slice(value.value()).map_err(|error| {
+                let (service, node) = key.value();
+                fail(&format!(
+                    "the record of {service}/{node} is not a registration: {error}"
+                ))
+            })?;
+            registrations.push(request);
+        }
+        Ok(registrations)
+    }
+
+    /// Saves `registrations` (each holding one node), replacing the records of the same
+    /// nodes, in one durable commit (blocking I/O: call off the async threads).
+    pub fn put(&self, registrations: &[RegisterRequest]) -> Result<(), String> {
+        self.write(|table| {
+            for request in registrations {
+                let Some(node) = request.service.nodes.first() else {
+                    continue;
+                };
+                let json = serde_json::to_vec(request).map_err(|error| error.to_string())?;
+                table
+                    .insert(
+                        (request.service.name.as_str(), node.id.as_str()),
+                        json.as_slice(),
+                    )
+                    .map_err(|error| error.to_string())?;
+            }
+            Ok(())
         })
     }
-}
 
-/// Makes a rename in `dir` durable.
-fn sync_dir(dir: &Path) -> std::io::Result<()> {
-    fs::File::open(dir)?.sync_all()
+    /// Forgets node `node_id` of `service`, durably (blocking I/O).
+    pub fn remove(&self, service: &str, node_id: &str) -> Result<(), String> {
+        self.write(|table| {
+            table
+                .remove((service, node_id))
+                .map(drop)
+                .map_err(|error| error.to_string())
+        })
+    }
+
+    /// Runs `change` on the table in one write transaction and commits it.
+    fn write(
+        &self,
+        change: impl FnOnce(&mut redb::Table<(&str, &str), &[u8]>) -> Result<(), String>,
+    ) -> Result<(), String> {
+        let fail = |error: &dyn std::fmt::Display| {
+            format!("cannot write {}: {error}", self.path.display())
+        };
+        let transaction = self.db.begin_write().map_err(|e| fail(&e))?;
+        {
+            let mut table = transaction
+                .open_table(REGISTRATIONS)
+                .map_err(|e| fail(&e))?;
+            change(&mut table).map_err(|e| fail(&e))?;
+        }
+        transaction.commit().map_err(|e| fail(&e))
+    }
+
+    /// Moves the registrations of an older muster's JSON state file into the store, then
+    /// renames the file so that it is imported only once.
+    fn import_legacy(&self, legacy: &Path) -> Result<(), String> {
+        /// The JSON state file of muster before the redb store.
+        #[derive(Deserialize)]
+        struct LegacyFile {
+            version: u32,
+            registrations: Vec<RegisterRequest>,
+        }
+        let text = match fs::read(legacy) {
+            Ok(text) => text,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(error) => return Err(format!("cannot read {}: {error}", legacy.display())),
+        };
+        let file: LegacyFile = serde_json::from_slice(&text)
+            .ok()
+            .filter(|file: &LegacyFile| file.version == 1)
+            .ok_or_else(|| {
+                format!(
+                    "{} is not a muster state file; move it away to start without it",
+                    legacy.display()
+                )
+            })?;
+        self.put(&file.registrations)?;
+        let imported = legacy.with_extension("json.imported");
+        fs::rename(legacy, &imported)
+            .map_err(|error| format!("cannot rename {}: {error}", legacy.display()))?;
+        tracing::info!(
+            "imported {} registration(s) from {} into {}",
+            file.registrations.len(),
+            legacy.display(),
+            self.path.display()
+        );
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -113,37 +190,68 @@ mod tests {
     use super::*;
     use muster_registry::{Node, Service};
 
-    #[test]
-    fn save_then_load() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = StateStore::new(dir.path().join("nested"));
-        assert_eq!(store.load().unwrap(), Vec::new());
-        let registration = RegisterRequest {
+    fn registration(name: &str, node_id: &str) -> RegisterRequest {
+        RegisterRequest {
             service: Service {
-                name: "greeter".into(),
+                name: name.into(),
                 version: "1".into(),
                 nodes: vec![Node {
-                    id: "greeter-1".into(),
+                    id: node_id.into(),
                     address: "127.0.0.1:1".into(),
                     ..Node::default()
                 }],
                 ..Service::default()
             },
             ttl: Some(30),
-        };
-        store.save(std::slice::from_ref(&registration)).unwrap();
-        assert_eq!(store.load().unwrap(), vec![registration]);
-        store.save(&[]).unwrap();
-        assert_eq!(store.load().unwrap(), Vec::new());
-        let leftovers = fs::read_dir(dir.path().join("nested")).unwrap().count();
-        assert_eq!(leftovers, 1, "only the state file remains");
+        }
     }
 
     #[test]
-    fn corrupt_file_is_an_error() {
+    fn put_remove_and_load_again() {
         let dir = tempfile::tempdir().unwrap();
-        let store = StateStore::new(dir.path().to_path_buf());
-        fs::write(store.path(), b"{not json").unwrap();
-        assert!(store.load().is_err());
+        let nested = dir.path().join("nested");
+        let store = StateStore::open(&nested).unwrap();
+        assert_eq!(store.load().unwrap(), Vec::new());
+        let (a, b) = (registration("greeter", "a"), registration("greeter", "b"));
+        store.put(&[b.clone(), a.clone()]).unwrap();
+        let mut changed = a.clone();
+        changed.ttl = Some(60);
+        store.put(std::slice::from_ref(&changed)).unwrap();
+        store.remove("greeter", "b").unwrap();
+        store.remove("greeter", "never-there").unwrap();
+        drop(store);
+        let store = StateStore::open(&nested).unwrap();
+        assert_eq!(store.load().unwrap(), vec![changed]);
+    }
+
+    #[test]
+    fn a_legacy_state_file_is_imported_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let legacy = serde_json::json!({
+            "version": 1,
+            "registrations": [registration("greeter", "a"), registration("other", "b")],
+        });
+        fs::write(dir.path().join(LEGACY_FILE_NAME), legacy.to_string()).unwrap();
+        let store = StateStore::open(dir.path()).unwrap();
+        assert_eq!(store.load().unwrap().len(), 2);
+        assert!(!dir.path().join(LEGACY_FILE_NAME).exists());
+        assert!(dir.path().join("registrations.json.imported").exists());
+        store.remove("other", "b").unwrap();
+        drop(store);
+        let store = StateStore::open(dir.path()).unwrap();
+        assert_eq!(store.load().unwrap(), vec![registration("greeter", "a")]);
+    }
+
+    #[test]
+    fn corrupt_stores_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join(FILE_NAME), b"not a database, not empty").unwrap();
+        let error = StateStore::open(dir.path()).unwrap_err();
+        assert!(error.contains(FILE_NAME), "{error}");
+
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join(LEGACY_FILE_NAME), b"{not json").unwrap();
+        let error = StateStore::open(dir.path()).unwrap_err();
+        assert!(error.contains(LEGACY_FILE_NAME), "{error}");
     }
 }

@@ -278,13 +278,9 @@ async fn registrations_survive_a_crash() {
         .await
         .unwrap();
     assert_eq!(response.status(), 204);
+    // SIGKILL right after the answers: what was acknowledged must already be on disk.
     server.kill();
-
-    let state = std::fs::read_to_string(dir.path().join("registrations.json")).unwrap();
-    assert!(
-        state.contains("greeter-1") && !state.contains("greeter-2"),
-        "{state}"
-    );
+    assert!(dir.path().join("registrations.redb").is_file());
 
     let server = Server::start_with(listen, dir.path(), &["--probe-interval", "0"]);
     let versions = get_service(&server, "greeter")

@@ -3,7 +3,10 @@
 //! Uses `nix`'s `getifaddrs`: unlike `if-addrs`, it reports the interface flags (UP,
 //! MULTICAST, LOOPBACK) that the default selection needs, and `nix` is needed anyway for the
 //! host name. The default is every interface that is up, multicast-capable and not loopback —
-//! where go-micro joins "every interface" and lets the kernel sort it out.
+//! where go-micro joins "every interface" and lets the kernel sort it out. A machine with no
+//! such interface (a container, a laptop offline) gets its loopback instead: multicast sent with
+//! `IP_MULTICAST_IF` = 127.0.0.1 loops back to every socket joined there, even without the
+//! MULTICAST flag on `lo`, so the services of this one machine still find each other.
 
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, Ipv6Addr};
@@ -26,6 +29,8 @@ pub struct Interface {
     pub ipv6: Vec<Ipv6Addr>,
     /// The kernel's flags said multicast-capable.
     pub multicast: bool,
+    /// The loopback interface: reaches this machine only.
+    pub loopback: bool,
 }
 
 /// Every interface of the machine (of this network namespace) that is up.
@@ -50,6 +55,7 @@ fn up_interfaces() -> Result<BTreeMap<String, (InterfaceFlags, Interface)>> {
                         ipv4: Vec::new(),
                         ipv6: Vec::new(),
                         multicast: address.flags.contains(InterfaceFlags::IFF_MULTICAST),
+                        loopback: address.flags.contains(InterfaceFlags::IFF_LOOPBACK),
                     },
                 )
             });
@@ -65,25 +71,31 @@ fn up_interfaces() -> Result<BTreeMap<String, (InterfaceFlags, Interface)>> {
 }
 
 /// Resolves the selection: `wanted` holds interface names or addresses; empty means every up,
-/// multicast-capable, non-loopback interface. A named interface that is missing or down is an
-/// error (a typo must not silently listen nowhere).
+/// multicast-capable, non-loopback interface, or the loopback interface when there is none
+/// ([`only_loopback`] tells). A named interface that is missing or down is an error (a typo
+/// must not silently listen nowhere).
 pub fn select(wanted: &[String]) -> Result<Vec<Interface>> {
     let all = up_interfaces()?;
     if wanted.is_empty() {
-        let chosen: Vec<Interface> = all
+        let (loopback, lan): (Vec<Interface>, Vec<Interface>) = all
             .into_values()
-            .filter(|(flags, interface)| {
-                interface.multicast && !flags.contains(InterfaceFlags::IFF_LOOPBACK)
-            })
             .map(|(_, interface)| interface)
-            .collect();
-        if chosen.is_empty() {
-            return Err(Error::Backend(
-                "no interface is up, multicast-capable and not loopback; name one explicitly"
+            .partition(|interface| interface.loopback);
+        let lan: Vec<Interface> = lan.into_iter().filter(|i| i.multicast).collect();
+        let with_ipv4 = |interfaces: Vec<Interface>| -> Vec<Interface> {
+            interfaces
+                .into_iter()
+                .filter(|i| !i.ipv4.is_empty())
+                .collect()
+        };
+        return match (lan.is_empty(), with_ipv4(loopback)) {
+            (false, _) => Ok(lan),
+            (true, loopback) if !loopback.is_empty() => Ok(loopback),
+            (true, _) => Err(Error::Backend(
+                "no interface is up, not even loopback with an IPv4 address; name one explicitly"
                     .into(),
-            ));
-        }
-        return Ok(chosen);
+            )),
+        };
     }
     let mut chosen: Vec<Interface> = Vec::new();
     for want in wanted {
@@ -106,4 +118,9 @@ pub fn select(wanted: &[String]) -> Result<Vec<Interface>> {
         }
     }
     Ok(chosen)
+}
+
+/// The selection reaches this machine only: every chosen interface is a loopback.
+pub fn only_loopback(chosen: &[Interface]) -> bool {
+    !chosen.is_empty() && chosen.iter().all(|interface| interface.loopback)
 }

@@ -49,6 +49,7 @@ pub async fn login(
             can_write: true,
             reason: None,
             registry: state.hub.registry().name().to_string(),
+            notice: state.hub.auth().notice(),
         };
         return Ok((
             [(header::SET_COOKIE, cookie_header(&Auth::cookie(&id))?)],

@@ -3,7 +3,8 @@
 //! Like a go-micro service with `RegisterInterval`, the console re-registers each of its nodes
 //! well before the TTL runs out (every third of it), so the TTL only matters when the console
 //! dies: then its nodes expire everywhere after that long. Each change is written to the state
-//! file before the action is acknowledged.
+//! store, durably, before it is made here and before the action is acknowledged; it writes the
+//! records of the nodes concerned, never the whole set.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -43,20 +44,23 @@ impl Owned {
         }
     }
 
-    /// Takes ownership of every node of `request` and saves; on a failed save nothing changed.
+    /// Takes ownership of every node of `request` once saved; on a failed save nothing changed.
     pub async fn add(&mut self, request: &RegisterRequest) -> Result<(), Error> {
-        let before = self.nodes.clone();
-        for node in &request.service.nodes {
-            self.insert(RegisterRequest {
+        let per_node: Vec<RegisterRequest> = request
+            .service
+            .nodes
+            .iter()
+            .map(|node| RegisterRequest {
                 service: single(&request.service, node),
                 ttl: request.ttl,
-            });
+            })
+            .collect();
+        let saved = per_node.clone();
+        self.saving(move |store| store.put(&saved)).await?;
+        for request in per_node {
+            self.insert(request);
         }
-        let saved = self.save().await;
-        if saved.is_err() {
-            self.nodes = before;
-        }
-        saved
+        Ok(())
     }
 
     /// The owned node `node_id` of `name`, as a service holding only it.
@@ -66,10 +70,14 @@ impl Owned {
             .map(|owned| owned.request.service.clone())
     }
 
-    /// Gives up a node (after deregistering it) and saves.
+    /// Gives up a node (after deregistering it) once saved.
     pub async fn remove(&mut self, name: &str, node_id: &str) -> Result<(), Error> {
-        self.nodes.remove(&(name.to_string(), node_id.to_string()));
-        self.save().await
+        let key = (name.to_string(), node_id.to_string());
+        let (service, node) = key.clone();
+        self.saving(move |store| store.remove(&service, &node))
+            .await?;
+        self.nodes.remove(&key);
+        Ok(())
     }
 
     /// Registers the saved nodes again at start and marks them owned. A node the registry
@@ -134,19 +142,18 @@ impl Owned {
         );
     }
 
-    async fn save(&self) -> Result<(), Error> {
+    /// Runs one write of the store off the async threads (it waits for the disk).
+    async fn saving(
+        &self,
+        write: impl FnOnce(&StateStore) -> Result<(), String> + Send + 'static,
+    ) -> Result<(), Error> {
         let store = self.store.clone();
-        let requests: Vec<RegisterRequest> = self
-            .nodes
-            .values()
-            .map(|owned| owned.request.clone())
-            .collect();
-        tokio::task::spawn_blocking(move || store.save(&requests))
+        tokio::task::spawn_blocking(move || write(&store))
             .await
             .map_err(|error| Error::Internal(error.to_string()))?
             .map_err(|error| {
                 tracing::error!("{error}");
-                Error::Internal(format!("the state file could not be written: {error}"))
+                Error::Internal(format!("the state store could not be written: {error}"))
             })
     }
 }

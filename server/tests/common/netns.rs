@@ -96,6 +96,22 @@ impl Lan {
 
     /// [`Lan::console`] with the log filter `log_filter` (`MUSTER_LOG`).
     pub fn console_logging(&self, index: usize, args: &[&str], log_filter: &str) -> Console {
+        self.spawn_console(index, Some("eth0"), args, log_filter)
+    }
+
+    /// [`Lan::console`] without `--interface`: the console picks its interfaces itself, as
+    /// `scripts/run.sh` runs it.
+    pub fn console_choosing_interfaces(&self, index: usize, args: &[&str]) -> Console {
+        self.spawn_console(index, None, args, "info")
+    }
+
+    fn spawn_console(
+        &self,
+        index: usize,
+        interface: Option<&str>,
+        args: &[&str],
+        log_filter: &str,
+    ) -> Console {
         let dir = tempfile::tempdir().unwrap();
         let log_path = dir.path().join("muster.log");
         let log = File::create(&log_path).unwrap();
@@ -104,8 +120,11 @@ impl Lan {
         if !args.contains(&"--registry") {
             command.args(["--registry", "memory"]);
         }
+        if let Some(interface) = interface {
+            command.args(["--interface", interface]);
+        }
         let child = command
-            .args(["--interface", "eth0", "--site-root", "/nonexistent"])
+            .args(["--site-root", "/nonexistent"])
             .args(["--admin-token", TOKEN, "--probe-interval", "0"])
             .arg("--listen")
             .arg(format!("0.0.0.0:{CONSOLE_PORT}"))
