@@ -6,7 +6,8 @@
 #   scripts/bench.sh --all      the same, then the registry's criterion benches (memory, mdns,
 #                               etcd; etcd needs an `etcd` binary and is skipped without one)
 #   MUSTER_BENCH_QUICK=1 ...    100 × 10 nodes and 5 s of churn instead of 1,000 × 10 and 60 s
-#   Then the page: bundle weight and hydration time in headless Chromium (end2end/bench/page.mjs).
+#   Then the page: bundle weight and hydration time in headless Chromium (end2end/bench/page.mjs),
+#   and registering through the console with up to 10,000 owned nodes (end2end/bench/register.py).
 #
 # Needs root (network namespaces) and iproute2. Not part of CI: a slow machine does not fail a
 # benchmark, but a lost node, a lost event or a wrong final view does (non-zero exit).
@@ -44,6 +45,10 @@ scripts/setup.sh test
 scripts/build-site.sh
 unshare --net -- bash -c 'ip link set lo up && exec node end2end/bench/page.mjs' \
     2>&1 | tee "$out/page.txt"
+
+say "registering through the console as owned registrations grow (end2end/bench/register.py)"
+unshare --net -- bash -c 'ip link set lo up && exec python3 end2end/bench/register.py target/release/muster' \
+    2>&1 | tee "$out/register.txt"
 
 if [ "${1:-}" = "--all" ]; then
     say "registry: memory"
