@@ -19,6 +19,7 @@ use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use muster_registry::mdns::admission::Origin;
 use muster_registry::mdns::cache::Cache;
 use muster_registry::mdns::message;
 use muster_registry::mdns::names::Names;
@@ -63,14 +64,18 @@ fn parse(c: &mut Criterion) {
     });
     group.bench_function("datagram_to_cache_change", |b| {
         b.iter_batched(
-            Cache::new,
+            Cache::default,
             |mut cache| {
                 let parsed = message::parse_packet(black_box(&announce)).unwrap();
                 let node = message::observe(&parsed.instances[0], &names)
                     .unwrap()
                     .unwrap();
-                let change = cache.upsert(node, Duration::from_secs(120), false, Instant::now());
-                black_box(change.unwrap())
+                let origin = Origin::Heard {
+                    source: std::net::Ipv4Addr::new(10, 0, 0, 1).into(),
+                    answered: false,
+                };
+                let upserted = cache.upsert(node, Duration::from_secs(120), origin, Instant::now());
+                black_box(upserted.change.unwrap())
             },
             criterion::BatchSize::SmallInput,
         )

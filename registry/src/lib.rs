@@ -61,6 +61,7 @@
 //! - [`go_json`]: JSON exactly as Go writes it, for byte-compatible stored records.
 //! - [`error`]: the one error type (`NotFound`, `WatcherStopped`, `Lagged`, `Invalid`, …).
 //! - [`event`]: watch events (`create` / `update` / `delete`).
+//! - [`footprint`]: bytes a decoded model value really holds, for memory budgets.
 //! - [`options`]: registry and per-call options, with an extension bag for backend settings.
 //! - [`validate`]: bounds on everything a caller or a peer hands in (names, addresses, schemas).
 //! - [`util`]: go-micro's `Copy` / `Merge` / `Remove` on service lists, without its merge bug.
@@ -81,6 +82,7 @@ pub mod error;
 #[cfg(feature = "etcd")]
 pub mod etcd;
 pub mod event;
+pub mod footprint;
 pub mod go_json;
 #[cfg(feature = "mdns")]
 pub mod mdns;

@@ -68,6 +68,7 @@ impl Backend {
                 options.extensions.insert(MdnsOptions {
                     domain: args.mdns_domain.clone(),
                     interfaces: args.interface.clone(),
+                    source_quota: args.mdns_source_quota,
                     ..MdnsOptions::default()
                 });
                 Ok(Backend::Mdns(Arc::new(MdnsRegistry::from_options(

@@ -63,6 +63,11 @@ pub struct RegistryArgs {
     /// every interface that is up, multicast-capable and not loopback.
     #[arg(long, global = true, env = "MUSTER_INTERFACE", value_delimiter = ',')]
     pub interface: Vec<String>,
+
+    /// mDNS: nodes one source address may have in the cache; past it, that address's own
+    /// oldest one-shot nodes make room, so one flooding host cannot lock the others out.
+    #[arg(long, global = true, env = "MUSTER_MDNS_SOURCE_QUOTA", default_value_t = muster_registry::mdns::bounds::DEFAULT_SOURCE_QUOTA)]
+    pub mdns_source_quota: usize,
 }
 
 /// Settings of the console (`muster` without a subcommand).
@@ -96,6 +101,11 @@ pub struct ServeArgs {
     /// disconnected.
     #[arg(long, env = "MUSTER_HEARTBEAT_INTERVAL", default_value = "15s", value_parser = parse_duration)]
     pub heartbeat_interval: Duration,
+
+    /// Websocket watchers (`/api/watch`, open pages) served at once; more are refused with a
+    /// 503 until one leaves. Each holds its own send buffer while a snapshot goes out.
+    #[arg(long, env = "MUSTER_MAX_WATCHERS", default_value_t = 64)]
+    pub max_watchers: usize,
 
     /// Memory registry only: a JSON file of registrations (`[{"name":…, "nodes":[…], "ttl":…}]`)
     /// loaded at start as if other processes had made them (demos, tests).

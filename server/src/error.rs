@@ -44,6 +44,9 @@ pub enum Error {
     /// The registry did not answer in time.
     #[error("the registry did not answer in time")]
     Timeout,
+    /// A bound on what the console serves at once is reached; try again later.
+    #[error("{0}")]
+    Busy(String),
 }
 
 impl Error {
@@ -66,6 +69,7 @@ impl Error {
             Error::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Error::Timeout => StatusCode::GATEWAY_TIMEOUT,
+            Error::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 

@@ -103,6 +103,7 @@ async fn serve(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
         heartbeat_interval: args
             .heartbeat_interval
             .max(std::time::Duration::from_millis(100)),
+        max_watchers: args.max_watchers,
     };
     let dnssd_settings = dnssd::Settings {
         advertise: !args.no_advertise,

@@ -41,6 +41,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/lan", get(api::lan::list))
         .route("/api/lan/watch", get(api::lan::watch))
         .route("/api/session", get(api::session::info))
+        .route("/api/stats", get(api::stats::stats))
         .route("/api/{*rest}", any(api::not_found))
         .route("/login", post(api::session::login))
         .route("/logout", post(api::session::logout))

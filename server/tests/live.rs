@@ -22,8 +22,10 @@ async fn connect(server: &Server, path: &str) -> Socket {
     socket
 }
 
-/// The next JSON message (pings and pongs skipped).
+/// The next JSON message (pings and pongs skipped). A snapshot comes right after the
+/// `loading` message that announces its size, which is skipped too.
 async fn next_message(socket: &mut Socket) -> Value {
+    let mut announced = None;
     loop {
         let frame = tokio::time::timeout(Duration::from_secs(10), socket.next())
             .await
@@ -31,7 +33,19 @@ async fn next_message(socket: &mut Socket) -> Value {
             .expect("the socket stays open")
             .expect("a frame");
         if let Message::Text(text) = frame {
-            return serde_json::from_str(&text).unwrap();
+            let message: Value = serde_json::from_str(&text).unwrap();
+            if message["type"] == "loading" {
+                announced = message["bytes"].as_u64();
+                continue;
+            }
+            if message["type"] == "snapshot" {
+                assert_eq!(
+                    announced,
+                    Some(text.len() as u64),
+                    "loading announces the snapshot"
+                );
+            }
+            return message;
         }
     }
 }

@@ -13,15 +13,29 @@
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
+use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant, SystemTime};
 
-use super::bounds::{MAX_CACHE_BYTES, MAX_NODES_PER_SERVICE, MAX_SERVICES};
+use super::admission::{Admission, Origin, Trust};
+use super::bounds::{
+    DEFAULT_SOURCE_QUOTA, MAX_CACHE_BYTES, MAX_NODES_PER_SERVICE, MAX_NODE_BYTES, MAX_SERVICES,
+    MAX_SERVICE_BYTES, MAX_SOURCE_NODES_PER_SERVICE, SOURCE_BYTES_PER_NODE,
+};
 use super::message::NodeObservation;
 use super::stats::DropReason;
+use crate::footprint;
 use crate::model::{Node, Service};
 
 /// Fractions of the TTL at which a record is refreshed (RFC 6762 §5.2), then it expires.
 const REFRESH_PERCENTS: [u32; 4] = [80, 85, 90, 95];
+
+/// A node heard again this long after its first sighting is a live peer, not a one-shot
+/// announcement: go-micro and Muster announce at 0, 1 and 3 s, then answer refresh queries.
+const CONFIRM_AFTER: Duration = Duration::from_millis(900);
+
+/// Most nodes evicted to admit one (a node is at most [`MAX_NODE_BYTES`], the smallest far
+/// less: the byte bounds may need several to go).
+const MAX_EVICTIONS_PER_ADMISSION: usize = 256;
 
 /// One cached node.
 #[derive(Debug, Clone)]
@@ -34,6 +48,11 @@ struct Entry {
     last_seen: Instant,
     ttl: Duration,
     owned: bool,
+    /// Who sent it (`None`: registered here).
+    source: Option<IpAddr>,
+    trust: Trust,
+    /// Its place among nodes of the same trust in the eviction order (oldest first).
+    stamp: u64,
     /// How many refresh queries were already due since `last_seen` (0..=4).
     refresh_step: usize,
     /// Bumped whenever the deadline moves; stale heap entries carry an older one.
@@ -117,22 +136,109 @@ pub struct CachedNode {
     pub owned: bool,
 }
 
+/// What an upsert did: the change (or why the node was refused), and the nodes evicted to
+/// make room for it (already removed; each owes its watchers a `delete`).
+#[derive(Debug)]
+pub struct Upserted {
+    /// The change, or why the node was not cached.
+    pub change: Result<Change, DropReason>,
+    /// Less-trusted nodes evicted to make room.
+    pub evicted: Vec<Service>,
+}
+
+impl Upserted {
+    fn admitted(change: Change, evicted: Vec<Service>) -> Self {
+        Upserted {
+            change: Ok(change),
+            evicted,
+        }
+    }
+
+    fn refused(reason: DropReason, evicted: Vec<Service>) -> Self {
+        Upserted {
+            change: Err(reason),
+            evicted,
+        }
+    }
+}
+
+/// The room a node from the network needs.
+struct Need<'a> {
+    instance: &'a str,
+    service: &'a str,
+    source: IpAddr,
+    /// Bytes added (the growth, for an update from the same source).
+    bytes: usize,
+    /// A node not cached yet (counts against the node bounds).
+    new_node: bool,
+    /// A node not cached yet from this source (counts against the source's quota).
+    new_for_source: bool,
+}
+
+/// The bound a newcomer would break, and so the scope in which a node must make room.
+#[derive(Debug, Clone, Copy)]
+enum Scope {
+    /// The source's own quota (nodes or bytes), or its share of the service's nodes: the
+    /// newcomer is refused, the source's earlier nodes stay.
+    Source,
+    /// The service's nodes or bytes.
+    Service,
+    /// The number of services.
+    Services,
+    /// The cache's bytes.
+    Bytes,
+}
+
 /// The cache.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Cache {
     /// By instance name (`<node id>.<service>.<domain>.`, unique per service and node).
     entries: HashMap<String, Entry>,
     /// Instance names per service name.
     by_service: BTreeMap<String, Vec<String>>,
+    /// Bytes held per service name.
+    service_bytes: HashMap<String, usize>,
     deadlines: BinaryHeap<Reverse<(Instant, u64, String)>>,
+    admission: Admission,
+    source_quota: usize,
+    source_bytes: usize,
     bytes: usize,
     next_generation: u64,
 }
 
+impl Default for Cache {
+    fn default() -> Self {
+        Cache::new(DEFAULT_SOURCE_QUOTA)
+    }
+}
+
 impl Cache {
-    /// An empty cache.
-    pub fn new() -> Self {
-        Self::default()
+    /// An empty cache; one source address may hold `source_quota` nodes.
+    pub fn new(source_quota: usize) -> Self {
+        Cache {
+            entries: HashMap::new(),
+            by_service: BTreeMap::new(),
+            service_bytes: HashMap::new(),
+            deadlines: BinaryHeap::new(),
+            admission: Admission::default(),
+            source_quota: source_quota.max(1),
+            source_bytes: source_quota
+                .saturating_mul(SOURCE_BYTES_PER_NODE)
+                .min(MAX_CACHE_BYTES),
+            bytes: 0,
+            next_generation: 0,
+        }
+    }
+
+    /// Source addresses with nodes in the cache now.
+    pub fn sources(&self) -> usize {
+        self.admission.sources()
+    }
+
+    /// Whether `source` has its quota of nodes: then a packet about a node not cached yet is
+    /// refused without decoding it (a flood from one address costs a lookup per packet).
+    pub fn source_is_full(&self, source: IpAddr, instance: &str) -> bool {
+        !self.entries.contains_key(instance) && self.admission.share(source).0 >= self.source_quota
     }
 
     /// Number of nodes.
@@ -178,11 +284,12 @@ impl Cache {
             .map(|entry| (entry.host.as_str(), entry.raw_txt.as_slice()))
     }
 
-    /// Marks a repeat packet about an unchanged node: it is alive, push its deadlines out.
-    pub fn refresh(&mut self, instance: &str, ttl: Duration, now: Instant) -> Change {
+    /// Marks a repeat packet about an unchanged node: it is alive, push its deadlines out. A
+    /// repeat that answered our query, or came a while after the first sighting, confirms it.
+    pub fn refresh(&mut self, instance: &str, ttl: Duration, answered: bool, now: Instant) {
         let generation = self.bump_generation();
         let Some(entry) = self.entries.get_mut(instance) else {
-            return Change::Refreshed;
+            return;
         };
         entry.last_seen = now;
         if !entry.owned {
@@ -193,18 +300,20 @@ impl Cache {
             self.deadlines
                 .push(Reverse((deadline, generation, instance.to_string())));
             self.compact_deadlines();
+            self.confirm(instance, answered, now);
         }
-        Change::Refreshed
     }
 
-    /// Applies what a packet (or `register`) said about a node.
+    /// Applies what a packet (or `register`) said about a node. When a bound is reached the
+    /// least-trusted, oldest node in its scope makes room (see `admission.rs`); the nodes
+    /// evicted so are in the outcome either way, for their `delete` events.
     pub fn upsert(
         &mut self,
         observation: NodeObservation,
         ttl: Duration,
-        owned: bool,
+        origin: Origin,
         now: Instant,
-    ) -> Result<Change, DropReason> {
+    ) -> Upserted {
         let NodeObservation {
             instance,
             host,
@@ -213,24 +322,67 @@ impl Cache {
             ..
         } = observation;
         let bytes = entry_bytes(&instance, &host, &service, &raw_txt);
-        let generation = self.bump_generation();
-        if let Some(entry) = self.entries.get_mut(&instance) {
-            if entry.owned && !owned {
+        let owned = origin == Origin::Owned;
+        let source = match origin {
+            Origin::Owned => None,
+            Origin::Heard { source, .. } => Some(source),
+        };
+        if !owned && bytes > MAX_NODE_BYTES {
+            return Upserted::refused(DropReason::TxtTooLarge, Vec::new());
+        }
+        let existing = self
+            .entries
+            .get(&instance)
+            .map(|entry| (entry.owned, entry.bytes, entry.source));
+        let mut evicted = Vec::new();
+        if let Some((was_owned, old_bytes, old_source)) = existing {
+            if was_owned && !owned {
                 // Our own announcement looping back, or a peer claiming our node id: ours wins.
-                entry.last_seen = now;
-                return Ok(Change::Refreshed);
+                if let Some(entry) = self.entries.get_mut(&instance) {
+                    entry.last_seen = now;
+                }
+                return Upserted::admitted(Change::Refreshed, evicted);
             }
-            if !owned && self.bytes - entry.bytes + bytes > MAX_CACHE_BYTES {
-                return Err(DropReason::CacheFull);
+            if let Some(source) = source {
+                let moved = old_source != Some(source);
+                let need = Need {
+                    instance: &instance,
+                    service: &service.name,
+                    source,
+                    bytes: if moved {
+                        bytes
+                    } else {
+                        bytes.saturating_sub(old_bytes)
+                    },
+                    new_node: false,
+                    new_for_source: moved,
+                };
+                if let Err(reason) = self.make_room(&need, &mut evicted) {
+                    return Upserted::refused(reason, evicted);
+                }
             }
+            self.unrank(&instance);
+            let generation = self.bump_generation();
+            let Some(entry) = self.entries.get_mut(&instance) else {
+                return Upserted::refused(DropReason::CacheFull, evicted);
+            };
             let changed = entry.service != service || entry.host != host;
             self.bytes = self.bytes - entry.bytes + bytes;
+            let name = service.name.clone();
+            *self.service_bytes.entry(name).or_default() += bytes;
+            if let Some(total) = self.service_bytes.get_mut(&entry.service.name) {
+                *total = total.saturating_sub(entry.bytes);
+            }
             entry.service = service;
             entry.host = host;
             entry.raw_txt = raw_txt;
             entry.last_seen = now;
             entry.ttl = ttl;
             entry.owned = owned;
+            if owned {
+                entry.trust = Trust::Owned;
+            }
+            entry.source = source;
             entry.refresh_step = 0;
             entry.generation = generation;
             entry.bytes = bytes;
@@ -238,25 +390,34 @@ impl Cache {
             if !owned {
                 let deadline = deadline_of(entry, now);
                 self.deadlines
-                    .push(Reverse((deadline, generation, instance)));
+                    .push(Reverse((deadline, generation, instance.clone())));
                 self.compact_deadlines();
             }
-            return Ok(if changed {
+            self.rank(&instance);
+            if let Origin::Heard { answered, .. } = origin {
+                self.confirm(&instance, answered, now);
+            }
+            let change = if changed {
                 Change::Updated(service)
             } else {
                 Change::Refreshed
-            });
+            };
+            return Upserted::admitted(change, evicted);
         }
-        if !owned {
-            let nodes = self.by_service.get(&service.name).map_or(0, Vec::len);
-            let new_service = nodes == 0;
-            if (new_service && self.by_service.len() >= MAX_SERVICES)
-                || nodes >= MAX_NODES_PER_SERVICE
-                || self.bytes + bytes > MAX_CACHE_BYTES
-            {
-                return Err(DropReason::CacheFull);
+        if let Some(source) = source {
+            let need = Need {
+                instance: &instance,
+                service: &service.name,
+                source,
+                bytes,
+                new_node: true,
+                new_for_source: true,
+            };
+            if let Err(reason) = self.make_room(&need, &mut evicted) {
+                return Upserted::refused(reason, evicted);
             }
         }
+        let generation = self.bump_generation();
         let entry = Entry {
             host,
             service: service.clone(),
@@ -265,6 +426,13 @@ impl Cache {
             last_seen: now,
             ttl,
             owned,
+            source,
+            trust: if owned {
+                Trust::Owned
+            } else {
+                Trust::Announced
+            },
+            stamp: 0,
             refresh_step: 0,
             generation,
             bytes,
@@ -275,22 +443,32 @@ impl Cache {
                 .push(Reverse((deadline, generation, instance.clone())));
         }
         self.bytes += bytes;
+        *self.service_bytes.entry(service.name.clone()).or_default() += bytes;
         self.by_service
             .entry(service.name.clone())
             .or_default()
             .push(instance.clone());
-        self.entries.insert(instance, entry);
-        Ok(Change::Created(service))
+        self.entries.insert(instance.clone(), entry);
+        self.rank(&instance);
+        if let Origin::Heard { answered, .. } = origin {
+            self.confirm(&instance, answered, now);
+        }
+        Upserted::admitted(Change::Created(service), evicted)
     }
 
     /// Removes a node; its last known service-with-one-node, for the `delete` event.
     pub fn remove(&mut self, instance: &str) -> Option<Service> {
+        self.unrank(instance);
         let entry = self.entries.remove(instance)?;
         self.bytes -= entry.bytes;
+        if let Some(total) = self.service_bytes.get_mut(&entry.service.name) {
+            *total = total.saturating_sub(entry.bytes);
+        }
         if let Some(instances) = self.by_service.get_mut(&entry.service.name) {
             instances.retain(|name| name != instance);
             if instances.is_empty() {
                 self.by_service.remove(&entry.service.name);
+                self.service_bytes.remove(&entry.service.name);
             }
         }
         Some(entry.service)
@@ -302,12 +480,15 @@ impl Cache {
         let generation = self.bump_generation();
         if let Some(entry) = self.entries.get_mut(instance) {
             entry.owned = false;
+            entry.trust = Trust::Confirmed;
+            entry.source = Some(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
             entry.last_seen = now;
             entry.refresh_step = 0;
             entry.generation = generation;
             let deadline = deadline_of(entry, now);
             self.deadlines
                 .push(Reverse((deadline, generation, instance.to_string())));
+            self.rank(instance);
         }
     }
 
@@ -450,6 +631,126 @@ impl Cache {
         self.bytes
     }
 
+    /// Evicts least-trusted nodes until `need` fits every bound; [`DropReason::CacheFull`]
+    /// when only nodes more trusted than a newcomer are left in the scope.
+    fn make_room(&mut self, need: &Need, evicted: &mut Vec<Service>) -> Result<(), DropReason> {
+        for _ in 0..MAX_EVICTIONS_PER_ADMISSION {
+            let Some(scope) = self.broken_bound(need) else {
+                return Ok(());
+            };
+            let exclude = need.instance;
+            let victim = match scope {
+                Scope::Source => return Err(DropReason::OverQuota),
+                Scope::Service => self.victim_in_service(need.service, exclude),
+                Scope::Services => self.admission.victim(exclude, |instance| {
+                    self.entries.get(instance).is_some_and(|entry| {
+                        self.by_service
+                            .get(&entry.service.name)
+                            .is_some_and(|nodes| nodes.len() == 1)
+                    })
+                }),
+                Scope::Bytes => self.admission.victim(exclude, |_| true),
+            }
+            .map(str::to_string);
+            let Some(victim) = victim else {
+                return Err(DropReason::CacheFull);
+            };
+            evicted.extend(self.remove(&victim));
+        }
+        Err(DropReason::CacheFull)
+    }
+
+    /// The first bound `need` would break, if any.
+    fn broken_bound(&self, need: &Need) -> Option<Scope> {
+        let (source_nodes, source_bytes) = self.admission.share(need.source);
+        let instances = self.by_service.get(need.service);
+        let service_nodes = instances.map_or(0, Vec::len);
+        let from_source = || {
+            instances.into_iter().flatten().filter(|instance| {
+                self.entries
+                    .get(*instance)
+                    .is_some_and(|entry| entry.source == Some(need.source))
+            })
+        };
+        let service_bytes = self.service_bytes.get(need.service).copied().unwrap_or(0);
+        if (need.new_for_source
+            && (source_nodes >= self.source_quota
+                || from_source().count() >= MAX_SOURCE_NODES_PER_SERVICE))
+            || source_bytes + need.bytes > self.source_bytes
+        {
+            Some(Scope::Source)
+        } else if (need.new_node && service_nodes >= MAX_NODES_PER_SERVICE)
+            || service_bytes + need.bytes > MAX_SERVICE_BYTES
+        {
+            Some(Scope::Service)
+        } else if need.new_node && service_nodes == 0 && self.by_service.len() >= MAX_SERVICES {
+            Some(Scope::Services)
+        } else if self.bytes + need.bytes > MAX_CACHE_BYTES {
+            Some(Scope::Bytes)
+        } else {
+            None
+        }
+    }
+
+    /// The least-trusted, oldest evictable node of `service`.
+    fn victim_in_service(&self, service: &str, exclude: &str) -> Option<&str> {
+        self.by_service
+            .get(service)?
+            .iter()
+            .filter(|instance| *instance != exclude)
+            .filter_map(|instance| Some((instance, self.entries.get(instance)?)))
+            .filter(|(_, entry)| entry.trust == Trust::Announced && !entry.owned)
+            .min_by_key(|(_, entry)| entry.stamp)
+            .map(|(instance, _)| instance.as_str())
+    }
+
+    /// Puts a node learned from the network into the eviction order, as the newest of its
+    /// trust.
+    fn rank(&mut self, instance: &str) {
+        let stamp = self.bump_generation();
+        let Some(entry) = self.entries.get_mut(instance) else {
+            return;
+        };
+        let Some(source) = entry.source.filter(|_| !entry.owned) else {
+            return;
+        };
+        entry.stamp = stamp;
+        self.admission.insert(
+            (entry.trust, stamp, instance.to_string()),
+            source,
+            entry.bytes,
+        );
+    }
+
+    /// Takes a node out of the eviction order (before it changes or goes).
+    fn unrank(&mut self, instance: &str) {
+        let Some(entry) = self.entries.get(instance) else {
+            return;
+        };
+        if let Some(source) = entry.source.filter(|_| !entry.owned) {
+            self.admission.remove(
+                &(entry.trust, entry.stamp, instance.to_string()),
+                source,
+                entry.bytes,
+            );
+        }
+    }
+
+    /// Promotes a one-shot node that answered a query, or was heard again a while later.
+    fn confirm(&mut self, instance: &str, answered: bool, now: Instant) {
+        let due = self.entries.get(instance).is_some_and(|entry| {
+            entry.trust == Trust::Announced
+                && (answered || now.saturating_duration_since(entry.first_seen) >= CONFIRM_AFTER)
+        });
+        if due {
+            self.unrank(instance);
+            if let Some(entry) = self.entries.get_mut(instance) {
+                entry.trust = Trust::Confirmed;
+            }
+            self.rank(instance);
+        }
+    }
+
     fn bump_generation(&mut self) -> u64 {
         self.next_generation += 1;
         self.next_generation
@@ -486,10 +787,17 @@ fn deadline_of(entry: &Entry, now: Instant) -> Instant {
     at.max(now)
 }
 
-/// What an entry costs: its texts plus the decoded service (estimated from its JSON size).
+/// What an entry really holds: the decoded service ([`footprint::service`]), the TXT as
+/// received, the host, the instance name in each index keyed by it (the map, the service's
+/// list, the deadline heap, the two eviction orders) and the entry itself.
 fn entry_bytes(instance: &str, host: &str, service: &Service, raw_txt: &[u8]) -> usize {
-    let decoded = serde_json::to_vec(service).map_or(0, |json| json.len());
-    instance.len() + host.len() + raw_txt.len() + decoded + 256
+    const INDEXES: usize = 5;
+    let name = std::mem::size_of::<String>() + footprint::string(instance);
+    footprint::service(service)
+        + footprint::heap_block(raw_txt.len())
+        + footprint::string(host)
+        + INDEXES * name
+        + std::mem::size_of::<Entry>()
 }
 
 /// Converts the engine's monotonic instants to wall-clock times, taking `now` as the present.
@@ -507,6 +815,11 @@ fn wall_clock(now: Instant) -> impl Fn(Instant) -> SystemTime {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const HEARD: Origin = Origin::Heard {
+        source: IpAddr::V4(Ipv4Addr::new(10, 0, 0, 9)),
+        answered: false,
+    };
 
     fn observation(node: &str, address: &str, txt: &str) -> NodeObservation {
         NodeObservation {
@@ -529,19 +842,22 @@ mod tests {
 
     #[test]
     fn create_refresh_update_delete() {
-        let mut cache = Cache::new();
+        let mut cache = Cache::default();
         let now = Instant::now();
         let ttl = Duration::from_secs(10);
         let first = observation("n1", "10.0.0.1:1", "aa");
         assert!(matches!(
-            cache.upsert(first.clone(), ttl, false, now),
+            cache.upsert(first.clone(), ttl, HEARD, now).change,
             Ok(Change::Created(_))
         ));
         assert!(cache.is_unchanged("n1.svc.micro.", b"aa", "10.0.0.1:1"));
-        assert_eq!(cache.upsert(first, ttl, false, now), Ok(Change::Refreshed));
+        assert_eq!(
+            cache.upsert(first, ttl, HEARD, now).change,
+            Ok(Change::Refreshed)
+        );
         let moved = observation("n1", "10.0.0.2:1", "aa");
         assert!(matches!(
-            cache.upsert(moved, ttl, false, now),
+            cache.upsert(moved, ttl, HEARD, now).change,
             Ok(Change::Updated(_))
         ));
         assert_eq!(cache.service("svc")[0].nodes[0].address, "10.0.0.2:1");
@@ -551,12 +867,13 @@ mod tests {
 
     #[test]
     fn times_since_a_mark_holds_only_the_nodes_seen_since() {
-        let mut cache = Cache::new();
+        let mut cache = Cache::default();
         let start = Instant::now();
         let ttl = Duration::from_secs(10);
         for node in ["n1", "n2"] {
             cache
-                .upsert(observation(node, "10.0.0.1:1", "aa"), ttl, false, start)
+                .upsert(observation(node, "10.0.0.1:1", "aa"), ttl, HEARD, start)
+                .change
                 .unwrap();
         }
         let all = cache.times_since(None, start);
@@ -566,7 +883,8 @@ mod tests {
         // n2 answers again a second later; n1 stays silent.
         let later = start + Duration::from_secs(1);
         cache
-            .upsert(observation("n2", "10.0.0.1:1", "aa"), ttl, false, later)
+            .upsert(observation("n2", "10.0.0.1:1", "aa"), ttl, HEARD, later)
+            .change
             .unwrap();
         let moved = cache.times_since(Some(start + Duration::from_millis(500)), later);
         assert_eq!(moved.mark, later);
@@ -588,11 +906,12 @@ mod tests {
 
     #[test]
     fn refreshes_at_80_to_95_percent_then_expires() {
-        let mut cache = Cache::new();
+        let mut cache = Cache::default();
         let start = Instant::now();
         let ttl = Duration::from_secs(100);
         cache
-            .upsert(observation("n1", "10.0.0.1:1", "aa"), ttl, false, start)
+            .upsert(observation("n1", "10.0.0.1:1", "aa"), ttl, HEARD, start)
+            .change
             .unwrap();
         let mut refreshes = 0;
         for second in 0..=100 {
@@ -614,15 +933,16 @@ mod tests {
 
     #[test]
     fn answered_refresh_pushes_expiry_out() {
-        let mut cache = Cache::new();
+        let mut cache = Cache::default();
         let start = Instant::now();
         let ttl = Duration::from_secs(100);
         cache
-            .upsert(observation("n1", "10.0.0.1:1", "aa"), ttl, false, start)
+            .upsert(observation("n1", "10.0.0.1:1", "aa"), ttl, HEARD, start)
+            .change
             .unwrap();
         let at = start + Duration::from_secs(85);
         assert_eq!(cache.due(at).refresh.len(), 1);
-        cache.refresh("n1.svc.micro.", ttl, at);
+        cache.refresh("n1.svc.micro.", ttl, false, at);
         assert!(cache
             .due(start + Duration::from_secs(150))
             .expired
@@ -632,15 +952,21 @@ mod tests {
 
     #[test]
     fn owned_nodes_never_expire_and_win() {
-        let mut cache = Cache::new();
+        let mut cache = Cache::default();
         let now = Instant::now();
         let ttl = Duration::from_secs(1);
         cache
-            .upsert(observation("n1", "10.0.0.1:1", "aa"), ttl, true, now)
+            .upsert(
+                observation("n1", "10.0.0.1:1", "aa"),
+                ttl,
+                Origin::Owned,
+                now,
+            )
+            .change
             .unwrap();
         let impostor = observation("n1", "10.6.6.6:1", "bb");
         assert_eq!(
-            cache.upsert(impostor, ttl, false, now),
+            cache.upsert(impostor, ttl, HEARD, now).change,
             Ok(Change::Refreshed)
         );
         assert!(cache
@@ -650,20 +976,130 @@ mod tests {
         assert_eq!(cache.service("svc")[0].nodes[0].address, "10.0.0.1:1");
     }
 
+    fn from(last_octet: u8, answered: bool) -> Origin {
+        Origin::Heard {
+            source: IpAddr::V4(Ipv4Addr::new(10, 0, 0, last_octet)),
+            answered,
+        }
+    }
+
+    fn node_of(service: &str, node: &str) -> NodeObservation {
+        let mut observation = observation(node, "10.0.0.1:1", "aa");
+        observation.instance = format!("{node}.{service}.micro.");
+        observation.service.name = service.into();
+        observation
+    }
+
     #[test]
-    fn bounded_per_service() {
-        let mut cache = Cache::new();
+    fn a_flood_from_one_source_stays_in_its_share() {
+        let mut cache = Cache::new(100);
+        let now = Instant::now();
+        let ttl = Duration::from_secs(10);
+        for i in 0..10_000 {
+            let fake = node_of(&format!("fake{i}"), "n");
+            let upserted = cache.upsert(fake, ttl, from(66, false), now);
+            if i >= 100 {
+                assert_eq!(upserted.change, Err(DropReason::OverQuota));
+            }
+            assert!(
+                upserted.evicted.is_empty(),
+                "a source never evicts for itself"
+            );
+        }
+        assert_eq!(cache.len(), 100, "the flooder holds its share only");
+        assert!(cache.source_is_full(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 66)), "x.y.micro."));
+        let real = node_of("real", "r1");
+        assert!(matches!(
+            cache.upsert(real, ttl, from(1, false), now).change,
+            Ok(Change::Created(_))
+        ));
+        assert_eq!(cache.service("real").len(), 1);
+    }
+
+    #[test]
+    fn a_full_service_evicts_one_shot_nodes_never_answered_ones() {
+        let mut cache = Cache::new(1000);
+        let now = Instant::now();
+        let ttl = Duration::from_secs(10);
+        let half = MAX_SOURCE_NODES_PER_SERVICE;
+        for i in 0..half {
+            let real = node_of("svc", &format!("real{i}"));
+            cache.upsert(real, ttl, from(1, true), now).change.unwrap();
+            cache.refresh(&format!("real{i}.svc.micro."), ttl, true, now);
+        }
+        for i in 0..(MAX_NODES_PER_SERVICE - half) {
+            let fake = node_of("svc", &format!("fake{i}"));
+            cache
+                .upsert(fake, ttl, from(66, false), now)
+                .change
+                .unwrap();
+        }
+        assert_eq!(cache.service("svc")[0].nodes.len(), MAX_NODES_PER_SERVICE);
+        let newcomer = node_of("svc", "newcomer");
+        let upserted = cache.upsert(newcomer, ttl, from(2, false), now);
+        assert!(matches!(upserted.change, Ok(Change::Created(_))));
+        assert_eq!(upserted.evicted.len(), 1);
+        assert_eq!(
+            upserted.evicted[0].nodes[0].id, "fake0",
+            "the oldest one-shot node"
+        );
+        let nodes = &cache.service("svc")[0].nodes;
+        assert_eq!(
+            nodes.iter().filter(|n| n.id.starts_with("real")).count(),
+            half,
+            "every node that answered is kept"
+        );
+        assert!(nodes.iter().any(|n| n.id == "newcomer"));
+    }
+
+    #[test]
+    fn when_only_trusted_nodes_are_left_a_newcomer_is_refused() {
+        let mut cache = Cache::new(1000);
         let now = Instant::now();
         let ttl = Duration::from_secs(10);
         for i in 0..MAX_NODES_PER_SERVICE {
-            let node = observation(&format!("n{i}"), "10.0.0.1:1", "aa");
-            cache.upsert(node, ttl, false, now).unwrap();
+            let source = from(1 + (i / MAX_SOURCE_NODES_PER_SERVICE) as u8, true);
+            let real = node_of("svc", &format!("real{i}"));
+            cache.upsert(real, ttl, source, now).change.unwrap();
+            cache.refresh(&format!("real{i}.svc.micro."), ttl, true, now);
         }
-        let one_more = observation("straw", "10.0.0.1:1", "aa");
-        assert_eq!(
-            cache.upsert(one_more, ttl, false, now),
-            Err(DropReason::CacheFull)
-        );
+        let upserted = cache.upsert(node_of("svc", "straw"), ttl, from(66, false), now);
+        assert_eq!(upserted.change, Err(DropReason::CacheFull));
+        assert!(upserted.evicted.is_empty());
         assert_eq!(cache.len(), MAX_NODES_PER_SERVICE);
+    }
+
+    #[test]
+    fn an_oversized_node_is_refused_and_owned_nodes_never_make_room() {
+        let mut cache = Cache::new(1);
+        let now = Instant::now();
+        let ttl = Duration::from_secs(10);
+        let mut fat = node_of("svc", "fat");
+        fat.service.nodes[0].metadata = (0..127)
+            .map(|i| (format!("k{i}"), "x".repeat(4000)))
+            .collect();
+        let upserted = cache.upsert(fat, ttl, from(66, false), now);
+        assert_eq!(upserted.change, Err(DropReason::TxtTooLarge));
+        assert!(cache.is_empty());
+
+        cache
+            .upsert(node_of("mine", "m"), ttl, Origin::Owned, now)
+            .change
+            .unwrap();
+        for i in 0..10 {
+            let fake = node_of(&format!("fake{i}"), "n");
+            let upserted = cache.upsert(fake, ttl, from(66, false), now);
+            assert_eq!(upserted.change.is_ok(), i == 0);
+        }
+        assert_eq!(
+            cache.len(),
+            2,
+            "the owned node and the flooder's one-node share"
+        );
+        assert!(
+            cache.get("n.fake0.micro.").is_some(),
+            "the share's first node stays"
+        );
+        assert!(cache.is_owned("m.mine.micro."));
     }
 }

@@ -14,7 +14,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::net::UdpSocket;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
+use super::admission::Origin;
 use super::announcer::{self, OwnedNode, ANNOUNCE_OFFSETS};
+use super::bounds::MAX_TTL_SECS;
 use super::cache::{Cache, CachedNode, Change, TimesSince};
 use super::message::{self, InstanceRecords, NodeObservation, NodeRecords};
 use super::names::Names;
@@ -30,9 +32,6 @@ use crate::model::Service;
 
 /// Events buffered per watcher before it is told it lagged.
 pub const EVENT_BUFFER: usize = 1024;
-
-/// Longest TTL believed from the network (RFC 6762 suggests 75 minutes for most records).
-const MAX_TTL_SECS: u32 = 24 * 60 * 60;
 
 /// Evictions remembered to recognise the echoes of their goodbyes.
 const MAX_REMEMBERED_EVICTIONS: usize = 1024;
@@ -113,6 +112,8 @@ pub struct EngineConfig {
     pub ttl: Duration,
     /// The query timeout (the start-up query makes the cache warm after twice this).
     pub timeout: Duration,
+    /// Nodes one source address may have in the cache.
+    pub source_quota: usize,
 }
 
 /// The engine's state (the sockets are the loop's, lent to each handler).
@@ -145,10 +146,11 @@ impl Engine {
         let ttl_secs = u32::try_from(config.ttl.as_secs())
             .unwrap_or(u32::MAX)
             .max(1);
+        let cache = Cache::new(config.source_quota);
         Engine {
             config,
             ttl_secs,
-            cache: Cache::new(),
+            cache,
             owned: BTreeMap::new(),
             timers: Timers::default(),
             querier: Querier::default(),
@@ -246,7 +248,7 @@ impl Engine {
                     Counters::bump(&self.counters.packets_received);
                     return;
                 }
-                self.on_datagram(sockets, datagram, from).await
+                self.on_datagram(sockets, datagram, from, !multicast).await
             }
             // ICMP errors of earlier sends surface here on some kernels; nothing to do.
             Err(error) => tracing::debug!("mdns: receive error: {error}"),
@@ -254,7 +256,14 @@ impl Engine {
     }
 
     /// One datagram from anywhere: answer it if it asks about us, learn from it if it tells.
-    pub async fn on_datagram(&mut self, sockets: &Sockets, datagram: &[u8], from: SocketAddr) {
+    /// `answered`: it came on a query socket, in answer to a query of ours.
+    pub async fn on_datagram(
+        &mut self,
+        sockets: &Sockets,
+        datagram: &[u8],
+        from: SocketAddr,
+        answered: bool,
+    ) {
         Counters::bump(&self.counters.packets_received);
         let parsed = match message::parse_packet(datagram) {
             Ok(parsed) => parsed,
@@ -285,8 +294,12 @@ impl Engine {
             }
         }
         let now = Instant::now();
+        let origin = Origin::Heard {
+            source: from.ip(),
+            answered,
+        };
         for records in &parsed.instances {
-            self.learn(sockets, records, from, now).await;
+            self.learn(sockets, records, from, origin, now).await;
         }
     }
 
@@ -320,6 +333,7 @@ impl Engine {
         sockets: &Sockets,
         records: &InstanceRecords,
         from: SocketAddr,
+        origin: Origin,
         now: Instant,
     ) {
         if let Some(service) = self
@@ -355,20 +369,36 @@ impl Engine {
         let (Some((raw_txt, _)), Some(address)) = (&records.txt, records.address()) else {
             return;
         };
+        if let Origin::Heard { source, .. } = origin {
+            if self.cache.source_is_full(source, &records.name) {
+                self.dropped(DropReason::OverQuota, from, "source address over its quota");
+                return;
+            }
+        }
+        // The sender chooses the TTL; a node that really lives that long answers the refresh
+        // queries sent at 80 % of the capped one.
         let ttl = Duration::from_secs(u64::from(ttl.min(MAX_TTL_SECS)));
         // A repeat (a refresh answer, the 2nd and 3rd announcement) with the
         // same TXT and address needs no decoding: it only proves the node is alive.
         if self.cache.is_unchanged(&records.name, raw_txt, &address) {
-            self.cache.refresh(&records.name, ttl, now);
+            let answered = matches!(origin, Origin::Heard { answered: true, .. });
+            self.cache.refresh(&records.name, ttl, answered, now);
             return;
         }
         match message::observe(records, &self.config.names) {
             None => {}
             Some(Err(reason)) => self.dropped(reason, from, "undecodable node records"),
-            Some(Ok(observation)) => match self.cache.upsert(observation, ttl, false, now) {
-                Ok(change) => self.emit(change),
-                Err(reason) => self.dropped(reason, from, "cache bound reached"),
-            },
+            Some(Ok(observation)) => {
+                let upserted = self.cache.upsert(observation, ttl, origin, now);
+                for service in upserted.evicted {
+                    Counters::bump(&self.counters.evicted);
+                    self.emit(Change::Deleted(service));
+                }
+                match upserted.change {
+                    Ok(change) => self.emit(change),
+                    Err(reason) => self.dropped(reason, from, "cache bound reached"),
+                }
+            }
         }
     }
 
@@ -502,7 +532,10 @@ impl Engine {
                     expires_at,
                 },
             );
-            if let Ok(change) = self.cache.upsert(observation, self.config.ttl, true, now) {
+            let upserted = self
+                .cache
+                .upsert(observation, self.config.ttl, Origin::Owned, now);
+            if let Ok(change) = upserted.change {
                 self.emit(change);
             }
             self.announce(sockets, &instance).await;
@@ -762,6 +795,9 @@ impl Engine {
         self.counters
             .owned_nodes
             .store(self.owned.len() as u64, Relaxed);
+        self.counters
+            .sources
+            .store(self.cache.sources() as u64, Relaxed);
     }
 
     fn count_sends(&self, sent: usize, failed: usize) {

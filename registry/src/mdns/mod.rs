@@ -11,8 +11,10 @@
 //! - [`names`]: go-micro's name scheme under a domain (`<service>.micro.`, instances, wildcards).
 //! - [`message`]: DNS messages ↔ records: building announcements, answers, goodbyes, queries;
 //!   reading any packet leniently into instance records and node observations.
-//! - [`bounds`]: how much the cache holds (decoded services are checked by
-//!   [`crate::validate`]).
+//! - [`bounds`]: how much the cache holds, and one source address's share of it (decoded
+//!   services are checked by [`crate::validate`]).
+//! - [`admission`]: trust levels and the eviction order: when a bound is reached, the
+//!   least-trusted, oldest node makes room (never an owned or answered one).
 //! - [`interfaces`]: which interfaces to use (names or addresses; default: up, multicast,
 //!   not loopback).
 //! - [`sockets`]: the shared-port 5353 sockets and the ephemeral query sockets.
@@ -41,6 +43,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod admission;
 mod announcer;
 pub mod bounds;
 pub mod cache;
@@ -104,6 +107,10 @@ pub struct MdnsOptions {
     /// The host name put in SRV targets, with or without the trailing dot; default: the
     /// machine's host name (as go-micro, not `.local.`).
     pub host_name: Option<String>,
+    /// Nodes one source address may have in the cache (default
+    /// [`bounds::DEFAULT_SOURCE_QUOTA`]); past it, that source's own oldest one-shot nodes make
+    /// room. Raise it for a host that really runs more nodes (a load generator).
+    pub source_quota: usize,
 }
 
 impl Default for MdnsOptions {
@@ -116,6 +123,7 @@ impl Default for MdnsOptions {
             timeout: DEFAULT_TIMEOUT,
             ttl: DEFAULT_TTL,
             host_name: None,
+            source_quota: bounds::DEFAULT_SOURCE_QUOTA,
         }
     }
 }
@@ -182,6 +190,7 @@ impl MdnsRegistry {
             host,
             ttl: mdns.ttl,
             timeout: mdns.timeout,
+            source_quota: mdns.source_quota,
         };
         let (commands, receiver) = mpsc::channel(256);
         let engine = Engine::new(config, counters.clone());

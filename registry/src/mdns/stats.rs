@@ -19,16 +19,21 @@ pub enum DropReason {
     TxtHex,
     /// TXT that is not a zlib stream.
     TxtZlib,
-    /// TXT larger than the bounds, compressed or decompressed.
+    /// TXT larger than the bounds, compressed or decompressed, or a node holding more than
+    /// [`super::bounds::MAX_NODE_BYTES`] decoded.
     TxtTooLarge,
     /// TXT that is not go-micro's JSON.
     TxtJson,
     /// A decoded service outside the registry's bounds (sizes, depth, empty name).
     Invalid,
-    /// The cache is at a bound (services, nodes per service, bytes).
+    /// The cache is at a bound (services, nodes per service, bytes) and only nodes more
+    /// trusted than the newcomer are left to make room.
     CacheFull,
     /// More queries than the responder answers per second.
     RateLimited,
+    /// A new node from a source address that has its quota (nodes, bytes, or its share of
+    /// one service's nodes).
+    OverQuota,
 }
 
 /// The engine's live counters.
@@ -44,7 +49,9 @@ pub(crate) struct Counters {
     pub cached_nodes: AtomicU64,
     pub cache_bytes: AtomicU64,
     pub owned_nodes: AtomicU64,
-    dropped: [AtomicU64; 9],
+    pub sources: AtomicU64,
+    pub evicted: AtomicU64,
+    dropped: [AtomicU64; 10],
 }
 
 impl Counters {
@@ -70,6 +77,8 @@ impl Counters {
             cached_nodes: load(&self.cached_nodes),
             cache_bytes: load(&self.cache_bytes),
             owned_nodes: load(&self.owned_nodes),
+            sources: load(&self.sources),
+            evicted: load(&self.evicted),
             dropped: DroppedCounts {
                 malformed: dropped(DropReason::Malformed),
                 bad_name: dropped(DropReason::BadName),
@@ -80,6 +89,7 @@ impl Counters {
                 invalid: dropped(DropReason::Invalid),
                 cache_full: dropped(DropReason::CacheFull),
                 rate_limited: dropped(DropReason::RateLimited),
+                over_quota: dropped(DropReason::OverQuota),
             },
         }
     }
@@ -108,6 +118,10 @@ pub struct MdnsStats {
     pub cache_bytes: u64,
     /// Nodes this process registered and answers for now.
     pub owned_nodes: u64,
+    /// Source addresses with nodes in the cache now (each has its quota).
+    pub sources: u64,
+    /// One-shot nodes evicted to make room for a newcomer when a bound was reached.
+    pub evicted: u64,
     /// What was dropped, by reason.
     pub dropped: DroppedCounts,
 }
@@ -133,6 +147,8 @@ pub struct DroppedCounts {
     pub cache_full: u64,
     /// [`DropReason::RateLimited`].
     pub rate_limited: u64,
+    /// [`DropReason::OverQuota`].
+    pub over_quota: u64,
 }
 
 impl DroppedCounts {
@@ -147,5 +163,6 @@ impl DroppedCounts {
             + self.invalid
             + self.cache_full
             + self.rate_limited
+            + self.over_quota
     }
 }

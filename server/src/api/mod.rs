@@ -7,6 +7,7 @@
 //! - [`nodes`]: `DELETE /api/services/{name}/nodes/{id}`, `POST …/{id}/evict`.
 //! - [`session`]: `GET /api/session`, `POST /login`, `POST /logout`.
 //! - [`watch`]: `GET /api/watch` (websocket).
+//! - [`stats`]: `GET /api/stats`: what the console holds and dropped (bounds under attack).
 //! - [`lan`]: `GET /api/lan`, `GET /api/lan/watch` (websocket): standard DNS-SD on the LAN.
 //! - [`body`]: request bodies: size limit and JSON decoding with readable errors.
 
@@ -15,6 +16,7 @@ pub mod lan;
 pub mod nodes;
 pub mod services;
 pub mod session;
+pub mod stats;
 pub mod watch;
 
 use crate::error::Error;

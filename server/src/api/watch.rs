@@ -1,9 +1,11 @@
 //! `GET /api/watch[?since=SEQ]`: the live view over one websocket per page.
 //!
 //! The client first gets a snapshot (or, reconnecting with `since`, the events it missed while
-//! the ring still holds them), then every event in sequence order. Memory per client is
-//! bounded by the broadcast channel: a client that reads too slowly falls behind it, and
-//! instead of the lost events gets a fresh snapshot. A heartbeat (with a WebSocket ping) goes
+//! the ring still holds them), then every event in sequence order. The snapshot is announced by
+//! a `Loading` message and is the frame shared by every client of the same revision. Memory
+//! per client is bounded by the broadcast channel and by the budget of frames in flight: a
+//! client that reads too slowly falls behind, and instead of the lost events gets a fresh
+//! snapshot. At most `--max-watchers` clients are served at once; more get a 503. A heartbeat (with a WebSocket ping) goes
 //! out every `--heartbeat-interval`; a client silent for three intervals, or one whose socket
 //! accepts nothing for that long, is disconnected.
 
@@ -19,7 +21,7 @@ use axum::response::Response;
 use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
 
-use crate::console::Hub;
+use crate::console::{First, Hub, WatcherSlot};
 use crate::error::Error;
 use crate::state::AppState;
 
@@ -37,6 +39,9 @@ const READ_BUFFER: usize = 2 * MAX_CLIENT_MESSAGE;
 pub struct WatchQuery {
     /// The last sequence number the client applied (after a reconnect).
     since: Option<u64>,
+    /// `deflate`: send the snapshot as one zlib-deflated binary frame (browsers inflate it
+    /// with `DecompressionStream`); anything else or nothing: JSON text.
+    encoding: Option<String>,
 }
 
 /// Upgrades to the websocket, after checking that a browser page asking is this console's own.
@@ -54,11 +59,22 @@ pub async fn watch(
     let upgrade = upgrade.map_err(|rejection| {
         Error::invalid(format!("GET /api/watch is a websocket: {rejection}"))
     })?;
+    let slot = state.hub.admit_watcher().ok_or_else(|| {
+        Error::Busy(format!(
+            "{} watchers are connected, the most this console serves (--max-watchers)",
+            state.hub.settings().max_watchers
+        ))
+    })?;
     let hub = state.hub.clone();
+    let client = Client {
+        since: query.since,
+        deflate: query.encoding.as_deref() == Some("deflate"),
+        _slot: slot,
+    };
     Ok(upgrade
         .read_buffer_size(READ_BUFFER)
         .max_message_size(MAX_CLIENT_MESSAGE)
-        .on_upgrade(move |socket| serve(socket, hub, query.since)))
+        .on_upgrade(move |socket| serve(socket, hub, client)))
 }
 
 /// Why a connection ended.
@@ -67,16 +83,25 @@ enum End {
     Dead,
 }
 
+/// What one client asked for, and its place under `--max-watchers` (given back on drop).
+struct Client {
+    since: Option<u64>,
+    deflate: bool,
+    _slot: WatcherSlot,
+}
+
 /// Streams messages to one client until it leaves, dies, or the console stops.
-async fn serve(mut socket: WebSocket, hub: Arc<Hub>, since: Option<u64>) {
+async fn serve(mut socket: WebSocket, hub: Arc<Hub>, client: Client) {
     let heartbeat = hub.settings().heartbeat_interval;
     let patience = heartbeat * 3;
     let mut shutdown = hub.shutdown_signal();
-    let (mut events, first, mut seq) = hub.subscribe(since);
-    for message in first {
-        if send(&mut socket, &message, patience).await.is_err() {
-            return;
-        }
+    let deflate = client.deflate;
+    let (mut events, first, mut seq) = hub.watch(client.since).await;
+    if send_first(&mut socket, first, deflate, patience)
+        .await
+        .is_err()
+    {
+        return;
     }
     let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + heartbeat, heartbeat);
     let mut last_heard = Instant::now();
@@ -85,6 +110,18 @@ async fn serve(mut socket: WebSocket, hub: Arc<Hub>, since: Option<u64>) {
             () = crate::console::until_stopping(&mut shutdown) => break End::Closed,
             event = events.recv() => match event {
                 Ok(frame) if frame.seq <= seq => {}
+                Ok(_) if !events.is_empty() && hub.frames_over_budget() => {
+                    // Behind while frames in flight are over budget: stop holding them.
+                    hub.count_resync();
+                    drop(events);
+                    let (fresh, first, now_at) = hub.watch(None).await;
+                    events = fresh;
+                    seq = now_at;
+                    tracing::debug!("watch client behind over budget: resynced at {seq}");
+                    if send_first(&mut socket, first, deflate, patience).await.is_err() {
+                        break End::Dead;
+                    }
+                }
                 Ok(frame) => {
                     seq = frame.seq;
                     let text = Message::Text(frame.json.as_ref().into());
@@ -93,11 +130,12 @@ async fn serve(mut socket: WebSocket, hub: Arc<Hub>, since: Option<u64>) {
                     }
                 }
                 Err(RecvError::Lagged(_)) => {
-                    let (fresh, first, now_at) = hub.subscribe(None);
+                    drop(events);
+                    let (fresh, first, now_at) = hub.watch(None).await;
                     events = fresh;
                     seq = now_at;
                     tracing::debug!("watch client lagged: resynced with a snapshot at {seq}");
-                    if send_all(&mut socket, &first, patience).await.is_err() {
+                    if send_first(&mut socket, first, deflate, patience).await.is_err() {
                         break End::Dead;
                     }
                 }
@@ -126,15 +164,31 @@ async fn serve(mut socket: WebSocket, hub: Arc<Hub>, since: Option<u64>) {
     }
 }
 
-async fn send_all(
+/// Sends what a (re)subscribed client needs first: its missed events, or `Loading` and the
+/// shared snapshot frame (deflated, as binary, when the client asked for it).
+async fn send_first(
     socket: &mut WebSocket,
-    messages: &[WatchMessage],
+    first: First,
+    deflate: bool,
     patience: Duration,
 ) -> Result<(), ()> {
-    for message in messages {
-        send(socket, message, patience).await?;
+    match first {
+        First::Messages(messages) => {
+            for message in &messages {
+                send(socket, message, patience).await?;
+            }
+            Ok(())
+        }
+        First::Snapshot(frame) => {
+            send(socket, &frame.loading(deflate), patience).await?;
+            let message = if deflate {
+                Message::Binary(frame.deflated.clone())
+            } else {
+                Message::Text(frame.text.clone())
+            };
+            send_raw(socket, message, patience).await
+        }
     }
-    Ok(())
 }
 
 async fn send(

@@ -6,6 +6,10 @@
 //!   this console's own registrations refreshed before their TTL.
 //! - [`probe`]: the bounded TCP reachability probe.
 //! - [`owned`]: the registrations this console keeps (persisted, re-announced at start).
+//! - [`frames`]: the snapshot frame shared by every watcher of a revision, and the bytes of
+//!   event frames in flight.
+//! - [`budget`]: the byte bounds of what the network and the viewers make the console hold.
+//! - [`tombstones`]: the bounded store of departed nodes, oldest dropped first.
 //!
 //! The view sits behind one mutex that is never held across an `.await`; events are broadcast
 //! while it is held, so a websocket that subscribes under the same lock gets every event after
@@ -13,13 +17,17 @@
 //! the owned-registrations lock, which is held across the registry call and the state-file
 //! write, so the file always matches what was done.
 
+pub mod budget;
+pub mod frames;
 pub mod owned;
 pub mod probe;
 pub mod sync;
 pub mod ticker;
+pub mod tombstones;
 pub mod view;
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, SystemTime};
 
 use app::wire::{
@@ -37,8 +45,9 @@ use crate::dnssd::lan_view::LanView;
 use crate::error::Error;
 use crate::persist::StateStore;
 
+use self::frames::{Held, InFlight, SnapshotFrame};
 use self::owned::Owned;
-use self::view::{Ttl, View};
+use self::view::{Holding, Ttl, View};
 
 /// Events a websocket client may fall behind before it counts as lagging (and gets a
 /// snapshot). The channel holds one shared frame per event whatever the number of clients
@@ -58,6 +67,46 @@ pub struct EventFrame {
     pub json: Arc<str>,
     /// The event itself, for in-process followers (the DNS-SD bridge); shared, not copied.
     pub event: Arc<ConsoleEvent>,
+    /// Its bytes, counted in the hub's frames in flight until every receiver read it.
+    pub held: Arc<Held>,
+}
+
+/// What a websocket client is sent first ([`Hub::watch`]).
+pub enum First {
+    /// The events it missed, or a heartbeat when it missed none.
+    Messages(Vec<WatchMessage>),
+    /// The shared snapshot frame (to be preceded by its `Loading` message).
+    Snapshot(Arc<SnapshotFrame>),
+}
+
+/// A watcher's place under `--max-watchers`, given back when dropped.
+pub struct WatcherSlot(Arc<Hub>);
+
+impl Drop for WatcherSlot {
+    fn drop(&mut self) {
+        self.0.watchers.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// What the console holds and dropped for its viewers, for `GET /api/stats`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct HubStats {
+    /// Tombstones and the replay ring.
+    #[serde(flatten)]
+    pub view: Holding,
+    /// Websocket watchers connected now.
+    pub watchers: usize,
+    /// Watchers refused because `--max-watchers` were connected.
+    pub watchers_refused: u64,
+    /// Bytes of event frames some watcher has not read yet.
+    pub frame_bytes_in_flight: usize,
+    /// Watchers that fell behind while frames in flight were over budget, and were sent a
+    /// snapshot instead of the frames they missed.
+    pub watchers_resynced: u64,
+    /// Snapshot frames serialized.
+    pub snapshots_built: u64,
+    /// Snapshot frames sent again to another watcher of the same revision.
+    pub snapshots_shared: u64,
 }
 
 /// `WatchMessage::Event` serialized from a borrowed event (the same JSON: the enum is tagged by
@@ -88,6 +137,8 @@ pub struct Settings {
     pub probe_interval: Duration,
     /// Time between websocket heartbeats.
     pub heartbeat_interval: Duration,
+    /// Websocket watchers served at once (`--max-watchers`); more are refused with a 503.
+    pub max_watchers: usize,
 }
 
 /// The console: view, events, actions.
@@ -101,6 +152,14 @@ pub struct Hub {
     settings: Settings,
     shutdown: watch::Sender<bool>,
     lan: Arc<LanView>,
+    /// The snapshot frame of the latest revision some watcher is still sending.
+    snapshot: tokio::sync::Mutex<Weak<SnapshotFrame>>,
+    frames_in_flight: Arc<InFlight>,
+    watchers: AtomicUsize,
+    watchers_refused: AtomicU64,
+    watchers_resynced: AtomicU64,
+    snapshots_built: AtomicU64,
+    snapshots_shared: AtomicU64,
 }
 
 impl Hub {
@@ -127,6 +186,13 @@ impl Hub {
             settings,
             shutdown: watch::channel(false).0,
             lan,
+            snapshot: tokio::sync::Mutex::new(Weak::new()),
+            frames_in_flight: Arc::default(),
+            watchers: AtomicUsize::new(0),
+            watchers_refused: AtomicU64::new(0),
+            watchers_resynced: AtomicU64::new(0),
+            snapshots_built: AtomicU64::new(0),
+            snapshots_shared: AtomicU64::new(0),
         });
         for request in seed {
             hub.register_foreign(&request)
@@ -200,10 +266,12 @@ impl Hub {
             let event = Arc::new(event);
             let json = serde_json::to_string(&EventMessage::new(&event))
                 .expect("an event is plain data with string keys");
+            let bytes = json.len() + budget::service_view(&event.service);
             let _ = self.events.send(EventFrame {
                 seq: event.seq,
                 json: json.into(),
                 event,
+                held: Held::new(bytes, &self.frames_in_flight),
             });
         }
     }
@@ -218,17 +286,85 @@ impl Hub {
         let view = self.lock_view();
         let receiver = self.events.subscribe();
         let seq = view.seq();
-        let replay = since.and_then(|since| view.events_since(since));
-        let first = match replay {
-            Some(events) if events.is_empty() => vec![WatchMessage::Heartbeat { seq }],
-            Some(events) => events.into_iter().map(WatchMessage::Event).collect(),
-            None => vec![WatchMessage::Snapshot {
+        let first = replay(&view, since).unwrap_or_else(|| {
+            vec![WatchMessage::Snapshot {
                 seq,
                 services: view.services(),
                 recent: view.recent(),
-            }],
-        };
+            }]
+        });
         (receiver, first, seq)
+    }
+
+    /// [`Hub::subscribe`] for a websocket client: a snapshot comes as the frame shared by
+    /// every client of the same revision, serialized once (off the async workers) while the
+    /// others wait for it.
+    pub async fn watch(&self, since: Option<u64>) -> (broadcast::Receiver<EventFrame>, First, u64) {
+        let mut shared = self.snapshot.lock().await;
+        let (receiver, seq, services, recent) = {
+            let view = self.lock_view();
+            let receiver = self.events.subscribe();
+            let seq = view.seq();
+            if let Some(messages) = replay(&view, since) {
+                return (receiver, First::Messages(messages), seq);
+            }
+            if let Some(frame) = shared.upgrade().filter(|frame| frame.seq == seq) {
+                self.snapshots_shared.fetch_add(1, Ordering::Relaxed);
+                return (receiver, First::Snapshot(frame), seq);
+            }
+            (receiver, seq, view.services(), view.recent())
+        };
+        let frame = tokio::task::spawn_blocking(move || SnapshotFrame::new(seq, services, recent))
+            .await
+            .expect("serializing a snapshot does not panic");
+        let frame = Arc::new(frame);
+        self.snapshots_built.fetch_add(1, Ordering::Relaxed);
+        *shared = Arc::downgrade(&frame);
+        (receiver, First::Snapshot(frame), seq)
+    }
+
+    /// A place for one more websocket watcher, or `None` when `--max-watchers` are connected.
+    pub fn admit_watcher(self: &Arc<Self>) -> Option<WatcherSlot> {
+        let admitted = self
+            .watchers
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |count| {
+                (count < self.settings.max_watchers).then_some(count + 1)
+            })
+            .is_ok();
+        if !admitted {
+            self.watchers_refused.fetch_add(1, Ordering::Relaxed);
+        }
+        admitted.then(|| WatcherSlot(self.clone()))
+    }
+
+    /// Whether event frames in flight are past their budget: then a watcher that is behind
+    /// should drop its place and take a snapshot (counted).
+    pub fn frames_over_budget(&self) -> bool {
+        self.frames_in_flight.bytes() > budget::MAX_FRAME_BYTES
+    }
+
+    /// Counts a watcher resynced because frames in flight were over budget.
+    pub fn count_resync(&self) {
+        self.watchers_resynced.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// What the console holds and dropped for its viewers.
+    pub fn stats(&self) -> HubStats {
+        let load = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
+        HubStats {
+            view: self.lock_view().holding(),
+            watchers: self.watchers.load(Ordering::Relaxed),
+            watchers_refused: load(&self.watchers_refused),
+            frame_bytes_in_flight: self.frames_in_flight.bytes(),
+            watchers_resynced: load(&self.watchers_resynced),
+            snapshots_built: load(&self.snapshots_built),
+            snapshots_shared: load(&self.snapshots_shared),
+        }
+    }
+
+    /// The backend (for its own stats).
+    pub fn backend(&self) -> &Backend {
+        &self.backend
     }
 
     /// The versions of `name` (tombstones included).
@@ -395,6 +531,17 @@ impl Hub {
     fn lock_view(&self) -> MutexGuard<'_, View> {
         self.view.lock().unwrap_or_else(|e| e.into_inner())
     }
+}
+
+/// The events after `since` when the ring still holds them (a heartbeat when there are none);
+/// `None` when the client needs a snapshot.
+fn replay(view: &View, since: Option<u64>) -> Option<Vec<WatchMessage>> {
+    let events = view.events_since(since?)?;
+    Some(if events.is_empty() {
+        vec![WatchMessage::Heartbeat { seq: view.seq() }]
+    } else {
+        events.into_iter().map(WatchMessage::Event).collect()
+    })
 }
 
 /// The registration's checks beyond JSON shape: go-micro's bounds and the TTL.

@@ -13,6 +13,9 @@ use muster_registry::{Action, Endpoint, Metadata, Node, Service};
 
 use crate::backend::NodeTiming;
 
+use super::budget::{self, MAX_RING_BYTES};
+use super::tombstones::{NodeKey, Tombstones};
+
 /// Events kept for replay to reconnecting clients.
 pub const RING_CAPACITY: usize = 1024;
 
@@ -92,6 +95,26 @@ pub struct View {
     /// create event may arrive before the registration call returns, and must already show
     /// the node as owned (else clients would see a create, then an ownership update).
     claims: HashSet<(String, String)>,
+    /// Which nodes are tombstones, oldest first, and what they hold (bounded).
+    tombstones: Tombstones,
+    /// Bytes each event of the ring holds, in the ring's order, and their sum.
+    ring_sizes: VecDeque<usize>,
+    ring_bytes: usize,
+}
+
+/// What the view holds, for the stats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Holding {
+    /// Tombstones shown now.
+    pub tombstones: usize,
+    /// Bytes they hold.
+    pub tombstone_bytes: usize,
+    /// Tombstones dropped before their TTL because a bound was reached.
+    pub tombstones_dropped: u64,
+    /// Events in the replay ring.
+    pub ring_events: usize,
+    /// Bytes they hold.
+    pub ring_bytes: usize,
 }
 
 impl View {
@@ -105,6 +128,20 @@ impl View {
             ring: VecDeque::new(),
             intents: HashMap::new(),
             claims: HashSet::new(),
+            tombstones: Tombstones::default(),
+            ring_sizes: VecDeque::new(),
+            ring_bytes: 0,
+        }
+    }
+
+    /// What the view holds now.
+    pub fn holding(&self) -> Holding {
+        Holding {
+            tombstones: self.tombstones.len(),
+            tombstone_bytes: self.tombstones.bytes(),
+            tombstones_dropped: self.tombstones.dropped(),
+            ring_events: self.ring.len(),
+            ring_bytes: self.ring_bytes,
         }
     }
 
@@ -248,6 +285,12 @@ impl View {
                 .claims
                 .contains(&(service.name.clone(), node.id.clone()));
             let owned = owned.or(claimed.then_some(true));
+            let node_key = (
+                service.name.clone(),
+                service.version.clone(),
+                node.id.clone(),
+            );
+            self.tombstones.forget(&node_key);
             changed.push((node.id.clone(), upsert_node(entry, node, owned, ttl, now)));
         }
         if version_changed {
@@ -299,7 +342,20 @@ impl View {
             None => NodeState::Deregistered,
         };
         node.departed_at = Some(now);
-        vec![self.emit(Action::Delete, &key, node_id, false, now)]
+        let mut bytes = budget::node_view(&node.view);
+        if let Some(entry) = self.versions.get(&key) {
+            if entry.nodes.values().all(|node| node.departed_at.is_some()) {
+                // The version itself now stays only for its tombstones.
+                bytes += budget::version(&entry.metadata, &entry.endpoints);
+            }
+        }
+        let node_key = (key.0.clone(), key.1.clone(), node_id.to_string());
+        self.tombstones.bury(node_key, now, bytes);
+        let mut events = vec![self.emit(Action::Delete, &key, node_id, false, now)];
+        while let Some(oldest) = self.tombstones.pop_over_budget() {
+            events.extend(self.purge_node(oldest, now));
+        }
+        events
     }
 
     /// Drops tombstones older than `tombstone_ttl`.
@@ -320,16 +376,30 @@ impl View {
             })
             .collect();
         let mut events = Vec::new();
-        for (key, id) in due {
-            events.push(self.emit(Action::Delete, &key, &id, true, now));
-            if let Some(entry) = self.versions.get_mut(&key) {
-                entry.nodes.remove(&id);
-                if entry.nodes.is_empty() {
-                    self.versions.remove(&key);
-                }
-            }
+        for ((service, version), id) in due {
+            let node_key = (service, version, id);
+            self.tombstones.forget(&node_key);
+            events.extend(self.purge_node(node_key, now));
         }
         events
+    }
+
+    /// Removes a tombstone for good (its TTL ran out, or the store is past its bound).
+    fn purge_node(
+        &mut self,
+        (service, version, id): NodeKey,
+        now: UnixMillis,
+    ) -> Option<ConsoleEvent> {
+        let key = (service, version);
+        self.versions.get(&key)?.nodes.get(&id)?;
+        let event = self.emit(Action::Delete, &key, &id, true, now);
+        if let Some(entry) = self.versions.get_mut(&key) {
+            entry.nodes.remove(&id);
+            if entry.nodes.is_empty() {
+                self.versions.remove(&key);
+            }
+        }
+        Some(event)
     }
 
     /// Takes a probe result: a node whose address refused is stale until it answers again.
@@ -445,10 +515,17 @@ impl View {
             service,
             purged,
         };
-        if self.ring.len() == RING_CAPACITY {
-            self.ring.pop_front();
-        }
+        let bytes = budget::service_view(&event.service);
         self.ring.push_back(event.clone());
+        self.ring_sizes.push_back(bytes);
+        self.ring_bytes += bytes;
+        // The newest event always stays, for a client one event behind.
+        while self.ring.len() > 1
+            && (self.ring.len() > RING_CAPACITY || self.ring_bytes > MAX_RING_BYTES)
+        {
+            self.ring.pop_front();
+            self.ring_bytes -= self.ring_sizes.pop_front().unwrap_or(0);
+        }
         event
     }
 }
@@ -625,6 +702,31 @@ mod tests {
         assert!(view.set_reachable(&target, false, 2).is_empty());
         let events = view.set_reachable(&target, true, 3);
         assert_eq!(events[0].service.nodes[0].state, NodeState::Alive);
+    }
+
+    #[test]
+    fn fat_tombstones_are_bounded_in_bytes_oldest_dropped_first() {
+        let mut view = View::new(0);
+        let fat: Metadata = (0..127)
+            .map(|i| (format!("k{i}"), "x".repeat(4000)))
+            .collect();
+        for i in 0..1_500 {
+            let mut service = greeter(&format!("n{i}"), "10.0.0.1:1");
+            service.name = format!("fat{i}");
+            service.nodes[0].metadata = fat.clone();
+            view.upsert(&service, None, Ttl::Keep, i);
+            view.depart(&service.name, "1", &format!("n{i}"), i);
+        }
+        let holding = view.holding();
+        assert!(
+            holding.tombstone_bytes <= budget::MAX_TOMBSTONE_BYTES,
+            "{holding:?}"
+        );
+        assert!(holding.tombstones_dropped > 1_000, "{holding:?}");
+        assert!(holding.ring_bytes <= MAX_RING_BYTES, "{holding:?}");
+        assert!(!view.has_service("fat0"), "the oldest went first");
+        assert!(view.has_service("fat1499"), "the newest stays");
+        assert_eq!(view.services().len(), holding.tombstones);
     }
 
     #[test]

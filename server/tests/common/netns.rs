@@ -249,6 +249,11 @@ pub struct Console {
 }
 
 impl Console {
+    /// The muster process's pid (`ip netns exec` execs it), e.g. to read its VmRSS.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// Its log so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log_path).unwrap_or_default()

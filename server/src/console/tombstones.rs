@@ -1,0 +1,123 @@
+//! The bounded store of tombstones: which departed nodes the view still shows, oldest first.
+//!
+//! A tombstone keeps the whole node (its metadata) for `--tombstone-ttl` so that a page shows
+//! why it left. A LAN peer can make them at will (announce a fat node, say goodbye, repeat), so
+//! they are bounded in number and in bytes ([`super::budget`]), and past either bound the
+//! oldest is dropped first, as if its TTL had run out; drops are counted for the stats.
+
+use std::collections::{HashMap, VecDeque};
+
+use super::budget::{MAX_TOMBSTONES, MAX_TOMBSTONE_BYTES};
+
+/// A node of a service version: (service, version, node id).
+pub type NodeKey = (String, String, String);
+
+/// The tombstones' order and sizes (the nodes themselves stay in the view).
+#[derive(Debug, Default)]
+pub struct Tombstones {
+    /// In order of departure; an entry whose departure time no longer matches `held` is stale
+    /// (the node came back, or left again later) and is skipped.
+    order: VecDeque<(NodeKey, u64)>,
+    /// Departure time and bytes of every tombstone.
+    held: HashMap<NodeKey, (u64, usize)>,
+    bytes: usize,
+    dropped: u64,
+}
+
+impl Tombstones {
+    /// A node became a tombstone at `departed` holding `bytes`.
+    pub fn bury(&mut self, key: NodeKey, departed: u64, bytes: usize) {
+        self.forget(&key);
+        self.bytes += bytes;
+        self.held.insert(key.clone(), (departed, bytes));
+        self.order.push_back((key, departed));
+        if self.order.len() > 2 * self.held.len() + 64 {
+            let held = &self.held;
+            self.order
+                .retain(|(key, at)| held.get(key).is_some_and(|(departed, _)| departed == at));
+        }
+    }
+
+    /// A tombstone is gone (the node came back, or it was purged).
+    pub fn forget(&mut self, key: &NodeKey) {
+        if let Some((_, bytes)) = self.held.remove(key) {
+            self.bytes -= bytes;
+        }
+    }
+
+    /// The oldest tombstone while the store is past a bound, forgotten already: the caller
+    /// removes it from the view. Counted as dropped.
+    pub fn pop_over_budget(&mut self) -> Option<NodeKey> {
+        while self.held.len() > MAX_TOMBSTONES || self.bytes > MAX_TOMBSTONE_BYTES {
+            let (key, at) = self.order.pop_front()?;
+            if self
+                .held
+                .get(&key)
+                .is_some_and(|(departed, _)| *departed == at)
+            {
+                self.forget(&key);
+                self.dropped += 1;
+                return Some(key);
+            }
+        }
+        None
+    }
+
+    /// Tombstones held now.
+    pub fn len(&self) -> usize {
+        self.held.len()
+    }
+
+    /// Bytes they hold.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// Tombstones dropped early because a bound was reached.
+    pub fn dropped(&self) -> u64 {
+        self.dropped
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(id: usize) -> NodeKey {
+        ("svc".into(), "1".into(), format!("n{id}"))
+    }
+
+    #[test]
+    fn the_oldest_go_first_past_the_byte_bound() {
+        let mut store = Tombstones::default();
+        let fat = MAX_TOMBSTONE_BYTES / 4;
+        for id in 0..6 {
+            store.bury(key(id), id as u64, fat);
+        }
+        assert_eq!(store.pop_over_budget(), Some(key(0)));
+        assert_eq!(store.pop_over_budget(), Some(key(1)));
+        assert_eq!(store.pop_over_budget(), None);
+        assert_eq!(
+            (store.len(), store.bytes(), store.dropped()),
+            (4, 4 * fat, 2)
+        );
+    }
+
+    #[test]
+    fn a_revived_node_is_not_counted_nor_dropped() {
+        let mut store = Tombstones::default();
+        store.bury(key(0), 0, 10);
+        store.forget(&key(0));
+        for id in 1..=MAX_TOMBSTONES {
+            store.bury(key(id), id as u64, 1);
+        }
+        assert_eq!(
+            store.pop_over_budget(),
+            None,
+            "the revived node is not a tombstone"
+        );
+        store.bury(key(0), 9_999, 1);
+        assert_eq!(store.pop_over_budget(), Some(key(1)));
+        assert_eq!(store.len(), MAX_TOMBSTONES);
+    }
+}

@@ -1,0 +1,150 @@
+//! The snapshot frame of `/api/watch`: announced by `loading`, deflated on request (`encoding=deflate`, what the browser's feed asks for), and
+//! watchers capped by `--max-watchers` with their slots given back.
+
+mod common;
+
+use std::io::Read;
+use std::time::Duration;
+
+use common::{client, service, Server};
+use futures::StreamExt;
+use serde_json::Value;
+use tokio_tungstenite::tungstenite::Message;
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A console whose memory registry holds `services` services of 5 nodes each.
+fn console_with(services: usize, args: &[&str]) -> (Server, tempfile::NamedTempFile) {
+    let seed: Vec<Value> = (0..services)
+        .map(|i| {
+            let mut body = service(&format!("go.micro.srv.svc{i:04}"), "n0", "10.0.0.1:8080");
+            body["nodes"] = (0..5)
+                .map(|n| {
+                    serde_json::json!({
+                        "id": format!("svc{i:04}-{n}"),
+                        "address": format!("10.0.{}.{n}:8080", i % 250),
+                        "metadata": {"protocol": "grpc", "registry": "mdns", "server": "grpc"}
+                    })
+                })
+                .collect();
+            body
+        })
+        .collect();
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), serde_json::to_vec(&seed).unwrap()).unwrap();
+    let path = file.path().to_string_lossy().into_owned();
+    let mut all = vec!["--memory-seed", path.as_str()];
+    all.extend_from_slice(args);
+    (Server::start(&all), file)
+}
+
+/// The `loading` message and the snapshot frame after it, as text (inflated when binary), and
+/// the snapshot frame's size on the wire.
+async fn first_snapshot(socket: &mut Socket) -> (Value, Value, usize) {
+    let mut loading = None;
+    loop {
+        let frame = tokio::time::timeout(Duration::from_secs(20), socket.next())
+            .await
+            .expect("a frame within 20 s")
+            .expect("open")
+            .expect("a frame");
+        match frame {
+            Message::Text(text) => {
+                let message: Value = serde_json::from_str(&text).unwrap();
+                if message["type"] == "loading" {
+                    loading = Some(message);
+                } else if message["type"] == "snapshot" {
+                    return (loading.expect("loading first"), message, text.len());
+                }
+            }
+            Message::Binary(bytes) => {
+                let mut text = String::new();
+                flate2::read::ZlibDecoder::new(bytes.as_ref())
+                    .read_to_string(&mut text)
+                    .expect("a zlib stream");
+                return (
+                    loading.expect("loading first"),
+                    serde_json::from_str(&text).unwrap(),
+                    bytes.len(),
+                );
+            }
+            _ => {}
+        }
+    }
+}
+
+async fn connect(server: &Server, query: &str) -> Socket {
+    tokio_tungstenite::connect_async(server.ws_url(&format!("/api/watch{query}")))
+        .await
+        .expect("a watcher connects")
+        .0
+}
+
+#[tokio::test]
+async fn the_snapshot_is_announced_shared_and_deflated_on_request() {
+    for services in [40, 2_000] {
+        let (server, _seed) = console_with(services, &[]);
+        let mut plain = connect(&server, "").await;
+        let (loading, snapshot, plain_bytes) = first_snapshot(&mut plain).await;
+        assert_eq!(loading["services"], services as u64);
+        assert_eq!(loading["bytes"], plain_bytes as u64);
+        let mut deflated = connect(&server, "?encoding=deflate").await;
+        let (loading, inflated, deflated_bytes) = first_snapshot(&mut deflated).await;
+        assert_eq!(loading["bytes"], deflated_bytes as u64);
+        assert_eq!(inflated, snapshot, "the same snapshot, deflated");
+        assert!(
+            deflated_bytes * 4 < plain_bytes,
+            "{deflated_bytes} vs {plain_bytes}"
+        );
+        eprintln!(
+            "snapshot of {services} services × 5 nodes: {plain_bytes} bytes as JSON, \
+             {deflated_bytes} deflated ({:.1}×)",
+            plain_bytes as f64 / deflated_bytes as f64
+        );
+        let stats: Value = client()
+            .get(server.url("/api/stats"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        // The frame lives only while a watcher sends it (then its memory is returned), so the
+        // second watcher shares it or gets a fresh one; sharing under load: `flood.rs`.
+        let console = &stats["console"];
+        let frames = console["snapshots_built"].as_u64().unwrap()
+            + console["snapshots_shared"].as_u64().unwrap();
+        assert_eq!(frames, 2, "{stats:#}");
+    }
+}
+
+#[tokio::test]
+async fn watchers_past_the_cap_get_a_503_until_one_leaves() {
+    let (server, _seed) = console_with(3, &["--max-watchers", "2"]);
+    let mut first = connect(&server, "").await;
+    first_snapshot(&mut first).await;
+    let mut second = connect(&server, "").await;
+    first_snapshot(&mut second).await;
+    match tokio_tungstenite::connect_async(server.ws_url("/api/watch")).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), 503)
+        }
+        other => panic!("expected a 503, got {other:?}"),
+    }
+    drop(first);
+    common::eventually(Duration::from_secs(10), || async {
+        let stats: Value = client()
+            .get(server.url("/api/stats"))
+            .send()
+            .await
+            .ok()?
+            .json()
+            .await
+            .ok()?;
+        (stats["console"]["watchers"] == 1).then_some(())
+    })
+    .await;
+    let mut third = connect(&server, "").await;
+    first_snapshot(&mut third).await;
+}
