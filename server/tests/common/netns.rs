@@ -104,9 +104,12 @@ impl Lan {
         if !args.contains(&"--registry") {
             command.args(["--registry", "memory"]);
         }
+        if !args.contains(&"--probe-interval") {
+            command.args(["--probe-interval", "0"]);
+        }
         let child = command
             .args(["--interface", "eth0", "--site-root", "/nonexistent"])
-            .args(["--admin-token", TOKEN, "--probe-interval", "0"])
+            .args(["--admin-token", TOKEN])
             .arg("--listen")
             .arg(format!("0.0.0.0:{CONSOLE_PORT}"))
             .arg("--data-dir")
