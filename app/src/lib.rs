@@ -7,7 +7,8 @@
 //! - `pages/`: one file per page; `components/`: pieces several pages share.
 //! - [`live`]: the live view fed by the watch websocket; [`lan`]: the LAN (DNS-SD) view;
 //!   `feed`: the reconnecting websocket both use; [`format`]: times and durations.
-//! - [`wire`]: the JSON the server sends (API bodies, watch messages), shared by both sides.
+//! - [`wire`]: the JSON the server sends (API bodies, watch messages), shared by both sides;
+//!   [`rpc`]: the JSON of endpoint calls and node health.
 //! - [`console`]: what the server provides to pages (feature `ssr`).
 //! - [`api`]: server functions the pages call.
 #![recursion_limit = "256"]
@@ -22,6 +23,7 @@ pub mod format;
 pub mod lan;
 pub mod live;
 mod pages;
+pub mod rpc;
 pub mod wire;
 
 use leptos::prelude::*;

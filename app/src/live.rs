@@ -250,6 +250,7 @@ mod tests {
                     expires_at: None,
                     state,
                     owned: false,
+                    health: None,
                 }],
                 ..ServiceView::default()
             },

@@ -72,6 +72,10 @@ pub struct NodeView {
     pub state: NodeState,
     /// Registered by this console (deregister) rather than learned from the network (evict).
     pub owned: bool,
+    /// The last health check (`Debug.Health`, or a TCP probe for nodes that are not mucp);
+    /// none before the first.
+    #[serde(default)]
+    pub health: Option<crate::rpc::NodeHealth>,
 }
 
 /// One version of a service, go-micro's `Service` JSON with [`NodeView`] nodes.

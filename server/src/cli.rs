@@ -88,8 +88,9 @@ pub struct ServeArgs {
     #[arg(long, env = "MUSTER_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
 
-    /// How often every node's address is probed with a TCP connect (a refused connection
-    /// makes it stale), e.g. 15s, 500ms, 1m; 0 turns probing off.
+    /// How often every node's health is checked: `Debug.Health` over go-micro's RPC for mucp
+    /// nodes, a TCP connect for the others (no answer makes a node stale), e.g. 15s, 500ms,
+    /// 1m; 0 turns checking off.
     #[arg(long, env = "MUSTER_PROBE_INTERVAL", default_value = "15s", value_parser = parse_duration)]
     pub probe_interval: Duration,
 
@@ -177,6 +178,42 @@ pub enum Command {
         /// Only this service.
         name: Option<String>,
     },
+    /// Call an endpoint of a service over go-micro's RPC and print the reply JSON (a go-micro
+    /// error goes to stderr, exit status 1), like `micro call`.
+    Call {
+        /// The service name.
+        name: String,
+        /// The endpoint, `Handler.Method`.
+        endpoint: String,
+        /// The request JSON (default `{}`); `-` reads it from stdin.
+        request: Option<String>,
+        /// Call this node (by id) rather than the first that speaks mucp over HTTP.
+        #[arg(long)]
+        node: Option<String>,
+        /// How long the call may take (e.g. 5s, 500ms).
+        #[arg(long, value_parser = parse_duration, default_value = "10s")]
+        timeout: Duration,
+        /// Context metadata, sent as a header; repeatable.
+        #[arg(long = "metadata", value_name = "KEY=VALUE", value_parser = parse_pair)]
+        metadata: Vec<(String, String)>,
+    },
+    /// Ask every node of a service (or one) `Debug.Health`; exit status 1 when one is failing
+    /// or unreachable.
+    Health {
+        /// The service name.
+        name: String,
+        /// Only this node (by id).
+        #[arg(long)]
+        node: Option<String>,
+    },
+}
+
+/// Reads `key=value`.
+pub fn parse_pair(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((key, value)) if !key.is_empty() => Ok((key.to_string(), value.to_string())),
+        _ => Err(format!("{text:?} is not KEY=VALUE")),
+    }
 }
 
 /// Reads `15s`, `500ms`, `10m`, `1h`, or a plain number of seconds.

@@ -29,6 +29,7 @@ pub fn router(state: AppState) -> Router {
             get(api::services::list).post(api::services::register),
         )
         .route("/api/services/{name}", get(api::services::get))
+        .route("/api/services/{name}/call", post(api::call::call))
         .route(
             "/api/services/{name}/nodes/{id}",
             delete(api::nodes::deregister),

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use leptos::prelude::LeptosOptions;
 
+use crate::api::call::RoundRobin;
 use crate::console::Hub;
 
 /// Shared by the router, the Leptos pages (through context) and the API handlers.
@@ -13,6 +14,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     /// The console: view, events, actions, access rules.
     pub hub: Arc<Hub>,
+    /// Where endpoint calls without a pinned node go next.
+    pub calls: Arc<RoundRobin>,
 }
 
 impl AppState {
@@ -27,6 +30,7 @@ impl AppState {
         AppState {
             leptos_options,
             hub,
+            calls: Arc::default(),
         }
     }
 }

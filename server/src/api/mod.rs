@@ -5,6 +5,7 @@
 //!
 //! - [`services`]: `GET /api/services`, `GET /api/services/{name}`, `POST /api/services`.
 //! - [`nodes`]: `DELETE /api/services/{name}/nodes/{id}`, `POST …/{id}/evict`.
+//! - [`call`]: `POST /api/services/{name}/call`: an endpoint called on a registry node.
 //! - [`session`]: `GET /api/session`, `POST /login`, `POST /logout`.
 //! - [`watch`]: `GET /api/watch` (websocket).
 //! - [`stats`]: `GET /api/stats`: what the console holds and dropped (bounds under attack).
@@ -12,6 +13,7 @@
 //! - [`body`]: request bodies: size limit and JSON decoding with readable errors.
 
 pub mod body;
+pub mod call;
 pub mod lan;
 pub mod nodes;
 pub mod services;

@@ -7,8 +7,12 @@
 //! - [`register`]: `muster register -f service.json [--ttl 30s]`.
 //! - [`deregister`]: `muster deregister NAME NODE_ID`.
 //! - [`watch`]: `muster watch [NAME]`.
+//! - [`call`]: `muster call NAME ENDPOINT [JSON|-]`, over go-micro's RPC.
+//! - [`health`]: `muster health NAME [--node ID]`: `Debug.Health` of each node.
 
+pub mod call;
 pub mod deregister;
+pub mod health;
 pub mod register;
 pub mod service;
 pub mod services;
@@ -32,6 +36,25 @@ pub async fn run(args: &RegistryArgs, command: &Command, json: bool) -> Result {
             deregister::run(&backend, name, node_id, json).await
         }
         Command::Watch { name } => watch::run(&backend, name.as_deref(), json).await,
+        Command::Call {
+            name,
+            endpoint,
+            request,
+            node,
+            timeout,
+            metadata,
+        } => {
+            let call = call::Args {
+                name,
+                endpoint,
+                request: request.as_deref(),
+                node: node.as_deref(),
+                timeout: *timeout,
+                metadata,
+            };
+            call::run(&backend, &call).await
+        }
+        Command::Health { name, node } => health::run(&backend, name, node.as_deref(), json).await,
     };
     backend.shutdown().await;
     result

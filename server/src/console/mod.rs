@@ -4,7 +4,8 @@
 //! - [`sync`]: the task that follows the registry's watcher, and resyncs when it lagged.
 //! - [`ticker`]: time passing: tombstones purged, refreshes missed, backend timings read, and
 //!   this console's own registrations refreshed before their TTL.
-//! - [`probe`]: the bounded TCP reachability probe.
+//! - [`probe`]: the health sweep: `Debug.Health` of every mucp node (a TCP connect for the
+//!   others), bounded and jittered; [`schedule`]: when each node's check is due (plain data).
 //! - [`owned`]: the registrations this console keeps (persisted, re-announced at start).
 //! - [`frames`]: the snapshot frame shared by every watcher of a revision, and the bytes of
 //!   event frames in flight.
@@ -21,6 +22,7 @@ pub mod budget;
 pub mod frames;
 pub mod owned;
 pub mod probe;
+pub mod schedule;
 pub mod sync;
 pub mod ticker;
 pub mod tombstones;

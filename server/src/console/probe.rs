@@ -1,57 +1,121 @@
-//! The reachability probe: a TCP connect to every live node's address, every
-//! `--probe-interval`.
+//! The health sweep: every live node checked once per `--probe-interval`, on its own
+//! jittered schedule ([`super::schedule`]).
 //!
 //! A registry only knows that a node was announced; a process that crashed without a goodbye
-//! stays registered until its TTL runs out (two minutes on mDNS). A refused connection shows
-//! it at once, as stale. The probe is bounded: at most [`CONCURRENCY`] connects at a time,
-//! each given [`CONNECT_TIMEOUT`], and the next sweep starts an interval after the previous one
-//! ended, so a large registry slows the sweeps down rather than flooding the network.
+//! stays registered until its TTL runs out (two minutes on mDNS), and one that accepts
+//! connections but is broken looks alive. Nodes that speak go-micro's rpc over HTTP are asked
+//! `Debug.Health`; the others (grpc or http servers, brokers) get a TCP connect, as their
+//! reachability is all the console can tell. An unreachable node is stale until it answers.
+//!
+//! Bounded: at most [`CONCURRENCY`] checks at once, each given [`CHECK_TIMEOUT`]. The view
+//! lock is taken to read the live nodes once per interval and to store each result, never
+//! while a check waits.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use futures::StreamExt;
+use app::rpc::{HealthState, NodeHealth};
+use muster_rpc::Health;
 use tokio::net::TcpStream;
+use tokio::sync::mpsc;
 
-use super::Hub;
+use super::schedule::Schedule;
+use super::view::ProbeTarget;
+use super::{now_ms, Hub};
 
-/// Connects in flight at once.
-const CONCURRENCY: usize = 16;
+/// Checks in flight at once.
+const CONCURRENCY: usize = 64;
 
-/// How long one connect may take before the address counts as unreachable.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long one check may take before the node counts as unreachable.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// Sweeps until shutdown.
+/// How often due checks are started.
+const TICK: Duration = Duration::from_millis(100);
+
+/// Checks until shutdown.
 pub async fn run(hub: Arc<Hub>) {
     let mut shutdown = hub.shutdown_signal();
     let interval = hub.settings.probe_interval;
+    let timeout = CHECK_TIMEOUT.min(interval);
+    let mut schedule = Schedule::new(interval);
+    let (done, mut results) = mpsc::unbounded_channel();
+    let mut tick = tokio::time::interval(TICK.min(interval));
+    let mut tracked_at: Option<Instant> = None;
     loop {
         tokio::select! {
             () = crate::console::until_stopping(&mut shutdown) => return,
-            _ = tokio::time::sleep(interval) => {}
+            Some((target, health, reachable)) = results.recv() => {
+                schedule.finish(&target, now_ms());
+                hub.commit(|view, now| {
+                    view.set_health(&target, health, reachable, now).into_iter().collect()
+                });
+            }
+            _ = tick.tick() => {
+                if tracked_at.is_none_or(|at| at.elapsed() >= interval) {
+                    let live = hub.lock_view().live_nodes();
+                    schedule.track(live, now_ms());
+                    tracked_at = Some(Instant::now());
+                }
+                let room = CONCURRENCY.saturating_sub(schedule.in_flight());
+                for target in schedule.take_due(now_ms(), room) {
+                    let done = done.clone();
+                    tokio::spawn(async move {
+                        let (health, reachable) = check(&target, timeout).await;
+                        let _ = done.send((target, health, reachable));
+                    });
+                }
+            }
         }
-        let targets = hub.lock_view().live_nodes();
-        let results: Vec<_> = futures::stream::iter(targets)
-            .map(|target| async move {
-                let reachable = reachable(&target.address).await;
-                (target, reachable)
-            })
-            .buffer_unordered(CONCURRENCY)
-            .collect()
-            .await;
-        hub.commit(|view, now| {
-            results
-                .iter()
-                .flat_map(|(target, reachable)| view.set_reachable(target, *reachable, now))
-                .collect()
-        });
     }
 }
 
-/// Whether `address` accepts a TCP connection within [`CONNECT_TIMEOUT`].
-async fn reachable(address: &str) -> bool {
-    matches!(
-        tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(address)).await,
-        Ok(Ok(_))
-    )
+/// One node's check: its health, and whether it answered at all.
+async fn check(target: &ProbeTarget, timeout: Duration) -> (NodeHealth, bool) {
+    let health = if target.mucp {
+        muster_rpc::check(&target.service, &target.address, timeout).await
+    } else {
+        connect(&target.address, timeout).await
+    };
+    let reachable = match health.state {
+        HealthState::Unreachable => false,
+        HealthState::Unsupported => health.latency.is_some(),
+        HealthState::Healthy | HealthState::Failing | HealthState::NoCheck => true,
+    };
+    let health = NodeHealth {
+        state: health.state,
+        checked_at: now_ms(),
+        latency_ms: health
+            .latency
+            .map(|latency| u64::try_from(latency.as_millis()).unwrap_or(u64::MAX)),
+        detail: health.detail,
+    };
+    (health, reachable)
+}
+
+/// A TCP connect to a node that does not speak mucp: `unsupported`, with a latency when the
+/// address accepted.
+async fn connect(address: &str, timeout: Duration) -> Health {
+    let started = Instant::now();
+    let (latency, detail) = match tokio::time::timeout(timeout, TcpStream::connect(address)).await {
+        Ok(Ok(_)) => (
+            Some(started.elapsed()),
+            "not go-micro rpc over HTTP; the address accepts TCP".to_string(),
+        ),
+        Ok(Err(error)) => (
+            None,
+            format!("not go-micro rpc over HTTP; TCP connect failed: {error}"),
+        ),
+        Err(_) => (
+            None,
+            format!(
+                "not go-micro rpc over HTTP; no TCP answer within {} ms",
+                timeout.as_millis()
+            ),
+        ),
+    };
+    Health {
+        state: HealthState::Unsupported,
+        latency,
+        detail,
+    }
 }

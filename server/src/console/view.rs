@@ -8,6 +8,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::time::Duration;
 
+use app::rpc::NodeHealth;
 use app::wire::{ConsoleEvent, NodeState, NodeView, ServiceView, UnixMillis};
 use muster_registry::{Action, Endpoint, Metadata, Node, Service};
 
@@ -70,6 +71,8 @@ pub struct ProbeTarget {
     pub node_id: String,
     /// `host:port`.
     pub address: String,
+    /// It speaks go-micro's rpc over HTTP (`Debug.Health` can be asked), from its metadata.
+    pub mucp: bool,
 }
 
 /// A live node found by service name and node id.
@@ -231,6 +234,7 @@ impl View {
                         version: version.clone(),
                         node_id: node.view.node.id.clone(),
                         address: node.view.node.address.clone(),
+                        mucp: muster_rpc::supported(service, &node.view.node.metadata),
                     })
             })
             .collect()
@@ -402,23 +406,30 @@ impl View {
         Some(event)
     }
 
-    /// Takes a probe result: a node whose address refused is stale until it answers again.
-    pub fn set_reachable(
+    /// Takes a health check's result. A node is stale while unreachable (`reachable` false:
+    /// the check or, for nodes that do not speak mucp, the TCP probe got no answer). Announces
+    /// the node when its state or its health state changes; a new latency alone is not news
+    /// (with 10,000 nodes, every sweep would be 10,000 events).
+    pub fn set_health(
         &mut self,
         target: &ProbeTarget,
+        health: NodeHealth,
         reachable: bool,
         now: UnixMillis,
-    ) -> Vec<ConsoleEvent> {
+    ) -> Option<ConsoleEvent> {
         let key = (target.service.clone(), target.version.clone());
-        let Some(node) = self
+        let node = self
             .versions
             .get_mut(&key)
             .and_then(|entry| entry.nodes.get_mut(&target.node_id))
-        else {
-            return Vec::new();
-        };
+            .filter(|node| node.departed_at.is_none())?;
+        let news = node.view.health.as_ref().map(|old| old.state) != Some(health.state);
+        node.view.health = Some(health);
         node.unreachable = !reachable;
-        self.state_events(&key, now)
+        let state = live_state(node, now);
+        let news = news || state != node.view.state;
+        node.view.state = state;
+        news.then(|| self.emit(Action::Update, &key, &target.node_id, false, now))
     }
 
     /// Takes the backend's own timing of its nodes (the mDNS cache's first/last seen and
@@ -555,6 +566,7 @@ fn upsert_node(
                 expires_at: None,
                 state: NodeState::Alive,
                 owned: false,
+                health: None,
             },
             ttl: None,
             unreachable: false,
@@ -613,6 +625,7 @@ fn service_view(((name, version), entry): (&(String, String), &VersionEntry)) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+    use app::rpc::HealthState;
 
     fn greeter(id: &str, address: &str) -> Service {
         Service {
@@ -692,16 +705,69 @@ mod tests {
         );
     }
 
+    fn health(state: HealthState, checked_at: UnixMillis) -> NodeHealth {
+        NodeHealth {
+            state,
+            checked_at,
+            latency_ms: None,
+            detail: String::new(),
+        }
+    }
+
     #[test]
     fn unreachable_is_stale_until_it_answers() {
         let mut view = View::new(0);
         view.upsert(&greeter("a", "127.0.0.1:9"), None, Ttl::Keep, 0);
         let target = view.live_nodes().remove(0);
-        let events = view.set_reachable(&target, false, 1);
-        assert_eq!(events[0].service.nodes[0].state, NodeState::Stale);
-        assert!(view.set_reachable(&target, false, 2).is_empty());
-        let events = view.set_reachable(&target, true, 3);
-        assert_eq!(events[0].service.nodes[0].state, NodeState::Alive);
+        assert!(
+            target.mucp,
+            "no transport/server/protocol keys: an old go-micro node"
+        );
+        let event = view
+            .set_health(&target, health(HealthState::Unreachable, 1), false, 1)
+            .unwrap();
+        assert_eq!(event.service.nodes[0].state, NodeState::Stale);
+        assert_eq!(
+            event.service.nodes[0].health.as_ref().unwrap().state,
+            HealthState::Unreachable
+        );
+        assert!(view
+            .set_health(&target, health(HealthState::Unreachable, 2), false, 2)
+            .is_none());
+        let event = view
+            .set_health(&target, health(HealthState::Healthy, 3), true, 3)
+            .unwrap();
+        assert_eq!(event.service.nodes[0].state, NodeState::Alive);
+    }
+
+    #[test]
+    fn a_health_state_change_is_news_and_a_new_check_time_is_not() {
+        let mut view = View::new(0);
+        view.upsert(&greeter("a", "127.0.0.1:9"), None, Ttl::Keep, 0);
+        let target = view.live_nodes().remove(0);
+        assert!(view
+            .set_health(&target, health(HealthState::Healthy, 1), true, 1)
+            .is_some());
+        assert!(view
+            .set_health(&target, health(HealthState::Healthy, 2), true, 2)
+            .is_none());
+        assert_eq!(
+            view.service("greeter")[0].nodes[0].health,
+            Some(health(HealthState::Healthy, 2)),
+            "the view keeps the latest check"
+        );
+        let event = view
+            .set_health(&target, health(HealthState::Failing, 3), true, 3)
+            .unwrap();
+        assert_eq!(
+            event.service.nodes[0].state,
+            NodeState::Alive,
+            "failing is not stale"
+        );
+        view.depart("greeter", "1", "a", 4);
+        assert!(view
+            .set_health(&target, health(HealthState::Healthy, 5), true, 5)
+            .is_none());
     }
 
     #[test]

@@ -252,6 +252,7 @@ mod tests {
             expires_at: None,
             state,
             owned: false,
+            health: None,
         }
     }
 

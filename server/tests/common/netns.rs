@@ -123,9 +123,12 @@ impl Lan {
         if let Some(interface) = interface {
             command.args(["--interface", interface]);
         }
+        if !args.contains(&"--probe-interval") {
+            command.args(["--probe-interval", "0"]);
+        }
         let child = command
             .args(["--site-root", "/nonexistent"])
-            .args(["--admin-token", TOKEN, "--probe-interval", "0"])
+            .args(["--admin-token", TOKEN])
             .arg("--listen")
             .arg(format!("0.0.0.0:{CONSOLE_PORT}"))
             .arg("--data-dir")
