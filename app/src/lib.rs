@@ -22,6 +22,7 @@ pub mod format;
 pub mod lan;
 pub mod live;
 mod pages;
+pub use pages::login::same_origin_path;
 pub mod wire;
 
 use leptos::prelude::*;
