@@ -185,9 +185,7 @@ impl Auth {
         self.throttle.take(client).map_err(|wait| {
             let seconds = wait.as_secs() + 1;
             Error::TooManyRequests {
-                message: format!(
-                    "too many admin-token attempts; try again in {seconds} s"
-                ),
+                message: format!("too many admin-token attempts; try again in {seconds} s"),
                 retry_after: seconds,
             }
         })?;
@@ -321,7 +319,9 @@ mod tests {
             auth.authorize(&parts(&[("authorization", "Bearer s3cret")])),
             Ok(())
         );
-        let id = auth.login("s3cret", IpAddr::V4(Ipv4Addr::LOCALHOST)).unwrap();
+        let id = auth
+            .login("s3cret", IpAddr::V4(Ipv4Addr::LOCALHOST))
+            .unwrap();
         let cookie = format!("other=1; {SESSION_COOKIE}={id}");
         assert_eq!(auth.authorize(&parts(&[("cookie", &cookie)])), Ok(()));
         auth.logout(&parts(&[("cookie", &cookie)]).headers);

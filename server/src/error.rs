@@ -114,7 +114,8 @@ impl IntoResponse for Error {
             _ => None,
         };
         let mut response = (self.status(), Json(self.body())).into_response();
-        if let Some(seconds) = retry_after.and_then(|s| axum::http::HeaderValue::from_str(&s).ok()) {
+        if let Some(seconds) = retry_after.and_then(|s| axum::http::HeaderValue::from_str(&s).ok())
+        {
             response
                 .headers_mut()
                 .insert(axum::http::header::RETRY_AFTER, seconds);

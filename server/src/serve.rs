@@ -112,7 +112,11 @@ pub async fn run(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
         (None, true) => "actions allowed (loopback)",
         (None, false) => "read-only (no --admin-token)",
     };
-    let scheme = if certificate.is_some() { "https" } else { "http" };
+    let scheme = if certificate.is_some() {
+        "https"
+    } else {
+        "http"
+    };
     tracing::info!(
         "muster serving {scheme}://{} (registry: {backend_name}; {access}; state in {})",
         listener.local_addr()?,
@@ -128,7 +132,11 @@ pub async fn run(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
             tls: None,
             ..serving.clone()
         };
-        tokio::spawn(accept::serve(listener, serving, until_stopped(stopped.clone())))
+        tokio::spawn(accept::serve(
+            listener,
+            serving,
+            until_stopped(stopped.clone()),
+        ))
     });
     let stopping = hub.clone();
     tokio::spawn(async move {

@@ -47,14 +47,27 @@ async fn dns_rebinding_is_refused_on_every_request_and_upgrade() {
     .await;
     assert_eq!(answer.status, 403, "{answer:?}");
     assert!(answer.body.contains("DNS rebinding"), "{}", answer.body);
-    assert!(get_service(&server, "rebound").await.is_none(), "nothing registered");
+    assert!(
+        get_service(&server, "rebound").await.is_none(),
+        "nothing registered"
+    );
 
-    let read = send_from(loopback(1), server.addr, &request("GET", "/api/services", &evil, &[], "")).await;
-    assert_eq!(read.status, 403, "reads too: a rebound page could read the registry");
+    let read = send_from(
+        loopback(1),
+        server.addr,
+        &request("GET", "/api/services", &evil, &[], ""),
+    )
+    .await;
+    assert_eq!(
+        read.status, 403,
+        "reads too: a rebound page could read the registry"
+    );
 
     let mut upgrade = server.ws_url("/api/watch").into_client_request().unwrap();
     upgrade.headers_mut().insert("host", evil.parse().unwrap());
-    upgrade.headers_mut().insert("origin", format!("http://{evil}").parse().unwrap());
+    upgrade
+        .headers_mut()
+        .insert("origin", format!("http://{evil}").parse().unwrap());
     match tokio_tungstenite::connect_async(upgrade).await {
         Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
             assert_eq!(response.status(), 403)
@@ -62,7 +75,11 @@ async fn dns_rebinding_is_refused_on_every_request_and_upgrade() {
         other => panic!("the upgrade should be refused: {other:?}"),
     }
 
-    for host in [format!("localhost:{port}"), format!("127.0.0.1:{port}"), "console.example".into()] {
+    for host in [
+        format!("localhost:{port}"),
+        format!("127.0.0.1:{port}"),
+        "console.example".into(),
+    ] {
         let name = format!("ok.{}", host.split(':').next().unwrap());
         let answer = send_from(
             loopback(1),
@@ -71,7 +88,10 @@ async fn dns_rebinding_is_refused_on_every_request_and_upgrade() {
                 "POST",
                 "/api/services",
                 &host,
-                &[&format!("Origin: http://{host}"), "Content-Type: application/json"],
+                &[
+                    &format!("Origin: http://{host}"),
+                    "Content-Type: application/json",
+                ],
                 &register_body(&name),
             ),
         )
@@ -79,9 +99,10 @@ async fn dns_rebinding_is_refused_on_every_request_and_upgrade() {
         assert_eq!(answer.status, 201, "Host {host}: {answer:?}");
     }
     let mut upgrade = server.ws_url("/api/watch").into_client_request().unwrap();
-    upgrade
-        .headers_mut()
-        .insert("origin", format!("http://127.0.0.1:{port}").parse().unwrap());
+    upgrade.headers_mut().insert(
+        "origin",
+        format!("http://127.0.0.1:{port}").parse().unwrap(),
+    );
     tokio_tungstenite::connect_async(upgrade)
         .await
         .expect("the console's own page opens the websocket");
@@ -97,7 +118,10 @@ async fn security_headers_and_a_nonce_csp() {
         let page = client().get(server.url("/")).send().await.unwrap();
         assert_eq!(page.status(), 200);
         let headers = page.headers().clone();
-        let csp = headers["content-security-policy"].to_str().unwrap().to_string();
+        let csp = headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_string();
         let html = page.text().await.unwrap();
         let nonce = csp
             .split("'nonce-")
@@ -105,17 +129,27 @@ async fn security_headers_and_a_nonce_csp() {
             .and_then(|rest| rest.split('\'').next())
             .expect("script-src names a nonce")
             .to_string();
-        assert!(html.contains(&format!("nonce=\"{nonce}\"")), "the page's script carries it");
+        assert!(
+            html.contains(&format!("nonce=\"{nonce}\"")),
+            "the page's script carries it"
+        );
         assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
         assert!(!csp.contains("unsafe-inline"), "{csp}");
         assert_eq!(headers["x-frame-options"], "DENY");
         assert_eq!(headers["x-content-type-options"], "nosniff");
         assert_eq!(headers["referrer-policy"], "same-origin");
-        assert!(headers.get("strict-transport-security").is_none(), "no HSTS over plain HTTP");
+        assert!(
+            headers.get("strict-transport-security").is_none(),
+            "no HSTS over plain HTTP"
+        );
         nonces.push(nonce);
     }
     assert_ne!(nonces[0], nonces[1], "a fresh nonce per page");
-    let api = client().get(server.url("/api/services")).send().await.unwrap();
+    let api = client()
+        .get(server.url("/api/services"))
+        .send()
+        .await
+        .unwrap();
     let csp = api.headers()["content-security-policy"].to_str().unwrap();
     assert!(csp.starts_with("default-src 'none'") && csp.contains("frame-ancestors 'none'"));
     assert_eq!(api.headers()["x-content-type-options"], "nosniff");
@@ -123,13 +157,20 @@ async fn security_headers_and_a_nonce_csp() {
 
 /// Opens `count` connections from `from` that send half a request head and then one header
 /// byte every 300 ms (a slowloris that is never idle).
-async fn slow_clients(from: IpAddr, to: std::net::SocketAddr, count: usize) -> Vec<tokio::task::JoinHandle<Option<Duration>>> {
+async fn slow_clients(
+    from: IpAddr,
+    to: std::net::SocketAddr,
+    count: usize,
+) -> Vec<tokio::task::JoinHandle<Option<Duration>>> {
     let mut tasks = Vec::new();
     for _ in 0..count {
         let mut stream = connect_from(from, to).await.expect("connects");
         tasks.push(tokio::spawn(async move {
             let opened = Instant::now();
-            stream.write_all(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ").await.ok()?;
+            stream
+                .write_all(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+                .await
+                .ok()?;
             let mut byte = [0u8; 1];
             loop {
                 tokio::select! {
@@ -159,14 +200,26 @@ async fn slow_clients(from: IpAddr, to: std::net::SocketAddr, count: usize) -> V
 /// meanwhile.
 #[tokio::test]
 async fn slowloris_is_cut_at_the_header_timeout() {
-    let server = Server::start(&["--header-timeout", "2s", "--max-connections-per-client", "50"]);
+    let server = Server::start(&[
+        "--header-timeout",
+        "2s",
+        "--max-connections-per-client",
+        "50",
+    ]);
     let mut slow = Vec::new();
     for attacker in 2..10 {
         slow.extend(slow_clients(loopback(attacker), server.addr, 50).await);
     }
-    let over = send_from(loopback(2), server.addr, &request("GET", "/healthz", "127.0.0.1", &[], "")).await;
+    let over = send_from(
+        loopback(2),
+        server.addr,
+        &request("GET", "/healthz", "127.0.0.1", &[], ""),
+    )
+    .await;
     assert_eq!(over.status, 503, "a 51st connection from one address");
-    assert!(over.body.contains("too many open connections from this address"));
+    assert!(over
+        .body
+        .contains("too many open connections from this address"));
 
     let http = client();
     let mut slowest = Duration::ZERO;
@@ -177,10 +230,16 @@ async fn slowloris_is_cut_at_the_header_timeout() {
         slowest = slowest.max(started.elapsed());
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert!(slowest <= Duration::from_millis(100), "/healthz took {slowest:?} during the attack");
+    assert!(
+        slowest <= Duration::from_millis(100),
+        "/healthz took {slowest:?} during the attack"
+    );
 
     for task in slow {
-        let closed_after = task.await.unwrap().expect("the server closed the connection");
+        let closed_after = task
+            .await
+            .unwrap()
+            .expect("the server closed the connection");
         assert!(
             closed_after >= Duration::from_millis(1500) && closed_after < Duration::from_secs(6),
             "closed after {closed_after:?} (header timeout 2 s)"
@@ -192,17 +251,33 @@ async fn slowloris_is_cut_at_the_header_timeout() {
 #[tokio::test]
 async fn the_total_connection_cap_answers_503() {
     let server = Server::start(&["--max-connections", "20", "--header-timeout", "5s"]);
+    // The start-up probe's connection must be gone before the count starts.
+    tokio::time::sleep(Duration::from_millis(500)).await;
     let mut idle = Vec::new();
     for i in 0..20 {
         idle.push(connect_from(loopback(20 + i), server.addr).await.unwrap());
     }
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let over = send_from(loopback(50), server.addr, &request("GET", "/healthz", "127.0.0.1", &[], "")).await;
+    let over = send_from(
+        loopback(50),
+        server.addr,
+        &request("GET", "/healthz", "127.0.0.1", &[], ""),
+    )
+    .await;
     assert_eq!(over.status, 503);
-    assert!(over.body.contains("too many open connections"), "{}", over.body);
+    assert!(
+        over.body.contains("too many open connections"),
+        "{}",
+        over.body
+    );
     drop(idle);
     common::eventually(Duration::from_secs(5), || async {
-        let answer = send_from(loopback(50), server.addr, &request("GET", "/healthz", "127.0.0.1", &[], "")).await;
+        let answer = send_from(
+            loopback(50),
+            server.addr,
+            &request("GET", "/healthz", "127.0.0.1", &[], ""),
+        )
+        .await;
         (answer.status == 200).then_some(())
     })
     .await;
@@ -235,20 +310,36 @@ async fn login_from(server: &Server, from: IpAddr, token: &str) -> common::raw::
 async fn token_guessing_is_limited_per_client_and_in_all() {
     let server = Server::start(&["--admin-token", TOKEN]);
     for _ in 0..20 {
-        assert_eq!(login_from(&server, loopback(2), TOKEN).await.status, 303, "right tokens are free");
+        assert_eq!(
+            login_from(&server, loopback(2), TOKEN).await.status,
+            303,
+            "right tokens are free"
+        );
     }
     for attempt in 0..10 {
         let answer = login_from(&server, loopback(3), "wrong-guess").await;
         assert_eq!(answer.status, 303, "attempt {attempt}: back to the form");
-        assert!(answer.header("location").starts_with("/login?error=invalid"));
+        assert!(answer
+            .header("location")
+            .starts_with("/login?error=invalid"));
     }
     let refused = login_from(&server, loopback(3), "wrong-guess").await;
     assert_eq!(refused.status, 429, "{refused:?}");
-    let retry: u64 = refused.header("retry-after").parse().expect("Retry-After in seconds");
+    let retry: u64 = refused
+        .header("retry-after")
+        .parse()
+        .expect("Retry-After in seconds");
     assert!((1..=4).contains(&retry), "Retry-After {retry}");
     let body: Value = serde_json::from_str(&refused.body).unwrap();
-    assert!(body["error"].as_str().unwrap().contains("too many admin-token attempts"));
-    assert_eq!(login_from(&server, loopback(3), TOKEN).await.status, 429, "no guess passes while limited");
+    assert!(body["error"]
+        .as_str()
+        .unwrap()
+        .contains("too many admin-token attempts"));
+    assert_eq!(
+        login_from(&server, loopback(3), TOKEN).await.status,
+        429,
+        "no guess passes while limited"
+    );
     let other = login_from(&server, loopback(4), TOKEN).await;
     assert_eq!(other.status, 303);
     assert!(other.header("set-cookie").contains("muster_session="));
@@ -258,14 +349,27 @@ async fn token_guessing_is_limited_per_client_and_in_all() {
             "POST",
             "/api/services",
             &server.addr.to_string(),
-            &[&format!("Authorization: Bearer {token}"), "Content-Type: application/json"],
+            &[
+                &format!("Authorization: Bearer {token}"),
+                "Content-Type: application/json",
+            ],
             &register_body("guessed"),
         )
     };
     for _ in 0..10 {
-        assert_eq!(send_from(loopback(5), server.addr, &bearer("nope")).await.status, 401);
+        assert_eq!(
+            send_from(loopback(5), server.addr, &bearer("nope"))
+                .await
+                .status,
+            401
+        );
     }
-    assert_eq!(send_from(loopback(5), server.addr, &bearer("nope")).await.status, 429);
+    assert_eq!(
+        send_from(loopback(5), server.addr, &bearer("nope"))
+            .await
+            .status,
+        429
+    );
 
     // Spread over many addresses, the global limit binds.
     let mut tasks = Vec::new();
@@ -273,7 +377,9 @@ async fn token_guessing_is_limited_per_client_and_in_all() {
         let request = bearer("spread");
         let addr = server.addr;
         tasks.push(tokio::spawn(async move {
-            send_from(IpAddr::from([127, 0, 1, client]), addr, &request).await.status
+            send_from(IpAddr::from([127, 0, 1, client]), addr, &request)
+                .await
+                .status
         }));
     }
     let mut limited = 0;
@@ -290,7 +396,14 @@ async fn token_guessing_is_limited_per_client_and_in_all() {
 fn a_weak_admin_token_is_refused_at_start() {
     for weak in ["s3cret", "aaaaaaaaaaaaaaaaaaaa", ""] {
         let output = Command::new(MUSTER)
-            .args(["--registry", "memory", "--no-advertise", "--no-lan", "--listen", "127.0.0.1:0"])
+            .args([
+                "--registry",
+                "memory",
+                "--no-advertise",
+                "--no-lan",
+                "--listen",
+                "127.0.0.1:0",
+            ])
             .args(["--admin-token", weak])
             .output()
             .unwrap();
@@ -344,5 +457,9 @@ async fn login_next_is_only_a_local_path() {
     )
     .await;
     assert_eq!(wrong.status, 303);
-    assert!(wrong.header("location").ends_with("&next=%2F"), "{}", wrong.header("location"));
+    assert!(
+        wrong.header("location").ends_with("&next=%2F"),
+        "{}",
+        wrong.header("location")
+    );
 }

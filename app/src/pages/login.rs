@@ -14,10 +14,7 @@ use leptos_router::hooks::use_query_map;
 /// start. Non-ASCII paths arrive percent-encoded from the browser anyway.
 pub fn same_origin_path(next: &str) -> Option<&str> {
     let rest = next.strip_prefix('/')?;
-    let safe = !rest.starts_with('/')
-        && next
-            .chars()
-            .all(|c| c.is_ascii_graphic() && c != '\\');
+    let safe = !rest.starts_with('/') && next.chars().all(|c| c.is_ascii_graphic() && c != '\\');
     safe.then_some(next)
 }
 
@@ -75,8 +72,15 @@ mod tests {
             assert_eq!(same_origin_path(next), Some(next));
         }
         for next in [
-            "", "//evil.example", "/\\evil.example", "/\t/evil.example", "/\r\nSet-Cookie: a=b",
-            "https://evil.example", "evil", "/caf\u{e9}", "/ /x",
+            "",
+            "//evil.example",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "/\r\nSet-Cookie: a=b",
+            "https://evil.example",
+            "evil",
+            "/caf\u{e9}",
+            "/ /x",
         ] {
             assert_eq!(same_origin_path(next), None, "{next:?}");
         }

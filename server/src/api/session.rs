@@ -55,7 +55,10 @@ pub async fn login(
             registry: state.hub.registry().name().to_string(),
         };
         return Ok((
-            [(header::SET_COOKIE, cookie_header(&Auth::cookie(&id, caller.https))?)],
+            [(
+                header::SET_COOKIE,
+                cookie_header(&Auth::cookie(&id, caller.https))?,
+            )],
             Json(info),
         )
             .into_response());
@@ -70,7 +73,10 @@ pub async fn login(
         .unwrap_or("/");
     match state.hub.auth().login(&login.token, caller.ip) {
         Ok(id) => Ok((
-            [(header::SET_COOKIE, cookie_header(&Auth::cookie(&id, caller.https))?)],
+            [(
+                header::SET_COOKIE,
+                cookie_header(&Auth::cookie(&id, caller.https))?,
+            )],
             Redirect::to(next),
         )
             .into_response()),

@@ -12,13 +12,16 @@ pub const MIN_DISTINCT: usize = 8;
 /// Fewest estimated bits.
 pub const MIN_BITS: f64 = 64.0;
 
+/// A test for one class of characters (lowercase, digits, …).
+type CharClass = fn(&char) -> bool;
+
 /// Refuses a token too weak to stand against guessing, saying why and what to use instead.
 pub fn check(token: &str) -> Result<(), String> {
     let length = token.chars().count();
     let mut distinct: Vec<char> = token.chars().collect();
     distinct.sort_unstable();
     distinct.dedup();
-    let classes: [(fn(&char) -> bool, f64); 4] = [
+    let classes: [(CharClass, f64); 4] = [
         (char::is_ascii_lowercase, 26.0),
         (char::is_ascii_uppercase, 26.0),
         (char::is_ascii_digit, 10.0),
@@ -55,7 +58,9 @@ mod tests {
     fn weak_tokens_are_refused_with_the_reason() {
         assert!(check("").unwrap_err().contains("0 characters"));
         assert!(check("s3cret").unwrap_err().contains("6 characters"));
-        assert!(check("aaaaaaaaaaaaaaaaaaaa").unwrap_err().contains("different"));
+        assert!(check("aaaaaaaaaaaaaaaaaaaa")
+            .unwrap_err()
+            .contains("different"));
         assert!(check("1234567890123456").unwrap_err().contains("bits"));
     }
 

@@ -66,7 +66,9 @@ impl Bucket {
             self.tokens -= 1.0;
             Ok(())
         } else {
-            Err(Duration::from_secs_f64((1.0 - self.tokens) / rate.per_second))
+            Err(Duration::from_secs_f64(
+                (1.0 - self.tokens) / rate.per_second,
+            ))
         }
     }
 
@@ -101,10 +103,14 @@ impl Throttle {
         if clients.len() > PRUNE_ABOVE {
             clients.retain(|_, bucket| !bucket.is_full(PER_CLIENT, now));
         }
-        let bucket = clients.entry(key).or_insert_with(|| Bucket::full(PER_CLIENT, now));
+        let bucket = clients
+            .entry(key)
+            .or_insert_with(|| Bucket::full(PER_CLIENT, now));
         bucket.take(PER_CLIENT, now)?;
         let mut global = self.global.lock().unwrap_or_else(|e| e.into_inner());
-        global.take(GLOBAL, now).inspect_err(|_| bucket.give_back(PER_CLIENT))
+        global
+            .take(GLOBAL, now)
+            .inspect_err(|_| bucket.give_back(PER_CLIENT))
     }
 
     /// Gives back the attempt of a right token.
@@ -151,15 +157,23 @@ mod tests {
             throttle.take(a).unwrap();
         }
         let wait = throttle.take(a).unwrap_err();
-        assert!(wait > Duration::from_secs(2) && wait <= Duration::from_secs(3), "{wait:?}");
-        assert!(throttle.take("192.0.2.2".parse().unwrap()).is_ok(), "others go on");
+        assert!(
+            wait > Duration::from_secs(2) && wait <= Duration::from_secs(3),
+            "{wait:?}"
+        );
+        assert!(
+            throttle.take("192.0.2.2".parse().unwrap()).is_ok(),
+            "others go on"
+        );
     }
 
     #[test]
     fn ipv6_counts_by_64_and_the_global_bucket_binds() {
         let throttle = Throttle::default();
         for host in 0..10 {
-            throttle.take(format!("2001:db8::{host:x}").parse().unwrap()).unwrap();
+            throttle
+                .take(format!("2001:db8::{host:x}").parse().unwrap())
+                .unwrap();
         }
         assert!(throttle.take("2001:db8::ff".parse().unwrap()).is_err());
         let mut refused = 0;

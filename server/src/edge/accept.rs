@@ -17,8 +17,9 @@ use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::{GracefulShutdown, Watcher};
-use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
 use tower::Service;
 
@@ -27,6 +28,14 @@ use super::Peer;
 
 /// How long connections may take to finish once shutdown has begun.
 const DRAIN: Duration = Duration::from_secs(5);
+
+/// Refused connections answered at a time; past this, refusals are closed without a word, so
+/// a flood of refusals holds no more than this many sockets.
+const ANSWERED_REFUSALS: usize = 64;
+
+/// How long a refused connection is read (and discarded) after its 503: closing a socket with
+/// unread data resets it, and the client would see the reset instead of the answer.
+const REFUSAL_LINGER: Duration = Duration::from_millis(500);
 
 /// How one listener serves its connections.
 #[derive(Clone)]
@@ -51,6 +60,7 @@ pub async fn serve(listener: TcpListener, serving: Serving, shutdown: impl Futur
         .header_read_timeout(serving.header_timeout)
         .keep_alive(true);
     let http = Arc::new(http.http1_only());
+    let refusals = Arc::new(Semaphore::new(ANSWERED_REFUSALS));
     tokio::pin!(shutdown);
     loop {
         let (stream, addr) = tokio::select! {
@@ -69,7 +79,7 @@ pub async fn serve(listener: TcpListener, serving: Serving, shutdown: impl Futur
         let slot = match serving.limits.admit(addr.ip()) {
             Ok(slot) => slot,
             Err(refusal) => {
-                refuse(&stream, refusal);
+                refuse(stream, refusal, &refusals);
                 continue;
             }
         };
@@ -93,7 +103,10 @@ pub async fn serve(listener: TcpListener, serving: Serving, shutdown: impl Futur
         });
     }
     drop(listener);
-    if tokio::time::timeout(DRAIN, graceful.shutdown()).await.is_err() {
+    if tokio::time::timeout(DRAIN, graceful.shutdown())
+        .await
+        .is_err()
+    {
         tracing::info!("connections still open after {DRAIN:?}: closing them");
     }
 }
@@ -128,18 +141,31 @@ fn service(
     })
 }
 
-/// Answers a connection over a cap with a plain 503 (a non-blocking write: a client that does
-/// not read gets nothing) and closes it.
-fn refuse(stream: &TcpStream, refusal: Refusal) {
+/// Answers a connection over a cap with a plain 503 and closes it, if fewer than
+/// [`ANSWERED_REFUSALS`] are being answered; otherwise just closes it.
+fn refuse(mut stream: TcpStream, refusal: Refusal, refusals: &Arc<Semaphore>) {
     let reason = match refusal {
         Refusal::Total => "the console has too many open connections",
         Refusal::Client => "too many open connections from this address",
+    };
+    tracing::debug!("refused a connection: {reason}");
+    let Ok(permit) = refusals.clone().try_acquire_owned() else {
+        return;
     };
     let response = format!(
         "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Type: text/plain\r\n\
          Content-Length: {}\r\nConnection: close\r\n\r\n{reason}\n",
         reason.len() + 1
     );
-    let _ = stream.try_write(response.as_bytes());
-    tracing::debug!("refused a connection: {reason}");
+    tokio::spawn(async move {
+        let _permit = permit;
+        let _ = tokio::time::timeout(REFUSAL_LINGER, async {
+            stream.write_all(response.as_bytes()).await?;
+            stream.shutdown().await?;
+            let mut sink = [0u8; 1024];
+            while stream.read(&mut sink).await? > 0 {}
+            Ok::<(), std::io::Error>(())
+        })
+        .await;
+    });
 }

@@ -74,7 +74,10 @@ fn check(policy: &HostPolicy, caller: &Caller, request: &Request) -> Result<(), 
         return Ok(());
     };
     let origin = origin.to_str().unwrap_or("null");
-    if caller.origin().is_some_and(|own| own.eq_ignore_ascii_case(origin)) {
+    if caller
+        .origin()
+        .is_some_and(|own| own.eq_ignore_ascii_case(origin))
+    {
         Ok(())
     } else {
         Err(Error::Forbidden(format!(

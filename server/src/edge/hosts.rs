@@ -100,7 +100,7 @@ impl HostPolicy {
 }
 
 /// The last comma-separated value of header `name`, trimmed.
-fn last<'a>(headers: &'a HeaderMap, name: impl header::AsHeaderName) -> Option<&'a str> {
+fn last(headers: &HeaderMap, name: impl header::AsHeaderName) -> Option<&str> {
     let value = headers.get_all(name).iter().next_back()?.to_str().ok()?;
     value
         .rsplit(',')
@@ -143,10 +143,21 @@ mod tests {
             &["Console.Example.:8443".into()],
             vec![],
         );
-        for host in ["127.0.0.1:3000", "localhost:3000", "LOCALHOST", "console.example"] {
+        for host in [
+            "127.0.0.1:3000",
+            "localhost:3000",
+            "LOCALHOST",
+            "console.example",
+        ] {
             assert!(policy.allows(host), "{host}");
         }
-        for host in ["rebind.evil.example:3000", "10.0.0.1:3000", "[::1]:3000", "", "localhost.evil"] {
+        for host in [
+            "rebind.evil.example:3000",
+            "10.0.0.1:3000",
+            "[::1]:3000",
+            "",
+            "localhost.evil",
+        ] {
             assert!(!policy.allows(host), "{host}");
         }
     }
@@ -169,7 +180,10 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(header::HOST, "127.0.0.1:3000".parse().unwrap());
         headers.insert("x-forwarded-proto", "https".parse().unwrap());
-        headers.insert("x-forwarded-host", "forged, console.example".parse().unwrap());
+        headers.insert(
+            "x-forwarded-host",
+            "forged, console.example".parse().unwrap(),
+        );
         headers.insert("x-forwarded-for", "10.9.9.9, 192.0.2.7".parse().unwrap());
         let direct = policy.caller(peer("127.0.0.1:5000", false), &headers);
         assert_eq!(direct.origin().as_deref(), Some("http://127.0.0.1:3000"));

@@ -65,8 +65,7 @@ impl Certificate {
 
     /// Reloads on SIGHUP and when a file changes, until the process ends.
     pub fn spawn_reloader(self: &Arc<Self>) -> std::io::Result<()> {
-        let mut hangup =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
+        let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
         let certificate = self.clone();
         tokio::spawn(async move {
             let mut seen = certificate.stamps();
@@ -98,7 +97,12 @@ impl Certificate {
 
 impl ResolvesServerCert for Certificate {
     fn resolve(&self, _hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
-        Some(self.current.read().unwrap_or_else(|e| e.into_inner()).clone())
+        Some(
+            self.current
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone(),
+        )
     }
 }
 
@@ -108,7 +112,10 @@ fn read_pair(cert: &Path, key: &Path) -> Result<CertifiedKey, String> {
         .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
         .map_err(|error| format!("--tls-cert {}: {error}", cert.display()))?;
     if chain.is_empty() {
-        return Err(format!("--tls-cert {}: no PEM certificate in it", cert.display()));
+        return Err(format!(
+            "--tls-cert {}: no PEM certificate in it",
+            cert.display()
+        ));
     }
     let private = PrivateKeyDer::from_pem_file(key)
         .map_err(|error| format!("--tls-key {}: {error}", key.display()))?;
