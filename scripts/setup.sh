@@ -2,8 +2,8 @@
 # Installs what Muster needs, skipping whatever is already there. Safe to run again.
 #
 #   scripts/setup.sh        what building and running the dashboard needs
-#   scripts/setup.sh test   also what the tests need (Chromium, Playwright, etcd, iproute2, and
-#                           python-zeroconf in target/pyenv: the independent DNS-SD peer)
+#   scripts/setup.sh test   also what the tests need (Chromium, Playwright, etcd, iproute2, openssl,
+#                           and python-zeroconf in target/pyenv: the independent DNS-SD peer)
 #
 # The wasm half needs a wasm32 standard library. `rustup target add` is the usual way; where
 # rustup cannot download it (these machines, offline mirrors), Debian's rustc-web 1.96 with
@@ -49,6 +49,8 @@ install_wasm_bindgen() {
 
 install_test_tools() {
     apt_install chromium etcd-server etcd-client iproute2 ca-certificates
+    # The HTTPS tests (server/tests/https.rs, end2end/tests/https.spec.ts) make their CA with it.
+    command -v openssl >/dev/null || apt_install openssl
     command -v node >/dev/null || apt_install nodejs npm
     if [ ! -d "$MUSTER_ROOT/end2end/node_modules/playwright-core" ]; then
         say "installing end2end dependencies (npm ci)"

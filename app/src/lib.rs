@@ -24,6 +24,7 @@ pub mod lan;
 pub mod live;
 mod pages;
 pub mod rpc;
+pub use pages::login::same_origin_path;
 pub mod wire;
 
 use leptos::prelude::*;

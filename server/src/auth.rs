@@ -10,15 +10,25 @@
 //! on cross-origin POSTs and WebSocket handshakes: the session cookie is `SameSite=Strict` and
 //! `HttpOnly`, and every mutation and websocket upgrade whose `Origin` is not this console's own
 //! is refused, so another site open in the same browser cannot act with the admin's session.
+//! Over HTTPS the cookie is also `Secure`, so it never travels in clear text.
+//!
+//! Guessing the token is slowed by [`throttle`] (per client and in all, a 429 with
+//! `Retry-After`), and a token too weak to stand against guessing is refused at start
+//! ([`strength`]).
+
+pub mod strength;
+mod throttle;
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use app::wire::SessionInfo;
 use axum::http::{header, request::Parts, HeaderMap};
 
+use self::throttle::Throttle;
+use crate::edge::hosts::Caller;
 use crate::error::Error;
 
 /// Name of the session cookie.
@@ -41,6 +51,7 @@ pub struct Auth {
     /// Told to every session beside the registry's name (`SessionInfo::notice`).
     notice: Option<&'static str>,
     sessions: Mutex<HashMap<String, Instant>>,
+    throttle: Throttle,
 }
 
 impl Auth {
@@ -53,6 +64,7 @@ impl Auth {
             registry,
             notice: None,
             sessions: Mutex::new(HashMap::new()),
+            throttle: Throttle::default(),
         }
     }
 
@@ -101,11 +113,7 @@ impl Auth {
             };
         };
         if let Some(bearer) = bearer(&request.headers) {
-            return if constant_time_eq(bearer.as_bytes(), token.as_bytes()) {
-                Ok(())
-            } else {
-                Err(Error::Unauthorized("invalid admin token".into()))
-            };
+            return self.attempt(bearer, token, client(request));
         }
         if self.session_valid(&request.headers) {
             return Ok(());
@@ -129,8 +137,9 @@ impl Auth {
         }
     }
 
-    /// Exchanges the admin token for a session id, the value of the session cookie.
-    pub fn login(&self, token: &str) -> Result<String, Error> {
+    /// Exchanges the admin token for a session id, the value of the session cookie; `client`
+    /// is counted against the attempt limit.
+    pub fn login(&self, token: &str, client: IpAddr) -> Result<String, Error> {
         let Some(expected) = &self.token else {
             return Err(Error::Forbidden(if self.loopback {
                 "no login needed: actions are allowed on this loopback console".into()
@@ -138,9 +147,7 @@ impl Auth {
                 self.read_only_reason()
             }));
         };
-        if !constant_time_eq(token.as_bytes(), expected.as_bytes()) {
-            return Err(Error::Unauthorized("invalid admin token".into()));
-        }
+        self.attempt(token, expected, client)?;
         let id = session_id()?;
         let now = Instant::now();
         let mut sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
@@ -168,17 +175,40 @@ impl Auth {
         }
     }
 
-    /// The `Set-Cookie` value that stores session `id` in the browser.
-    pub fn cookie(id: &str) -> String {
+    /// The `Set-Cookie` value that stores session `id` in the browser (`Secure` when the
+    /// client reached the console over HTTPS).
+    pub fn cookie(id: &str, https: bool) -> String {
         format!(
-            "{SESSION_COOKIE}={id}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}",
-            SESSION_LIFETIME.as_secs()
+            "{SESSION_COOKIE}={id}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
+            SESSION_LIFETIME.as_secs(),
+            secure(https)
         )
     }
 
     /// The `Set-Cookie` value that removes the session cookie.
-    pub fn expired_cookie() -> String {
-        format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0")
+    pub fn expired_cookie(https: bool) -> String {
+        format!(
+            "{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{}",
+            secure(https)
+        )
+    }
+
+    /// One offered token against the expected one, counted against the attempt limit before
+    /// the comparison (a right token gives its attempt back).
+    fn attempt(&self, offered: &str, expected: &str, client: IpAddr) -> Result<(), Error> {
+        self.throttle.take(client).map_err(|wait| {
+            let seconds = wait.as_secs() + 1;
+            Error::TooManyRequests {
+                message: format!("too many admin-token attempts; try again in {seconds} s"),
+                retry_after: seconds,
+            }
+        })?;
+        if constant_time_eq(offered.as_bytes(), expected.as_bytes()) {
+            self.throttle.give_back(client);
+            Ok(())
+        } else {
+            Err(Error::Unauthorized("invalid admin token".into()))
+        }
     }
 
     fn session_valid(&self, headers: &HeaderMap) -> bool {
@@ -197,6 +227,23 @@ impl Auth {
             self.listen
         )
     }
+}
+
+/// `; Secure` over HTTPS.
+fn secure(https: bool) -> &'static str {
+    if https {
+        "; Secure"
+    } else {
+        ""
+    }
+}
+
+/// The client a request counts against (as the edge saw it; unspecified outside the server).
+fn client(request: &Parts) -> IpAddr {
+    request
+        .extensions
+        .get::<Caller>()
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |caller| caller.ip)
 }
 
 /// The token of an `Authorization: Bearer <token>` header.
@@ -286,12 +333,14 @@ mod tests {
             auth.authorize(&parts(&[("authorization", "Bearer s3cret")])),
             Ok(())
         );
-        let id = auth.login("s3cret").unwrap();
+        let id = auth
+            .login("s3cret", IpAddr::V4(Ipv4Addr::LOCALHOST))
+            .unwrap();
         let cookie = format!("other=1; {SESSION_COOKIE}={id}");
         assert_eq!(auth.authorize(&parts(&[("cookie", &cookie)])), Ok(()));
         auth.logout(&parts(&[("cookie", &cookie)]).headers);
         assert!(auth.authorize(&parts(&[("cookie", &cookie)])).is_err());
-        assert!(auth.login("nope").is_err());
+        assert!(auth.login("nope", IpAddr::V4(Ipv4Addr::LOCALHOST)).is_err());
     }
 
     #[test]

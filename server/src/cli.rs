@@ -1,7 +1,7 @@
 //! Command-line interface of the `muster` binary: the console (no subcommand) and go-micro-style
 //! registry commands (`services`, `service`, `register`, `deregister`, `watch`).
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -132,6 +132,51 @@ pub struct ServeArgs {
     /// Directory holding the built front end (the wasm bundle, CSS and public assets).
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: PathBuf,
+
+    /// The HTTP edge: names, proxies, HTTPS, connection bounds.
+    #[command(flatten)]
+    pub edge: EdgeArgs,
+}
+
+/// How the console meets its clients (README, "Security").
+#[derive(Debug, Clone, Args)]
+pub struct EdgeArgs {
+    /// Another name the console answers to, comma-separated or repeated (beside its listen
+    /// address and localhost); requests for any other Host are refused (DNS rebinding).
+    #[arg(long, env = "MUSTER_ALLOWED_HOST", value_delimiter = ',')]
+    pub allowed_host: Vec<String>,
+
+    /// Address of a reverse proxy whose X-Forwarded-Proto, -Host and -For are believed
+    /// (comma-separated or repeated); from anyone else they are ignored.
+    #[arg(long, env = "MUSTER_TRUSTED_PROXY", value_delimiter = ',')]
+    pub trusted_proxy: Vec<IpAddr>,
+
+    /// Serve HTTPS with this PEM certificate chain (needs --tls-key); re-read on SIGHUP and
+    /// when the file changes. Session cookies are then Secure and answers carry HSTS.
+    #[arg(long, env = "MUSTER_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// The PEM private key of --tls-cert.
+    #[arg(long, env = "MUSTER_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
+    /// Also listen for plain HTTP here and redirect every request to the HTTPS console
+    /// (needs --tls-cert), e.g. 0.0.0.0:80.
+    #[arg(long, env = "MUSTER_REDIRECT_HTTP", requires = "tls_cert")]
+    pub redirect_http: Option<SocketAddr>,
+
+    /// How long a client may take to send a request's headers (or a TLS handshake), and the
+    /// longest a keep-alive connection stays idle; slower connections are closed (slowloris).
+    #[arg(long, env = "MUSTER_HEADER_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    pub header_timeout: Duration,
+
+    /// Most open connections in all; more are answered 503 and closed.
+    #[arg(long, env = "MUSTER_MAX_CONNECTIONS", default_value_t = 1024)]
+    pub max_connections: usize,
+
+    /// Most open connections from one client address (trusted proxies excepted).
+    #[arg(long, env = "MUSTER_MAX_CONNECTIONS_PER_CLIENT", default_value_t = 64)]
+    pub max_connections_per_client: usize,
 }
 
 /// The registry backends the console can embed.

@@ -38,6 +38,14 @@ pub enum Error {
         /// The limit, in bytes.
         limit: usize,
     },
+    /// Too many attempts (admin tokens); the client may try again after `retry_after` seconds.
+    #[error("{message}")]
+    TooManyRequests {
+        /// What was refused, and when to come back.
+        message: String,
+        /// Seconds until the next attempt is allowed (the `Retry-After` header).
+        retry_after: u64,
+    },
     /// The registry or the state file failed.
     #[error("{0}")]
     Internal(String),
@@ -67,6 +75,7 @@ impl Error {
             Error::NotFound(_) => StatusCode::NOT_FOUND,
             Error::Conflict(_) => StatusCode::CONFLICT,
             Error::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Error::Timeout => StatusCode::GATEWAY_TIMEOUT,
             Error::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -104,6 +113,17 @@ impl IntoResponse for Error {
         if self.status().is_server_error() {
             tracing::warn!("request failed: {self}");
         }
-        (self.status(), Json(self.body())).into_response()
+        let retry_after = match &self {
+            Error::TooManyRequests { retry_after, .. } => Some(retry_after.to_string()),
+            _ => None,
+        };
+        let mut response = (self.status(), Json(self.body())).into_response();
+        if let Some(seconds) = retry_after.and_then(|s| axum::http::HeaderValue::from_str(&s).ok())
+        {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, seconds);
+        }
+        response
     }
 }

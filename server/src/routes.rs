@@ -1,23 +1,26 @@
-//! The router: every route of the console in one place.
+//! The router: every route of the console in one place, behind the edge's guard (Host
+//! allow-list, Origin check for mutations and websocket upgrades, security headers).
+
+use std::sync::Arc;
 
 use app::console::SharedConsole;
 use app::{shell, App};
-use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::Method;
-use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderValue};
+use axum::middleware;
 use axum::routing::{any, delete, get, post};
 use axum::Router;
-use leptos::prelude::provide_context;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos::prelude::{provide_context, use_context};
+use leptos_axum::{generate_route_list, LeptosRoutes, ResponseOptions};
 use tower_http::services::ServeDir;
 
 use crate::api::{self, body::MAX_BODY};
+use crate::edge::{guard, headers, hosts::HostPolicy};
 use crate::state::AppState;
 
 /// The JSON API, login, `/healthz`, the pages (server-rendered, then hydrated) with their
-/// server functions, and the static files.
-pub fn router(state: AppState) -> Router {
+/// server functions, and the static files; every request passes `policy`'s guard first.
+pub fn router(state: AppState, policy: Arc<HostPolicy>) -> Router {
     let routes = generate_route_list(App);
     let console: SharedConsole = state.hub.clone();
     let registry = state.hub.registry();
@@ -52,6 +55,7 @@ pub fn router(state: AppState) -> Router {
             move || {
                 provide_context(console.clone());
                 provide_context(registry.clone());
+                page_policy();
             },
             {
                 let options = state.leptos_options.clone();
@@ -64,22 +68,21 @@ pub fn router(state: AppState) -> Router {
                 .precompressed_br()
                 .precompressed_gzip(),
         )
-        .layer(middleware::from_fn_with_state(state.clone(), same_origin))
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(middleware::from_fn_with_state(policy, guard::guard))
         .with_state(state)
 }
 
-/// Refuses every cross-origin mutation (server functions included) before it reaches a
-/// handler; reads stay open. Websocket upgrades are checked by their handler.
-async fn same_origin(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let safe = matches!(
-        *request.method(),
-        Method::GET | Method::HEAD | Method::OPTIONS
-    );
-    if !safe {
-        if let Err(error) = state.hub.auth().check_origin(request.headers()) {
-            return error.into_response();
-        }
+/// Gives the page being rendered its Content-Security-Policy, naming the nonce leptos put on
+/// its inline scripts (a fresh one per page).
+fn page_policy() {
+    let Some(nonce) = leptos::nonce::use_nonce() else {
+        return;
+    };
+    if let (Some(options), Ok(policy)) = (
+        use_context::<ResponseOptions>(),
+        HeaderValue::from_str(&headers::page_policy(&nonce)),
+    ) {
+        options.insert_header(header::CONTENT_SECURITY_POLICY, policy);
     }
-    next.run(request).await
 }

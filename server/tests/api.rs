@@ -335,7 +335,12 @@ async fn admin_token_bearer_and_login_cookie() {
     let server = Server::start_with(
         ([0, 0, 0, 0], 0).into(),
         dir.path(),
-        &["--admin-token", "s3cret", "--probe-interval", "0"],
+        &[
+            "--admin-token",
+            "s3cret-admin-token-0042",
+            "--probe-interval",
+            "0",
+        ],
     );
     let http = client();
     let register = || {
@@ -351,7 +356,11 @@ async fn admin_token_bearer_and_login_cookie() {
         get_service(&server, "greeter").await.is_none(),
         "nothing registered"
     );
-    let ok = register().bearer_auth("s3cret").send().await.unwrap();
+    let ok = register()
+        .bearer_auth("s3cret-admin-token-0042")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ok.status(), 201);
 
     // The login form: a wrong token goes back to the form with a message.
@@ -368,7 +377,7 @@ async fn admin_token_bearer_and_login_cookie() {
 
     let response = http
         .post(server.url("/login"))
-        .form(&[("token", "s3cret"), ("next", "/services")])
+        .form(&[("token", "s3cret-admin-token-0042"), ("next", "/services")])
         .send()
         .await
         .unwrap();
@@ -421,7 +430,10 @@ async fn admin_token_bearer_and_login_cookie() {
     // An open redirect is not possible through `next`.
     let response = http
         .post(server.url("/login"))
-        .form(&[("token", "s3cret"), ("next", "//evil.example/")])
+        .form(&[
+            ("token", "s3cret-admin-token-0042"),
+            ("next", "//evil.example/"),
+        ])
         .send()
         .await
         .unwrap();

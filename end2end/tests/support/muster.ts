@@ -6,6 +6,7 @@
 // the namespace. Outside such a namespace (MUSTER_E2E_REGISTRY=memory) the tests that need a
 // second registry are skipped with a message.
 import { spawn, ChildProcess } from "node:child_process";
+import { connect } from "node:net";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -37,11 +38,14 @@ export class Muster {
     this.dataDir = mkdtempSync(path.join(tmpdir(), "muster-e2e-"));
   }
 
+  /** https://localhost:PORT when started with --tls-cert (the name its certificate carries). */
   get url(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return this.extraArgs.includes("--tls-cert")
+      ? `https://localhost:${this.port}`
+      : `http://127.0.0.1:${this.port}`;
   }
 
-  /** Starts the console and waits until /healthz answers. */
+  /** Starts the console and waits until /healthz answers (over HTTPS: until it listens). */
   async start(): Promise<void> {
     const args = [
       ...registryArgs(),
@@ -60,8 +64,12 @@ export class Muster {
         throw new Error(`muster exited early (${child.exitCode}):\n${this.log.join("")}`);
       }
       try {
-        const response = await fetch(`${this.url}/healthz`);
-        if (response.ok) return;
+        if (this.url.startsWith("https:")) {
+          if (await listening(this.port)) return;
+        } else {
+          const response = await fetch(`${this.url}/healthz`);
+          if (response.ok) return;
+        }
       } catch {
         // not listening yet
       }
@@ -108,6 +116,18 @@ export async function registerOutOfBand(service: object): Promise<ChildProcess> 
     throw new Error(`muster register exited (${child.exitCode}): ${output.join("")}`);
   }
   return child;
+}
+
+/** Whether something accepts TCP connections on 127.0.0.1:port. */
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, "127.0.0.1");
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -4,12 +4,14 @@
 //! HTML form, so it works before the wasm loads: success redirects to `next` with the
 //! `HttpOnly`, `SameSite=Strict` session cookie set; failure redirects to
 //! `/login?error=<message>`. Scripts may post `{"token": "..."}` as JSON instead and get JSON
-//! back (they would rather send `Authorization: Bearer`, though).
+//! back (they would rather send `Authorization: Bearer`, though). Attempts are limited per
+//! client and in all: past the limit, a 429 with `Retry-After`, whatever the token.
+//! `next` is only ever a path on this console (`app::same_origin_path`), anything else is `/`.
 
 use app::wire::SessionInfo;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::State;
+use axum::extract::{Extension, State};
 use axum::http::{header, request::Parts, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
@@ -17,6 +19,7 @@ use serde::Deserialize;
 
 use super::body;
 use crate::auth::Auth;
+use crate::edge::hosts::Caller;
 use crate::error::Error;
 use crate::state::AppState;
 
@@ -38,13 +41,14 @@ pub struct Login {
 /// `POST /login`: exchanges the admin token for a session cookie.
 pub async fn login(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Error> {
     state.hub.auth().check_origin(&headers)?;
     if is_json(&headers) {
         let login: Login = body::json(body)?;
-        let id = state.hub.auth().login(&login.token)?;
+        let id = state.hub.auth().login(&login.token, caller.ip)?;
         let info = SessionInfo {
             can_write: true,
             reason: None,
@@ -52,7 +56,10 @@ pub async fn login(
             notice: state.hub.auth().notice(),
         };
         return Ok((
-            [(header::SET_COOKIE, cookie_header(&Auth::cookie(&id))?)],
+            [(
+                header::SET_COOKIE,
+                cookie_header(&Auth::cookie(&id, caller.https))?,
+            )],
             Json(info),
         )
             .into_response());
@@ -60,13 +67,21 @@ pub async fn login(
     let bytes = body::bytes(body)?;
     let login: Login = serde_urlencoded::from_bytes(&bytes)
         .map_err(|error| Error::invalid(format!("invalid login form: {error}")))?;
-    let next = safe_next(login.next.as_deref());
-    match state.hub.auth().login(&login.token) {
+    let next = login
+        .next
+        .as_deref()
+        .and_then(app::same_origin_path)
+        .unwrap_or("/");
+    match state.hub.auth().login(&login.token, caller.ip) {
         Ok(id) => Ok((
-            [(header::SET_COOKIE, cookie_header(&Auth::cookie(&id))?)],
+            [(
+                header::SET_COOKIE,
+                cookie_header(&Auth::cookie(&id, caller.https))?,
+            )],
             Redirect::to(next),
         )
             .into_response()),
+        Err(error @ Error::TooManyRequests { .. }) => Err(error),
         Err(error) => {
             let query = serde_urlencoded::to_string([
                 ("error", error.to_string().as_str()),
@@ -80,10 +95,17 @@ pub async fn login(
 
 /// `POST /logout`: ends the session and clears the cookie; back to the front page (form) or
 /// 204 (script).
-pub async fn logout(State(state): State<AppState>, parts: Parts) -> Result<Response, Error> {
+pub async fn logout(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    parts: Parts,
+) -> Result<Response, Error> {
     state.hub.auth().check_origin(&parts.headers)?;
     state.hub.auth().logout(&parts.headers);
-    let cookie = [(header::SET_COOKIE, cookie_header(&Auth::expired_cookie())?)];
+    let cookie = [(
+        header::SET_COOKIE,
+        cookie_header(&Auth::expired_cookie(caller.https))?,
+    )];
     if is_json(&parts.headers) {
         Ok((cookie, StatusCode::NO_CONTENT).into_response())
     } else {
@@ -96,16 +118,6 @@ fn is_json(headers: &HeaderMap) -> bool {
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
         .is_some_and(|value| value.starts_with("application/json"))
-}
-
-/// A local path to return to; anything else (another site, `//host`) becomes `/`.
-fn safe_next(next: Option<&str>) -> &str {
-    match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
-            path
-        }
-        _ => "/",
-    }
 }
 
 fn cookie_header(value: &str) -> Result<HeaderValue, Error> {

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 pub mod netns;
+pub mod raw;
 
 /// The binary under test.
 pub const MUSTER: &str = env!("CARGO_BIN_EXE_muster");
@@ -107,6 +108,11 @@ impl Server {
             std::thread::sleep(Duration::from_millis(50));
         }
         panic!("muster did not start listening on {}", self.addr);
+    }
+
+    /// The process id (for signals).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// SIGKILL: no shutdown at all.
