@@ -6,6 +6,8 @@
 //!   this console's own registrations refreshed before their TTL.
 //! - [`probe`]: the bounded TCP reachability probe.
 //! - [`owned`]: the registrations this console keeps (persisted, re-announced at start).
+//! - [`dedupe`]: one node per service version and address (a repeated register refreshes).
+//! - [`endpoints`]: a version's endpoints settled from its nodes' records.
 //!
 //! The view sits behind one mutex that is never held across an `.await`; events are broadcast
 //! while it is held, so a websocket that subscribes under the same lock gets every event after
@@ -13,6 +15,8 @@
 //! the owned-registrations lock, which is held across the registry call and the state-file
 //! write, so the file always matches what was done.
 
+pub mod dedupe;
+pub mod endpoints;
 pub mod owned;
 pub mod probe;
 pub mod sync;
@@ -237,11 +241,13 @@ impl Hub {
     }
 
     /// Validates and registers `request`; this console owns the nodes from now on.
-    pub async fn register(&self, request: RegisterRequest) -> Result<Vec<ServiceView>, Error> {
+    pub async fn register(&self, mut request: RegisterRequest) -> Result<Vec<ServiceView>, Error> {
         let ttl = check_registration(&request)?;
         let mut owned = self.owned.lock().await;
         {
             let view = self.lock_view();
+            let known = view.service(&request.service.name);
+            dedupe::by_address(&mut request.service, &known)?;
             for node in &request.service.nodes {
                 if view
                     .find(&request.service.name, &node.id)
