@@ -8,6 +8,7 @@
 #   MUSTER_BENCH_QUICK=1 ...    100 × 10 nodes and 5 s of churn instead of 1,000 × 10 and 60 s
 #   Then the page: bundle weight and hydration time in headless Chromium (end2end/bench/page.mjs),
 #   and registering through the console with up to 10,000 owned nodes (end2end/bench/register.py).
+#   and DOM mutations per live event on a service page (end2end/bench/mutations.mjs).
 #
 # Needs root (network namespaces) and iproute2. Not part of CI: a slow machine does not fail a
 # benchmark, but a lost node, a lost event or a wrong final view does (non-zero exit).
@@ -49,6 +50,11 @@ unshare --net -- bash -c 'ip link set lo up && exec node end2end/bench/page.mjs'
 say "registering through the console as owned registrations grow (end2end/bench/register.py)"
 unshare --net -- bash -c 'ip link set lo up && exec python3 end2end/bench/register.py target/release/muster' \
     2>&1 | tee "$out/register.txt"
+# DOM mutations per live event on a service page (issue #12). MUSTER_BENCH_BUILDS="base=BIN:SITE
+# this=target/release/muster:target/site" compares builds in the same run (first = baseline).
+say "DOM mutations per event (end2end/bench/mutations.mjs)"
+unshare --net -- bash -c 'ip link set lo up && exec node end2end/bench/mutations.mjs' \
+    2>&1 | tee "$out/mutations.txt"
 
 if [ "${1:-}" = "--all" ]; then
     say "registry: memory"

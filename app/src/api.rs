@@ -13,6 +13,12 @@ pub struct FormOutcome {
     pub errors: Vec<(String, String)>,
     /// What was done, when it worked.
     pub done: Option<String>,
+    /// The service registered, when it worked.
+    #[serde(default)]
+    pub service: String,
+    /// The ids of the nodes registered or refreshed, when it worked (the form links to them).
+    #[serde(default)]
+    pub nodes: Vec<String>,
 }
 
 impl FormOutcome {
@@ -24,10 +30,11 @@ impl FormOutcome {
             .map(|(_, message)| message.clone())
     }
 
+    #[cfg(feature = "ssr")]
     fn error(field: &str, message: impl Into<String>) -> Self {
         FormOutcome {
             errors: vec![(field.to_string(), message.into())],
-            done: None,
+            ..FormOutcome::default()
         }
     }
 }
@@ -53,22 +60,78 @@ pub async fn register_service(form: RegisterForm) -> Result<FormOutcome, ServerF
         Ok(request) => request,
         Err(outcome) => return Ok(outcome),
     };
-    let name = request.service.name.clone();
-    let count = request.service.nodes.len();
+    let (name, version) = (
+        request.service.name.clone(),
+        request.service.version.clone(),
+    );
+    let addresses: Vec<String> = request
+        .service
+        .nodes
+        .iter()
+        .map(|node| node.address.clone())
+        .collect();
+    let before = live_nodes_at(&console.service(&name), &version, &addresses);
     match console.register(request).await {
-        Ok(()) => Ok(FormOutcome {
-            errors: Vec::new(),
-            done: Some(format!(
-                "Registered {count} node{} of {name}: announced on the network and kept alive \
-                 by this console until deregistered.",
-                if count == 1 { "" } else { "s" }
-            )),
-        }),
+        Ok(()) => {
+            let after = live_nodes_at(&console.service(&name), &version, &addresses);
+            let refreshed = after.iter().filter(|id| before.contains(id)).count();
+            let count = after.len();
+            let done = if refreshed == 0 {
+                format!(
+                    "Registered {count} node{} of {name}: announced on the network and kept \
+                     alive by this console until deregistered.",
+                    plural(count)
+                )
+            } else {
+                format!(
+                    "Refreshed {refreshed} node{} of {name} already registered at the same \
+                     address (no duplicate created); {} new.",
+                    plural(refreshed),
+                    count - refreshed
+                )
+            };
+            Ok(FormOutcome {
+                done: Some(done),
+                service: name,
+                nodes: after,
+                ..FormOutcome::default()
+            })
+        }
         Err(error) => Ok(FormOutcome::error(
             &form_field(error.field.as_deref()),
             error.error,
         )),
     }
+}
+
+/// `"s"` unless `count` is one.
+#[cfg(feature = "ssr")]
+fn plural(count: usize) -> &'static str {
+    if count == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+/// The ids of the live nodes of `version` at `addresses`, in the order of `addresses`.
+#[cfg(feature = "ssr")]
+fn live_nodes_at(
+    versions: &[crate::wire::ServiceView],
+    version: &str,
+    addresses: &[String],
+) -> Vec<String> {
+    let live: Vec<_> = versions
+        .iter()
+        .filter(|service| service.version == version)
+        .flat_map(|service| service.nodes.iter())
+        .filter(|node| !node.state.is_tombstone())
+        .collect();
+    addresses
+        .iter()
+        .filter_map(|address| live.iter().find(|node| &node.node.address == address))
+        .map(|node| node.node.id.clone())
+        .collect()
 }
 
 /// Maps a validation field name from the registry to the form input that holds it.
@@ -151,14 +214,17 @@ pub struct RegisterForm {
 }
 
 impl RegisterForm {
-    /// Turns the text fields into a registration, or field errors. Shape checks only: the
+    /// Turns the text fields into a registration, or field errors: every field is checked,
+    /// so all its mistakes show at once, each next to its field. Shape checks only: the
     /// console validates the result (names, address syntax, bounds) once more.
     pub fn parse(&self) -> Result<crate::wire::RegisterRequest, FormOutcome> {
         use muster_registry::{Endpoint, Metadata, Node, Service};
 
+        let mut errors = Vec::new();
+        let mut fail = |field: &str, message: String| errors.push((field.to_string(), message));
         let name = self.name.trim().to_string();
         if name.is_empty() {
-            return Err(FormOutcome::error("name", "A service needs a name."));
+            fail("name", "A service needs a name.".into());
         }
         let version = match self.version.trim() {
             "" => "latest".to_string(),
@@ -170,15 +236,21 @@ impl RegisterForm {
             if line.is_empty() {
                 continue;
             }
-            let Some((key, value)) = line.split_once('=') else {
-                return Err(FormOutcome::error(
-                    "metadata",
-                    format!("Line {}: expected key=value.", index + 1),
-                ));
-            };
-            metadata.insert(key.trim().to_string(), value.trim().to_string());
+            match line.split_once('=') {
+                Some((key, value)) => {
+                    metadata.insert(key.trim().to_string(), value.trim().to_string());
+                }
+                None => {
+                    fail(
+                        "metadata",
+                        format!("Line {}: expected key=value.", index + 1),
+                    );
+                    break;
+                }
+            }
         }
         let mut nodes = Vec::new();
+        let mut bad_node_line = false;
         for (index, line) in self.nodes.lines().enumerate() {
             let words: Vec<&str> = line.split_whitespace().collect();
             let (id, address) = match words.as_slice() {
@@ -189,10 +261,12 @@ impl RegisterForm {
                 ),
                 [id, address] => (id.to_string(), address.to_string()),
                 _ => {
-                    return Err(FormOutcome::error(
+                    fail(
                         "nodes",
                         format!("Line {}: expected `address` or `id address`.", index + 1),
-                    ))
+                    );
+                    bad_node_line = true;
+                    break;
                 }
             };
             nodes.push(Node {
@@ -201,36 +275,42 @@ impl RegisterForm {
                 metadata: metadata.clone(),
             });
         }
-        if nodes.is_empty() {
-            return Err(FormOutcome::error(
+        if nodes.is_empty() && !bad_node_line {
+            fail(
                 "nodes",
-                "Add at least one node address, e.g. 10.0.0.5:8080.",
-            ));
+                "Add at least one node address, e.g. 10.0.0.5:8080.".into(),
+            );
         }
         let endpoints: Vec<Endpoint> = match self.endpoints.trim() {
             "" => Vec::new(),
-            json => serde_json::from_str(json).map_err(|error| {
-                FormOutcome::error(
+            json => serde_json::from_str(json).unwrap_or_else(|error| {
+                fail(
                     "endpoints",
                     format!(
                         "Not a JSON list of endpoints ({error}). Expected \
                          [{{\"name\": \"Svc.Method\", \"request\": {{\"name\": …, \"type\": …, \
                          \"values\": [...]}}, \"response\": …}}]."
                     ),
-                )
-            })?,
+                );
+                Vec::new()
+            }),
         };
         let ttl = match self.ttl.trim() {
             "" => None,
-            ttl => Some(
-                ttl.parse::<u64>()
-                    .ok()
-                    .filter(|ttl| *ttl > 0)
-                    .ok_or_else(|| {
-                        FormOutcome::error("ttl", "TTL is a whole number of seconds above zero.")
-                    })?,
-            ),
+            ttl => {
+                let parsed = ttl.parse::<u64>().ok().filter(|ttl| *ttl > 0);
+                if parsed.is_none() {
+                    fail("ttl", "TTL is a whole number of seconds above zero.".into());
+                }
+                parsed
+            }
         };
+        if !errors.is_empty() {
+            return Err(FormOutcome {
+                errors,
+                ..FormOutcome::default()
+            });
+        }
         Ok(crate::wire::RegisterRequest {
             service: Service {
                 name,
@@ -324,6 +404,23 @@ mod tests {
         ];
         for (form, field) in cases {
             let outcome = form.parse().unwrap_err();
+            assert!(outcome.error_for(field).is_some(), "{field}: {outcome:?}");
+        }
+    }
+
+    #[test]
+    fn reports_every_field_at_fault_at_once() {
+        let outcome = RegisterForm {
+            name: "".into(),
+            metadata: "novalue".into(),
+            nodes: "".into(),
+            endpoints: "{".into(),
+            ttl: "0".into(),
+            ..form()
+        }
+        .parse()
+        .unwrap_err();
+        for field in ["name", "metadata", "nodes", "endpoints", "ttl"] {
             assert!(outcome.error_for(field).is_some(), "{field}: {outcome:?}");
         }
     }

@@ -2,7 +2,9 @@
 //!
 //! Reconnects with exponential backoff, closes a connection that has gone silent (the server
 //! sends heartbeats, so silence means a dead link the browser has not noticed), and reports
-//! its state in a [`Connection`] signal for the badges. What the messages mean is the caller's:
+//! its state in a [`Connection`] signal for the badges: `connecting` once a socket opens,
+//! `live` after its first message (unless that message set another state, such as a watch
+//! snapshot's `loading`), `offline since …` when it drops. What the messages mean is the caller's:
 //! `on_message` returns `false` when the feed lost its place (a gap), and the connection is
 //! closed and reopened so the server sends what was missed.
 
@@ -34,6 +36,9 @@ struct Spec {
     /// The wait before the next reconnection attempt: reset once a connection opens.
     backoff: Cell<Duration>,
     current: std::cell::RefCell<Option<WebSocket>>,
+    /// Asked when a socket opens: the data is current as soon as it does (a watch resuming
+    /// with `since`, whose server may have nothing to replay), so the feed is live at once.
+    live_on_open: std::cell::RefCell<Box<dyn Fn() -> bool>>,
 }
 
 /// A running feed; [`Feed::stop`] closes it for good (a page that owns one stops it on cleanup).
@@ -54,9 +59,16 @@ impl Feed {
             stopped: Cell::new(false),
             backoff: Cell::new(FIRST_BACKOFF),
             current: Default::default(),
+            live_on_open: std::cell::RefCell::new(Box::new(|| false)),
         }));
         feed.connect();
         feed
+    }
+
+    /// Makes the feed live as soon as a socket opens whenever `resuming()` says so.
+    pub fn live_on_open(self, resuming: impl Fn() -> bool + 'static) -> Feed {
+        *self.0.live_on_open.borrow_mut() = Box::new(resuming);
+        self
     }
 
     /// Closes the connection and stops reconnecting.
@@ -84,6 +96,7 @@ impl Feed {
         }
         let Some(url) = self.url() else { return };
         let Ok(socket) = WebSocket::new(&url) else {
+            self.went_offline();
             self.retry();
             return;
         };
@@ -94,7 +107,12 @@ impl Feed {
             let feed = self.clone();
             Closure::<dyn FnMut()>::new(move || {
                 feed.0.backoff.set(FIRST_BACKOFF);
-                feed.0.connection.set(Connection::Live);
+                let resuming = (feed.0.live_on_open.borrow())();
+                feed.0.connection.set(if resuming {
+                    Connection::Live
+                } else {
+                    Connection::Connecting
+                });
             })
         };
         let on_message = {
@@ -109,6 +127,8 @@ impl Feed {
                 if !(feed.0.on_message)(&text) {
                     // Lost our place: close; the reconnect asks for what we missed.
                     let _ = socket.close();
+                } else if feed.0.connection.get_untracked() == Connection::Connecting {
+                    feed.0.connection.set(Connection::Live);
                 }
             })
         };
@@ -119,7 +139,7 @@ impl Feed {
                 if closed.replace(true) || feed.0.stopped.get() {
                     return;
                 }
-                feed.0.connection.set(Connection::Reconnecting);
+                feed.went_offline();
                 feed.retry();
             })
         };
@@ -134,10 +154,19 @@ impl Feed {
         watchdog(socket, last_message);
     }
 
-    fn retry(&self) {
-        if !window().navigator().on_line() {
-            self.0.connection.set(Connection::Offline);
+    /// Marks the feed offline, keeping the time it was first lost across failed retries.
+    fn went_offline(&self) {
+        if !matches!(
+            self.0.connection.get_untracked(),
+            Connection::Offline { .. }
+        ) {
+            self.0
+                .connection
+                .set(Connection::Offline { since: now_ms() });
         }
+    }
+
+    fn retry(&self) {
         let backoff = self.0.backoff.get();
         self.0.backoff.set((backoff * 2).min(MAX_BACKOFF));
         let feed = self.clone();

@@ -135,10 +135,19 @@ pub fn App() -> impl IntoView {
                     role="status"
                     aria-label="Live updates"
                 >
-                    {move || live.connection.get().label()}
+                    {move || live.connection.get().text()}
                 </span>
             </header>
-            <main>
+            <main class:stale=move || {
+                matches!(live.connection.get(), crate::live::Connection::Offline { .. })
+            }>
+                <Show when=move || {
+                    matches!(live.connection.get(), crate::live::Connection::Offline { .. })
+                }>
+                    <p class="stale-note" role="alert">
+                        {move || live.connection.get().unavailable_reason()}
+                    </p>
+                </Show>
                 <Routes fallback=|| view! { <p class="empty">"Page not found."</p> }>
                     <Route path=path!("/") view=pages::services::ServicesPage />
                     <Route path=path!("/services/:name") view=pages::service::ServicePage />

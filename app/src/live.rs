@@ -21,34 +21,88 @@ pub const EVENT_LOG_LEN: usize = 500;
 /// The state of the watch connection, shown by the badge in the top bar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Connection {
-    /// Events arrive as they happen.
+    /// Opening the websocket (the page's first state, and on the server).
+    Connecting,
+    /// Connected; a snapshot of this many service versions is on its way. Not live yet: what
+    /// the page shows is what it loaded, until the snapshot is applied.
+    Loading {
+        /// Service versions in the snapshot.
+        services: u64,
+    },
+    /// The snapshot is applied (or the events missed were replayed); events arrive as they
+    /// happen.
     Live,
-    /// The connection dropped; retrying.
-    Reconnecting,
-    /// Not connected (server-rendered page before hydration, or the browser is offline).
-    Offline,
+    /// The connection dropped at `since` (Unix ms); retrying. What the page shows may be out
+    /// of date, and actions wait for the connection.
+    Offline {
+        /// When the connection was lost.
+        since: u64,
+    },
 }
 
 impl Connection {
-    /// Text of the badge.
+    /// One word for the state, for CSS classes and tests (`badge-live`).
     pub fn label(self) -> &'static str {
         match self {
+            Connection::Connecting => "connecting",
+            Connection::Loading { .. } => "loading",
             Connection::Live => "live",
-            Connection::Reconnecting => "reconnecting",
-            Connection::Offline => "offline",
+            Connection::Offline { .. } => "offline",
+        }
+    }
+
+    /// The badge's text: `loading 40 services…`, `offline since 10:42:07 UTC`.
+    pub fn text(self) -> String {
+        match self {
+            Connection::Loading { services } => format!(
+                "loading {services} service{}…",
+                if services == 1 { "" } else { "s" }
+            ),
+            Connection::Offline { since } => {
+                let time = crate::format::utc_time(since);
+                let clock = time.split(' ').nth(1).unwrap_or(&time);
+                format!("offline since {clock} UTC")
+            }
+            other => other.label().to_string(),
+        }
+    }
+
+    /// Why actions are disabled in this state: only offline (while connecting, the page
+    /// shows what the server rendered moments ago, and the server checks every action).
+    pub fn unavailable_reason(self) -> Option<String> {
+        match self {
+            Connection::Offline { .. } => Some(
+                "The console is not reachable: what you see may be out of date, and actions \
+                 wait until the connection is back."
+                    .to_string(),
+            ),
+            _ => None,
         }
     }
 }
 
+/// A service version's key: (name, version).
+pub type Key = (String, String);
+
 /// Services keyed by (name, version).
-pub type ServiceMap = BTreeMap<(String, String), ServiceView>;
+pub type ServiceMap = BTreeMap<Key, ServiceView>;
 
 /// The live store, provided as context by [`crate::App`]. Cheap to copy.
+///
+/// Two views of the same data: `view`, the whole map in one signal (pages that summarise
+/// every service read it), and `cells`, one signal per service version, so that a page
+/// showing one service re-renders only when that service changes. `cells` itself changes
+/// only when a version appears or leaves.
 #[derive(Clone, Copy)]
 pub struct Live {
     /// The whole view and the sequence number it is at; `None` until the websocket's first
     /// snapshot (server-side rendering never has it).
     view: RwSignal<Option<(u64, ServiceMap)>>,
+    /// One cell per service version, updated with `view`.
+    cells: RwSignal<BTreeMap<Key, ArcRwSignal<ServiceView>>>,
+    /// A snapshot was applied: flips once, so pages switch to the store without re-running
+    /// on every event.
+    loaded: RwSignal<bool>,
     /// Recent events, newest first.
     pub events: RwSignal<VecDeque<ConsoleEvent>>,
     /// The watch connection's state.
@@ -62,14 +116,17 @@ impl Live {
     pub fn new() -> Self {
         Live {
             view: RwSignal::new(None),
+            cells: RwSignal::new(BTreeMap::new()),
+            loaded: RwSignal::new(false),
             events: RwSignal::new(VecDeque::new()),
-            connection: RwSignal::new(Connection::Offline),
+            connection: RwSignal::new(Connection::Connecting),
             now_ms: RwSignal::new(now_ms()),
         }
     }
 
     /// Reads the whole current view, keyed by (name, version), once the websocket delivered
-    /// it (tracked); `None` until then, when pages show what they loaded for themselves.
+    /// it (tracked: re-runs on every event); `None` until then, when pages show what they
+    /// loaded for themselves.
     pub fn with_services<R>(&self, read: impl FnOnce(&ServiceMap) -> R) -> Option<R> {
         self.view
             .with(|view| view.as_ref().map(|(_, map)| read(map)))
@@ -77,7 +134,30 @@ impl Live {
 
     /// The store holds the whole view (tracked: pages switch over to it when it arrives).
     pub fn has_view(&self) -> bool {
-        self.view.with(Option::is_some)
+        self.loaded.get()
+    }
+
+    /// [`Live::has_view`], without tracking (for code that must not re-run when it flips).
+    pub fn has_view_untracked(&self) -> bool {
+        self.loaded.get_untracked()
+    }
+
+    /// The versions of service `name`, sorted (tracked: changes only when one appears or
+    /// leaves, not when one of them or another service changes).
+    pub fn versions_of(&self, name: &str) -> Vec<String> {
+        self.cells.with(|cells| {
+            cells
+                .range((name.to_string(), String::new())..)
+                .take_while(|((service, _), _)| service == name)
+                .map(|((_, version), _)| version.clone())
+                .collect()
+        })
+    }
+
+    /// One service version (tracked: changes only when that version does).
+    pub fn service(&self, key: &Key) -> Option<ServiceView> {
+        let cell = self.cells.with(|cells| cells.get(key).cloned())?;
+        Some(cell.get())
     }
 
     /// The sequence number the view is at, if the websocket delivered a snapshot yet.
@@ -95,12 +175,22 @@ impl Live {
                 services,
                 recent,
             } => {
-                self.view.set(Some((seq, index(services))));
+                let map = index(services);
+                self.sync_cells(&map);
+                self.view.set(Some((seq, map)));
                 self.events
                     .set(recent.into_iter().rev().take(EVENT_LOG_LEN).collect());
+                if !self.loaded.get_untracked() {
+                    self.loaded.set(true);
+                }
+                self.connection.set(Connection::Live);
                 true
             }
-            WatchMessage::Heartbeat { .. } | WatchMessage::Loading { .. } => true,
+            WatchMessage::Loading { services, .. } => {
+                self.connection.set(Connection::Loading { services });
+                true
+            }
+            WatchMessage::Heartbeat { .. } => true,
             WatchMessage::Event(event) => {
                 let Some(seq) = self.seq() else { return false };
                 if event.seq <= seq {
@@ -109,18 +199,61 @@ impl Live {
                 if event.seq != seq + 1 {
                     return false;
                 }
+                let key = (event.service.name.clone(), event.service.version.clone());
+                let mut changed = None;
                 self.view.update(|view| {
                     if let Some((seq, map)) = view {
                         apply_event(map, &event);
                         *seq = event.seq;
+                        changed = Some(map.get(&key).cloned());
                     }
                 });
+                if let Some(service) = changed {
+                    self.set_cell(key, service);
+                }
                 self.events.update(|events| {
                     events.push_front(event);
                     events.truncate(EVENT_LOG_LEN);
                 });
                 true
             }
+        }
+    }
+
+    /// Brings the cells in line with a fresh snapshot: versions that changed get the new
+    /// value, the others are not touched (a reconnect re-renders nothing that stayed put).
+    fn sync_cells(&self, map: &ServiceMap) {
+        let gone: Vec<Key> = self.cells.with_untracked(|cells| {
+            cells
+                .keys()
+                .filter(|key| !map.contains_key(*key))
+                .cloned()
+                .collect()
+        });
+        for key in gone {
+            self.set_cell(key, None);
+        }
+        for (key, service) in map {
+            self.set_cell(key.clone(), Some(service.clone()));
+        }
+    }
+
+    /// Sets one version's cell (`None`: it left), notifying only if it changed.
+    fn set_cell(&self, key: Key, service: Option<ServiceView>) {
+        let cell = self.cells.with_untracked(|cells| cells.get(&key).cloned());
+        match (cell, service) {
+            (Some(cell), Some(service)) => {
+                if cell.with_untracked(|known| *known != service) {
+                    cell.set(service);
+                }
+            }
+            (None, Some(service)) => self.cells.update(|cells| {
+                cells.insert(key, ArcRwSignal::new(service));
+            }),
+            (Some(_), None) => self.cells.update(|cells| {
+                cells.remove(&key);
+            }),
+            (None, None) => {}
         }
     }
 }
@@ -140,7 +273,8 @@ pub fn index(services: Vec<ServiceView>) -> ServiceMap {
 }
 
 /// Applies one event to the map: upsert the node it carries (tombstones included), or drop it
-/// when purged; the service's metadata and endpoints come with the event and replace ours.
+/// when purged; the version's metadata and endpoints (with the nodes that differ) come with
+/// the event and replace ours.
 pub fn apply_event(map: &mut ServiceMap, event: &ConsoleEvent) {
     let key = (event.service.name.clone(), event.service.version.clone());
     if event.purged {
@@ -168,6 +302,8 @@ pub fn apply_event(map: &mut ServiceMap, event: &ConsoleEvent) {
     if event.action != Action::Delete || !event.service.endpoints.is_empty() {
         service.metadata = event.service.metadata.clone();
         service.endpoints = event.service.endpoints.clone();
+        service.endpoints_from = event.service.endpoints_from.clone();
+        service.endpoint_outliers = event.service.endpoint_outliers.clone();
     }
     for node in &event.service.nodes {
         match service
@@ -220,7 +356,8 @@ pub mod socket {
             Ok(message) => live.apply(message),
             Err(_) => true,
         };
-        let _feed = Feed::open(path, on_message, live.connection);
+        let _feed = Feed::open(path, on_message, live.connection)
+            .live_on_open(move || live.seq().is_some());
     }
 }
 
@@ -255,6 +392,103 @@ mod tests {
                 ..ServiceView::default()
             },
         }
+    }
+
+    #[test]
+    fn an_event_reaches_only_what_reads_its_service() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::Arc;
+
+        let live = Live::new();
+        let other = |seq, name: &str| {
+            let mut event = event(seq, Action::Create, "x", NodeState::Alive, false);
+            event.service.name = name.into();
+            event
+        };
+        assert!(live.apply(WatchMessage::Snapshot {
+            seq: 0,
+            services: vec![event(0, Action::Create, "a", NodeState::Alive, false).service],
+            recent: vec![],
+        }));
+        assert_eq!(live.connection.get_untracked(), Connection::Live);
+        let runs = Arc::new(AtomicUsize::new(0));
+        let key = ("svc".to_string(), "1".to_string());
+        let shown = Memo::new({
+            let runs = runs.clone();
+            move |_| {
+                runs.fetch_add(1, Ordering::SeqCst);
+                live.service(&key)
+            }
+        });
+        assert_eq!(shown.get_untracked().unwrap().nodes.len(), 1);
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
+
+        // Another service appears, then changes: the page's read of `svc` is not even re-run
+        // for the change, and for the appearance it re-runs to the same value.
+        assert!(live.apply(WatchMessage::Event(other(1, "elsewhere"))));
+        assert!(live.apply(WatchMessage::Event(ConsoleEvent {
+            action: Action::Update,
+            ..other(2, "elsewhere")
+        })));
+        let _ = shown.get_untracked();
+        assert!(runs.load(Ordering::SeqCst) <= 2);
+        let settled = runs.load(Ordering::SeqCst);
+        assert!(live.apply(WatchMessage::Event(ConsoleEvent {
+            action: Action::Update,
+            ..other(3, "elsewhere")
+        })));
+        let _ = shown.get_untracked();
+        assert_eq!(runs.load(Ordering::SeqCst), settled);
+
+        // Its own new node does reach it.
+        assert!(live.apply(WatchMessage::Event(event(
+            4,
+            Action::Create,
+            "b",
+            NodeState::Alive,
+            false
+        ))));
+        assert_eq!(shown.get_untracked().unwrap().nodes.len(), 2);
+
+        // A fresh snapshot with the same content for `svc` does not touch its cell.
+        let before = runs.load(Ordering::SeqCst);
+        let same = live.service(&("svc".into(), "1".into())).unwrap();
+        assert!(live.apply(WatchMessage::Snapshot {
+            seq: 10,
+            services: vec![same],
+            recent: vec![],
+        }));
+        let _ = shown.get_untracked();
+        assert!(
+            runs.load(Ordering::SeqCst) <= before + 1,
+            "only the map of versions changed"
+        );
+    }
+
+    #[test]
+    fn the_badge_says_loading_until_the_snapshot_is_applied() {
+        let live = Live::new();
+        assert_eq!(live.connection.get_untracked().text(), "connecting");
+        live.apply(WatchMessage::Loading {
+            services: 40,
+            bytes: 1,
+        });
+        assert_eq!(
+            live.connection.get_untracked().text(),
+            "loading 40 services…"
+        );
+        assert!(!live.has_view_untracked());
+        live.apply(WatchMessage::Snapshot {
+            seq: 1,
+            services: vec![],
+            recent: vec![],
+        });
+        assert_eq!(live.connection.get_untracked().text(), "live");
+        let offline = Connection::Offline {
+            since: 1_764_621_727_000,
+        };
+        assert_eq!(offline.text(), "offline since 20:42:07 UTC");
+        assert!(offline.unavailable_reason().is_some());
     }
 
     #[test]

@@ -88,12 +88,28 @@ pub struct ServiceView {
     /// Service metadata.
     #[serde(default)]
     pub metadata: Metadata,
-    /// Endpoints with their schemas.
+    /// Endpoints with their schemas: what most live nodes' records carry (go-micro puts the
+    /// endpoints in every node's record, so one odd node does not change them).
     #[serde(default)]
     pub endpoints: Vec<Endpoint>,
     /// Nodes, tombstones included.
     #[serde(default)]
     pub nodes: Vec<NodeView>,
+    /// When the nodes' records disagree: the node whose record `endpoints` come from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoints_from: Option<String>,
+    /// Nodes whose own record lists other endpoints than `endpoints` (none, or another set).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub endpoint_outliers: Vec<EndpointOutlier>,
+}
+
+/// A node whose record's endpoints differ from its version's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndpointOutlier {
+    /// The node's id.
+    pub node: String,
+    /// How many endpoints its own record lists (0: none).
+    pub endpoints: usize,
 }
 
 /// Node counts by state.

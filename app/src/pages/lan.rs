@@ -20,7 +20,7 @@ pub fn LanPage() -> impl IntoView {
     let initial = Resource::new(|| (), |_| load_lan());
     // `None` until the feed has said something; then it replaces the snapshot.
     let updated: RwSignal<Option<LanView>> = RwSignal::new(None);
-    let connection = RwSignal::new(Connection::Offline);
+    let connection = RwSignal::new(Connection::Connecting);
 
     Effect::new(move |_| {
         #[cfg(feature = "hydrate")]

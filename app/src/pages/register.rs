@@ -1,13 +1,17 @@
 //! The register form: a service with nodes, metadata, endpoint schemas and a TTL.
 //!
 //! An `ActionForm`, so it submits before the page is hydrated too; the server validates every
-//! field and the message appears next to the field at fault.
+//! field and each message appears next to the field at fault, all at once. After a success the
+//! form is emptied and the created nodes are listed with links; submitting the same node again
+//! refreshes it (the console keeps one node per service version and address).
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::api::{FormOutcome, RegisterService};
+use crate::components::errors::plain_error;
+use crate::live::Live;
 use crate::pages::services::urlencode;
 
 const ENDPOINTS_PLACEHOLDER: &str = r#"[{"name": "Greeter.Hello",
@@ -25,8 +29,8 @@ pub fn RegisterPage() -> impl IntoView {
         match register.value().get() {
             Some(Ok(outcome)) => outcome,
             Some(Err(error)) => FormOutcome {
-                errors: vec![(String::new(), error.to_string())],
-                done: None,
+                errors: vec![(String::new(), plain_error(&error))],
+                ..FormOutcome::default()
             },
             None => FormOutcome::default(),
         }
@@ -38,7 +42,20 @@ pub fn RegisterPage() -> impl IntoView {
             })
         }
     };
-    let last_name = RwSignal::new(String::new());
+    let live = expect_context::<Live>();
+    let form = NodeRef::<leptos::html::Form>::new();
+    // A success empties the form, so that submitting again is a deliberate act.
+    Effect::new(move |_| {
+        if register
+            .value()
+            .with(|value| matches!(value, Some(Ok(outcome)) if outcome.done.is_some()))
+        {
+            if let Some(form) = form.get_untracked() {
+                form.reset();
+            }
+        }
+    });
+    let reason = move || live.connection.get().unavailable_reason();
 
     view! {
         <section class="register">
@@ -46,7 +63,7 @@ pub fn RegisterPage() -> impl IntoView {
             <p class="muted">
                 "Nodes registered here belong to this console: it announces them, answers queries for them and keeps them alive (across its own restarts) until you deregister them."
             </p>
-            <ActionForm action=register attr:class="register-form">
+            <ActionForm action=register node_ref=form attr:class="register-form">
                 <label for="reg-name">"Service name"</label>
                 <input
                     id="reg-name"
@@ -54,7 +71,6 @@ pub fn RegisterPage() -> impl IntoView {
                     required
                     placeholder="go.micro.srv.greeter"
                     autocomplete="off"
-                    on:input=move |event| last_name.set(event_target_value(&event))
                 />
                 {error_for("name")}
 
@@ -101,22 +117,38 @@ pub fn RegisterPage() -> impl IntoView {
                 />
                 {error_for("ttl")}
 
-                <button type="submit" disabled=move || !session.can_write()>
+                <button
+                    type="submit"
+                    title=reason
+                    disabled=move || !session.can_write() || reason().is_some()
+                >
                     "Register"
                 </button>
             </ActionForm>
             {error_for("")}
             {move || {
-                outcome()
-                    .done
-                    .map(|message| {
-                        let href = format!("/services/{}", urlencode(&last_name.get()));
-                        view! {
-                            <p class="done" role="status">
-                                {message} " " <A href=href>"Open the service"</A>
-                            </p>
-                        }
-                    })
+                let FormOutcome { done, service, nodes, .. } = outcome();
+                done.map(|message| {
+                    let service_href = format!("/services/{}", urlencode(&service));
+                    view! {
+                        <div class="done" role="status">
+                            <p>{message} " " <A href=service_href.clone()>"Open the service"</A></p>
+                            <ul class="created">
+                                {nodes
+                                    .into_iter()
+                                    .map(|id| {
+                                        let href = format!("{service_href}#node-{}", urlencode(&id));
+                                        view! {
+                                            <li>
+                                                <A href=href attr:class="name">{id}</A>
+                                            </li>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </ul>
+                        </div>
+                    }
+                })
             }}
         </section>
     }

@@ -1,16 +1,27 @@
 //! One service: per version, its nodes (with state, owner and actions) and its endpoints.
+//!
+//! Rendered from fine-grained parts of the live store, with keyed lists (versions by name,
+//! nodes by id, endpoints by name and content): an event re-renders only the rows it changes,
+//! so an open schema tree, the scroll position and an open confirmation survive any number of
+//! updates, of other services and of this one. Versions, endpoints and nodes carry ids
+//! (`#version-…`, `#endpoint-…`, `#node-…`) for deep links.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
-use crate::api::{deregister_node, evict_node};
+use crate::components::confirm::{NodeConfirm, NodeConfirmDialog, NodeTarget};
 use crate::components::schema::{example_json, SchemaTree};
 use crate::components::state::StateBadge;
 use crate::format::{duration, utc_time};
-use crate::live::{Live, ServiceMap};
+use crate::live::{Key, Live};
+use crate::pages::services::urlencode;
 use crate::wire::{NodeView, ServiceView};
 use muster_registry::Endpoint;
+
+/// What the server loaded for the page's first render: the service's versions, or `None` once
+/// the live store holds the whole view (nothing to fetch then).
+type FirstLoad = Resource<Result<Option<Vec<ServiceView>>, ServerFnError>>;
 
 /// The page for `/services/:name`.
 #[component]
@@ -18,17 +29,21 @@ pub fn ServicePage() -> impl IntoView {
     let live = expect_context::<Live>();
     let params = use_params_map();
     let name = Memo::new(move |_| params.get().get("name").unwrap_or_default());
-    // What the server renders (and the browser hydrates with): this service only. Not needed,
-    // nor fetched, once the live store holds the whole view.
-    let first_load = Resource::new(
-        move || (!live.has_view()).then(|| name.get()),
-        |name| async move {
-            match name {
-                Some(name) => load_service(name).await.map(Some),
-                None => Ok(None),
+    // What the server renders (and the browser hydrates with): this service only. Not
+    // fetched once the live store holds the whole view; not re-run when the store arrives, so
+    // the switch to live data re-renders nothing that stayed the same.
+    let first_load: FirstLoad = Resource::new(
+        move || name.get(),
+        move |name| async move {
+            if live.has_view_untracked() {
+                Ok(None)
+            } else {
+                load_service(name).await.map(Some)
             }
         },
     );
+    let confirm = NodeConfirm::new();
+    provide_context(confirm);
 
     view! {
         <section class="service">
@@ -36,52 +51,59 @@ pub fn ServicePage() -> impl IntoView {
                 <A href="/">"Services"</A>
                 " / "
             </p>
-            <h1 class="name">{move || name.get()}</h1>
+            <h1 class="name" tabindex="-1">{move || name.get()}</h1>
+            <NodeConfirmDialog confirm />
             <Suspense fallback=|| view! { <p class="empty">"Loading…"</p> }>
                 {move || {
-                    let name = name.get();
-                    // Live once the websocket delivered the whole view; until then (and on the
-                    // server) what was loaded for this service alone.
-                    let versions = match live.with_services(|map| versions_of(map, &name)) {
-                        Some(versions) => versions,
-                        None => match first_load.get()? {
-                            Ok(Some(versions)) => versions,
-                            Ok(None) => return None,
-                            Err(error) => {
-                                return Some(
-                                    view! { <p class="error">{error.to_string()}</p> }.into_any(),
-                                );
-                            }
-                        },
-                    };
-                    Some(
-                        if versions.is_empty() {
-                            view! {
-                                <p class="empty">
-                                    "No service of this name is registered (or its last nodes' tombstones have expired)."
-                                </p>
-                            }
-                                .into_any()
-                        } else {
-                            versions
-                                .into_iter()
-                                .map(|service| view! { <VersionSection service /> })
-                                .collect_view()
-                                .into_any()
-                        },
-                    )
+                    Some(match first_load.get()? {
+                        Err(error) => view! { <p class="error">{error.to_string()}</p> }.into_any(),
+                        Ok(_) => view! { <Versions name first_load /> }.into_any(),
+                    })
                 }}
             </Suspense>
         </section>
     }
 }
 
-/// Every version of the service `name` in `map`, sorted by version.
-fn versions_of(map: &ServiceMap, name: &str) -> Vec<ServiceView> {
-    map.range((name.to_string(), String::new())..)
-        .take_while(|((service, _), _)| service == name)
-        .map(|(_, service)| service.clone())
-        .collect()
+/// The service's versions, keyed: from the live store once it holds the view, until then
+/// from the first load.
+#[component]
+fn Versions(name: Memo<String>, first_load: FirstLoad) -> impl IntoView {
+    let live = expect_context::<Live>();
+    let keys = Memo::new(move |_| {
+        let name = name.get();
+        let versions = if live.has_view() {
+            live.versions_of(&name)
+        } else {
+            loaded_versions(first_load)
+                .iter()
+                .map(|service| service.version.clone())
+                .collect()
+        };
+        versions
+            .into_iter()
+            .map(|version| (name.clone(), version))
+            .collect::<Vec<Key>>()
+    });
+    view! {
+        <Show when=move || keys.with(Vec::is_empty)>
+            <p class="empty">
+                "No service of this name is registered (or its last nodes' tombstones have expired)."
+            </p>
+        </Show>
+        <For each=move || keys.get() key=Clone::clone let:key>
+            <VersionSection key first_load />
+        </For>
+    }
+}
+
+/// The versions the first load brought (empty once the store took over).
+fn loaded_versions(first_load: FirstLoad) -> Vec<ServiceView> {
+    first_load
+        .get()
+        .and_then(Result::ok)
+        .flatten()
+        .unwrap_or_default()
 }
 
 /// The versions of one service, from the console's view (the page's first render).
@@ -93,42 +115,93 @@ pub async fn load_service(name: String) -> Result<Vec<ServiceView>, ServerFnErro
 
 /// One version: nodes table, then endpoints.
 #[component]
-fn VersionSection(service: ServiceView) -> impl IntoView {
-    let ServiceView {
-        name,
-        version,
-        metadata,
-        endpoints,
-        nodes,
-    } = service;
-    let metadata_text = metadata
-        .iter()
-        .map(|(key, value)| format!("{key}={value}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+fn VersionSection(key: Key, first_load: FirstLoad) -> impl IntoView {
+    let live = expect_context::<Live>();
+    let service = {
+        let key = key.clone();
+        Memo::new(move |_| {
+            live.service(&key)
+                .or_else(|| {
+                    loaded_versions(first_load)
+                        .into_iter()
+                        .find(|service| service.version == key.1)
+                })
+                .unwrap_or_default()
+        })
+    };
+    let version = key.1;
+    let metadata_text = move || {
+        service.with(|service| {
+            service
+                .metadata
+                .iter()
+                .map(|(key, value)| format!("{key}={value}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+    };
+    let node_ids = Memo::new(move |_| {
+        service.with(|service| {
+            service
+                .nodes
+                .iter()
+                .map(|node| node.node.id.clone())
+                .collect::<Vec<_>>()
+        })
+    });
+    let endpoints = Memo::new(move |_| service.with(|service| service.endpoints.clone()));
+    let disagreement = move || {
+        service.with(|service| {
+            let from = service.endpoints_from.clone()?;
+            let odd: Vec<&str> = service
+                .endpoint_outliers
+                .iter()
+                .map(|outlier| outlier.node.as_str())
+                .collect();
+            Some(format!(
+                "The nodes' records disagree: these schemas are node {from}'s (as most nodes \
+                 have them); {} differ{} (flagged in the table).",
+                odd.join(", "),
+                if odd.len() == 1 { "s" } else { "" }
+            ))
+        })
+    };
+    let anchor = format!("version-{}", urlencode(&version));
+    let card_version = version.clone();
     view! {
-        <section class="version" data-version=version.clone()>
-            <h2>"Version " <span class="name">{version.clone()}</span></h2>
-            {(!metadata_text.is_empty()).then(|| view! { <p class="muted">{metadata_text}</p> })}
-            <NodeTable service=name.clone() nodes />
-            <h3>{format!("Endpoints ({})", endpoints.len())}</h3>
-            {if endpoints.is_empty() {
-                view! { <p class="empty">"No endpoints registered."</p> }.into_any()
-            } else {
-                endpoints
-                    .into_iter()
-                    .map(|endpoint| view! { <EndpointCard endpoint /> })
-                    .collect_view()
-                    .into_any()
-            }}
+        <section class="version" data-version=version.clone() id=format!("version-{version}")>
+            <h2>
+                "Version " <span class="name">{version.clone()}</span> " "
+                <a class="anchor" href=format!("#{anchor}") aria-label="Link to this version">
+                    "#"
+                </a>
+            </h2>
+            <p class="muted">{metadata_text}</p>
+            <NodeTable service node_ids />
+            <h3>{move || format!("Endpoints ({})", endpoints.with(Vec::len))}</h3>
+            {move || disagreement().map(|text| view! { <p class="hint endpoints-source">{text}</p> })}
+            <Show when=move || endpoints.with(Vec::is_empty)>
+                <p class="empty">"No endpoints registered."</p>
+            </Show>
+            <For each=move || endpoints.get() key=endpoint_key let:endpoint>
+                <EndpointCard endpoint version=card_version.clone() />
+            </For>
         </section>
     }
 }
 
-/// The nodes of one version, tombstones included.
+/// An endpoint's identity in the list: its name and content, so a changed schema is rendered
+/// anew and an unchanged one is left alone.
+fn endpoint_key(endpoint: &Endpoint) -> (String, String) {
+    (
+        endpoint.name.clone(),
+        serde_json::to_string(endpoint).unwrap_or_default(),
+    )
+}
+
+/// The nodes of one version, tombstones included, one keyed row per node id.
 #[component]
-fn NodeTable(service: String, nodes: Vec<NodeView>) -> impl IntoView {
-    let live = expect_context::<Live>();
+fn NodeTable(service: Memo<ServiceView>, node_ids: Memo<Vec<String>>) -> impl IntoView {
     view! {
         <table class="node-table">
             <thead>
@@ -145,149 +218,163 @@ fn NodeTable(service: String, nodes: Vec<NodeView>) -> impl IntoView {
                 </tr>
             </thead>
             <tbody>
-                {nodes
-                    .into_iter()
-                    .map(|node| {
-                        let metadata = node
-                            .node
-                            .metadata
-                            .iter()
-                            .map(|(key, value)| format!("{key}={value}"))
-                            .collect::<Vec<_>>();
-                        let expires_at = node.expires_at;
-                        let ttl_left = move || match expires_at {
-                            None => "—".to_string(),
-                            Some(at) => {
-                                let now = live.now_ms.get();
-                                if at > now { duration(at - now) } else { "0 s".to_string() }
-                            }
-                        };
-                        let id = node.node.id.clone();
-                        let address = node.node.address.clone();
-                        let (state, owned) = (node.state, node.owned);
-                        let (first_seen, last_seen) = (node.first_seen, node.last_seen);
-                        view! {
-                            <tr data-node=id.clone() data-state=state.as_str()>
-                                <td class="name">{id.clone()}</td>
-                                <td class="name">{address}</td>
-                                <td class="metadata">
-                                    {metadata
-                                        .into_iter()
-                                        .map(|pair| view! { <span class="pair">{pair}</span> })
-                                        .collect_view()}
-                                </td>
-                                <td>{utc_time(first_seen)}</td>
-                                <td>{utc_time(last_seen)}</td>
-                                <td>{ttl_left}</td>
-                                <td>
-                                    <StateBadge state />
-                                </td>
-                                <td>{if owned { "this console" } else { "network" }}</td>
-                                <td>
-                                    <NodeAction service=service.clone() node />
-                                </td>
-                            </tr>
-                        }
-                    })
-                    .collect_view()}
+                <For each=move || node_ids.get() key=Clone::clone let:id>
+                    <NodeRow service id />
+                </For>
             </tbody>
         </table>
     }
 }
 
-/// Deregister (own node) or Evict (foreign node), behind a confirmation that says exactly what
-/// will happen on the network.
+/// One node's row; its cells follow that node only.
 #[component]
-fn NodeAction(service: String, node: NodeView) -> impl IntoView {
-    if node.state.is_tombstone() {
-        return view! { <span class="muted">"removed"</span> }.into_any();
-    }
-    let session = expect_context::<crate::Session>();
-    let (confirming, set_confirming) = signal(false);
-    let owned = node.owned;
-    let node_id = node.node.id.clone();
-    let action = Action::new(move |(service, node_id): &(String, String)| {
-        let (service, node_id) = (service.clone(), node_id.clone());
-        async move {
-            if owned {
-                deregister_node(service, node_id)
-                    .await
-                    .map_err(|error| error.to_string())
+fn NodeRow(service: Memo<ServiceView>, id: String) -> impl IntoView {
+    let live = expect_context::<Live>();
+    let node = {
+        let id = id.clone();
+        // Nodes come sorted by id (the server's view and `apply_event` keep them so): a
+        // binary search keeps a change of a large service at n log n for all its rows.
+        Memo::new(move |_| {
+            service.with(|service| {
+                let nodes = &service.nodes;
+                nodes
+                    .binary_search_by(|node| node.node.id.as_str().cmp(&id))
+                    .ok()
+                    .map(|at| nodes[at].clone())
+            })
+        })
+    };
+    let field = move |read: fn(&NodeView) -> String| {
+        move || node.with(|node| node.as_ref().map(read).unwrap_or_default())
+    };
+    let ttl_left = move || match node.with(|node| node.as_ref().and_then(|node| node.expires_at)) {
+        None => "—".to_string(),
+        Some(at) => {
+            let now = live.now_ms.get();
+            if at > now {
+                duration(at - now)
             } else {
-                evict_node(service, node_id)
-                    .await
-                    .map(|response| response.message)
-                    .map_err(|error| error.to_string())
+                "0 s".to_string()
             }
         }
-    });
-    let verb = if owned { "Deregister" } else { "Evict" };
-    let explanation = if owned {
-        format!(
-            "Deregister {node_id}: this console stops announcing it and sends a goodbye \
-             (TTL 0) for it; every go-micro client and watcher drops it."
-        )
-    } else {
-        format!(
-            "Evict {node_id}: this console sends a goodbye (TTL 0) on its behalf; every \
-             go-micro watcher drops it. If its owner is still alive it answers the next query \
-             and re-announces itself, and it reappears here."
-        )
     };
-    let target = (service, node_id);
+    let metadata = move || {
+        node.with(|node| {
+            node.iter()
+                .flat_map(|node| node.node.metadata.iter())
+                .map(|(key, value)| view! { <span class="pair">{format!("{key}={value}")}</span> })
+                .collect_view()
+        })
+    };
+    let state = Memo::new(move |_| node.with(|node| node.as_ref().map(|node| node.state)));
+    let outlier = {
+        let id = id.clone();
+        Memo::new(move |_| {
+            service.with(|service| {
+                service
+                    .endpoint_outliers
+                    .iter()
+                    .find(|outlier| outlier.node == id)
+                    .map(|outlier| outlier.endpoints)
+            })
+        })
+    };
+    let anchor = format!("node-{}", urlencode(&id));
     view! {
-        <button
-            type="button"
-            class={if owned { "danger" } else { "warn" }}
-            on:click=move |_| set_confirming.set(true)
-            aria-haspopup="dialog"
-            disabled=move || !session.can_write()
+        <tr
+            data-node=id.clone()
+            id=format!("node-{id}")
+            data-state=move || state.get().map(|state| state.as_str()).unwrap_or_default()
         >
-            {verb}
-        </button>
-        <Show when=move || confirming.get()>
-            <div class="confirm" role="alertdialog" aria-label=format!("{verb} node")>
-                <p>{explanation.clone()}</p>
+            <td class="name">
+                {id.clone()} " "
+                <a class="anchor" href=format!("#{anchor}") aria-label="Link to this node">
+                    "#"
+                </a>
+                {move || {
+                    outlier
+                        .get()
+                        .map(|count| {
+                            let text = match count {
+                                0 => "its record lists no endpoints".to_string(),
+                                count => format!("its record lists {count} other endpoints"),
+                            };
+                            view! { <span class="endpoints-differ">{text}</span> }
+                        })
+                }}
+            </td>
+            <td class="name">{field(|node| node.node.address.clone())}</td>
+            <td class="metadata">{metadata}</td>
+            <td>{field(|node| utc_time(node.first_seen))}</td>
+            <td>{field(|node| utc_time(node.last_seen))}</td>
+            <td>{ttl_left}</td>
+            <td>{move || state.get().map(|state| view! { <StateBadge state /> })}</td>
+            <td>
+                {field(|node| if node.owned { "this console" } else { "network" }.to_string())}
+            </td>
+            <td>
+                <NodeAction service node />
+            </td>
+        </tr>
+    }
+}
+
+/// Deregister (own node) or Evict (foreign node): opens the page's confirmation dialog.
+/// Disabled, with the reason, while the console is unreachable or the session read-only.
+#[component]
+fn NodeAction(service: Memo<ServiceView>, node: Memo<Option<NodeView>>) -> impl IntoView {
+    let live = expect_context::<Live>();
+    let session = expect_context::<crate::Session>();
+    let confirm = expect_context::<NodeConfirm>();
+    let target = Memo::new(move |_| {
+        let (name, version) = service.with(|s| (s.name.clone(), s.version.clone()));
+        node.with(|node| {
+            node.as_ref()
+                .filter(|node| !node.state.is_tombstone())
+                .map(|node| NodeTarget {
+                    service: name,
+                    version,
+                    node_id: node.node.id.clone(),
+                    owned: node.owned,
+                })
+        })
+    });
+    let reason = move || live.connection.get().unavailable_reason();
+    move || match target.get() {
+        None => view! { <span class="muted">"removed"</span> }.into_any(),
+        Some(target) => {
+            let owned = target.owned;
+            view! {
                 <button
                     type="button"
-                    class={if owned { "danger" } else { "warn" }}
-                    on:click={
-                        let target = target.clone();
-                        move |_| {
-                            action.dispatch(target.clone());
-                            set_confirming.set(false);
-                        }
+                    class=if owned { "danger" } else { "warn" }
+                    aria-haspopup="dialog"
+                    title=reason
+                    disabled=move || !session.can_write() || reason().is_some()
+                    on:click=move |event| {
+                        let trigger = event_target::<web_sys::HtmlElement>(&event);
+                        confirm.ask(target.clone(), Some(trigger));
                     }
                 >
-                    {format!("Yes, {}", verb.to_lowercase())}
+                    {if owned { "Deregister" } else { "Evict" }}
                 </button>
-                <button type="button" on:click=move |_| set_confirming.set(false)>
-                    "Cancel"
-                </button>
-            </div>
-        </Show>
-        {move || {
-            action
-                .value()
-                .get()
-                .map(|result| match result {
-                    Ok(message) => view! { <p class="done" role="status">{message}</p> }.into_any(),
-                    Err(error) => view! { <p class="error" role="alert">{error}</p> }.into_any(),
-                })
-        }}
+            }
+            .into_any()
+        }
     }
-    .into_any()
 }
 
 /// One endpoint: metadata, request and response schema trees, and example JSON to copy.
 #[component]
-fn EndpointCard(endpoint: Endpoint) -> impl IntoView {
+fn EndpointCard(endpoint: Endpoint, version: String) -> impl IntoView {
     let metadata = endpoint
         .metadata
         .iter()
         .map(|(key, value)| format!("{key}={value}"))
         .collect::<Vec<_>>()
         .join(", ");
+    let id = format!("endpoint-{version}-{}", endpoint.name);
+    let anchor = urlencode(&id);
     let schema_part = |title: &'static str, value: Option<muster_registry::Value>| match value {
         None => view! {
             <div class="schema-part">
@@ -309,8 +396,13 @@ fn EndpointCard(endpoint: Endpoint) -> impl IntoView {
         }
     };
     view! {
-        <article class="endpoint" data-endpoint=endpoint.name.clone()>
-            <h4 class="name">{endpoint.name.clone()}</h4>
+        <article class="endpoint" data-endpoint=endpoint.name.clone() id=id>
+            <h4>
+                <span class="name">{endpoint.name.clone()}</span> " "
+                <a class="anchor" href=format!("#{anchor}") aria-label="Link to this endpoint">
+                    "#"
+                </a>
+            </h4>
             {(!metadata.is_empty()).then(|| view! { <p class="muted">{metadata}</p> })}
             <div class="schemas">
                 {schema_part("Request", endpoint.request)}

@@ -12,8 +12,10 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 
 const root = path.resolve(__dirname, "../../..");
-export const binary = path.join(root, "target/release/muster");
-export const siteRoot = path.join(root, "target/site");
+// Overridable so that a spec can be run against another build (e.g. main's, to check that a
+// test fails there): MUSTER_E2E_BINARY=/path/muster MUSTER_E2E_SITE=/path/site.
+export const binary = process.env.MUSTER_E2E_BINARY ?? path.join(root, "target/release/muster");
+export const siteRoot = process.env.MUSTER_E2E_SITE ?? path.join(root, "target/site");
 export const registry = process.env.MUSTER_E2E_REGISTRY ?? "mdns";
 export const registryAddress = process.env.MUSTER_E2E_REGISTRY_ADDRESS ?? "";
 

@@ -11,6 +11,8 @@
 //!   event frames in flight.
 //! - [`budget`]: the byte bounds of what the network and the viewers make the console hold.
 //! - [`tombstones`]: the bounded store of departed nodes, oldest dropped first.
+//! - [`dedupe`]: one node per service version and address (a repeated register refreshes).
+//! - [`endpoints`]: a version's endpoints settled from its nodes' records.
 //!
 //! The view sits behind one mutex that is never held across an `.await`; events are broadcast
 //! while it is held, so a websocket that subscribes under the same lock gets every event after
@@ -20,6 +22,8 @@
 
 pub mod budget;
 pub mod frames;
+pub mod dedupe;
+pub mod endpoints;
 pub mod owned;
 pub mod probe;
 pub mod schedule;
@@ -375,11 +379,13 @@ impl Hub {
     }
 
     /// Validates and registers `request`; this console owns the nodes from now on.
-    pub async fn register(&self, request: RegisterRequest) -> Result<Vec<ServiceView>, Error> {
+    pub async fn register(&self, mut request: RegisterRequest) -> Result<Vec<ServiceView>, Error> {
         let ttl = check_registration(&request)?;
         let mut owned = self.owned.lock().await;
         {
             let view = self.lock_view();
+            let known = view.service(&request.service.name);
+            dedupe::by_address(&mut request.service, &known)?;
             for node in &request.service.nodes {
                 if view
                     .find(&request.service.name, &node.id)

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::time::Duration;
 
 use app::rpc::NodeHealth;
-use app::wire::{ConsoleEvent, NodeState, NodeView, ServiceView, UnixMillis};
+use app::wire::{ConsoleEvent, EndpointOutlier, NodeState, NodeView, ServiceView, UnixMillis};
 use muster_registry::{Action, Endpoint, Metadata, Node, Service};
 
 use crate::backend::NodeTiming;
@@ -50,14 +50,42 @@ struct NodeEntry {
     unreachable: bool,
     /// When it became a tombstone.
     departed_at: Option<UnixMillis>,
+    /// The endpoints its own record carries (the version shows what most nodes carry).
+    endpoints: Vec<Endpoint>,
 }
 
 /// One service version.
 #[derive(Debug, Clone, Default)]
 struct VersionEntry {
     metadata: Metadata,
+    /// Settled from the nodes' records ([`super::endpoints::settle`]).
     endpoints: Vec<Endpoint>,
+    endpoints_from: Option<String>,
+    endpoint_outliers: Vec<EndpointOutlier>,
     nodes: BTreeMap<String, NodeEntry>,
+}
+
+impl VersionEntry {
+    /// Settles the version's endpoints from its nodes' records; returns whether they changed.
+    fn settle_endpoints(&mut self) -> bool {
+        let records: Vec<super::endpoints::Record> = self
+            .nodes
+            .iter()
+            .map(|(id, node)| super::endpoints::Record {
+                id,
+                endpoints: &node.endpoints,
+                live: node.departed_at.is_none(),
+            })
+            .collect();
+        let settled = super::endpoints::settle(&records);
+        let changed = settled.endpoints != self.endpoints
+            || settled.from != self.endpoints_from
+            || settled.outliers != self.endpoint_outliers;
+        self.endpoints = settled.endpoints;
+        self.endpoints_from = settled.from;
+        self.endpoint_outliers = settled.outliers;
+        changed
+    }
 }
 
 /// A live node to probe.
@@ -279,10 +307,8 @@ impl View {
     ) -> Vec<ConsoleEvent> {
         let key = (service.name.clone(), service.version.clone());
         let entry = self.versions.entry(key.clone()).or_default();
-        let version_changed =
-            entry.metadata != service.metadata || entry.endpoints != service.endpoints;
+        let metadata_changed = entry.metadata != service.metadata;
         entry.metadata = service.metadata.clone();
-        entry.endpoints = service.endpoints.clone();
         let mut changed = Vec::new();
         for node in &service.nodes {
             let claimed = self
@@ -295,9 +321,11 @@ impl View {
                 node.id.clone(),
             );
             self.tombstones.forget(&node_key);
-            changed.push((node.id.clone(), upsert_node(entry, node, owned, ttl, now)));
+            let action = upsert_node(entry, node, &service.endpoints, owned, ttl, now);
+            changed.push((node.id.clone(), action));
         }
-        if version_changed {
+        let endpoints_changed = entry.settle_endpoints();
+        if metadata_changed || endpoints_changed {
             // Every other live node of the version shows the new endpoints too.
             for (id, node) in &entry.nodes {
                 if node.departed_at.is_none() && !changed.iter().any(|(other, _)| other == id) {
@@ -347,7 +375,9 @@ impl View {
         };
         node.departed_at = Some(now);
         let mut bytes = budget::node_view(&node.view);
-        if let Some(entry) = self.versions.get(&key) {
+        if let Some(entry) = self.versions.get_mut(&key) {
+            // One node less may change what most live nodes say; the event carries the result.
+            entry.settle_endpoints();
             if entry.nodes.values().all(|node| node.departed_at.is_some()) {
                 // The version itself now stays only for its tombstones.
                 bytes += budget::version(&entry.metadata, &entry.endpoints);
@@ -517,6 +547,10 @@ impl View {
                 .and_then(|e| e.nodes.get(node_id))
                 .map(|node| vec![node.view.clone()])
                 .unwrap_or_default(),
+            endpoints_from: entry.and_then(|e| e.endpoints_from.clone()),
+            endpoint_outliers: entry
+                .map(|e| e.endpoint_outliers.clone())
+                .unwrap_or_default(),
         };
         self.seq += 1;
         let event = ConsoleEvent {
@@ -545,6 +579,7 @@ impl View {
 fn upsert_node(
     entry: &mut VersionEntry,
     node: &Node,
+    endpoints: &[Endpoint],
     owned: Option<bool>,
     ttl: Ttl,
     now: UnixMillis,
@@ -555,7 +590,9 @@ fn upsert_node(
         .is_some_and(|slot| slot.departed_at.is_none());
     let action = if live {
         let slot = entry.nodes.get(&node.id)?;
-        let changed = slot.view.node != *node || owned.is_some_and(|o| o != slot.view.owned);
+        let changed = slot.view.node != *node
+            || slot.endpoints != endpoints
+            || owned.is_some_and(|o| o != slot.view.owned);
         changed.then_some(Action::Update)
     } else {
         let fresh = NodeEntry {
@@ -571,12 +608,14 @@ fn upsert_node(
             ttl: None,
             unreachable: false,
             departed_at: None,
+            endpoints: Vec::new(),
         };
         entry.nodes.insert(node.id.clone(), fresh);
         Some(Action::Create)
     };
     let slot = entry.nodes.get_mut(&node.id)?;
     slot.view.node = node.clone();
+    slot.endpoints = endpoints.to_vec();
     slot.view.last_seen = now;
     if let Some(owned) = owned {
         slot.view.owned = owned;
@@ -619,6 +658,8 @@ fn service_view(((name, version), entry): (&(String, String), &VersionEntry)) ->
         metadata: entry.metadata.clone(),
         endpoints: entry.endpoints.clone(),
         nodes: entry.nodes.values().map(|node| node.view.clone()).collect(),
+        endpoints_from: entry.endpoints_from.clone(),
+        endpoint_outliers: entry.endpoint_outliers.clone(),
     }
 }
 
@@ -642,6 +683,34 @@ mod tests {
 
     fn actions(events: &[ConsoleEvent]) -> Vec<(Action, u64, bool)> {
         events.iter().map(|e| (e.action, e.seq, e.purged)).collect()
+    }
+
+    #[test]
+    fn an_endpoint_less_node_does_not_erase_its_versions_endpoints() {
+        let mut view = View::new(0);
+        let mut full = greeter("a", "10.0.0.1:1");
+        full.endpoints = vec![Endpoint {
+            name: "Greeter.Hello".into(),
+            ..Endpoint::default()
+        }];
+        view.upsert(&full, Some(false), Ttl::Keep, 1);
+        let events = view.upsert(&greeter("b", "10.0.0.2:1"), Some(false), Ttl::Keep, 2);
+        let version = &view.service("greeter")[0];
+        assert_eq!(version.endpoints, full.endpoints);
+        assert_eq!(version.endpoints_from.as_deref(), Some("a"));
+        let outlier = EndpointOutlier {
+            node: "b".into(),
+            endpoints: 0,
+        };
+        assert_eq!(version.endpoint_outliers, vec![outlier]);
+        // Every event carries the version's endpoints, so watching clients keep them too.
+        assert!(!events.is_empty());
+        assert!(events.iter().all(|e| e.service.endpoints == full.endpoints));
+
+        // Once the odd node leaves, the version's records agree again.
+        let events = view.depart("greeter", "1", "b", 3);
+        assert!(events[0].service.endpoint_outliers.is_empty());
+        assert_eq!(view.service("greeter")[0].endpoints_from, None);
     }
 
     #[test]
