@@ -7,6 +7,7 @@
 //! - `pages/`: one file per page; `components/`: pieces several pages share.
 //! - [`live`]: the live view fed by the watch websocket; [`lan`]: the LAN (DNS-SD) view;
 //!   `feed`: the reconnecting websocket both use; [`format`]: times and durations.
+//! - [`escape`]: control characters made visible, for the CLI's output and copied text.
 //! - [`wire`]: the JSON the server sends (API bodies, watch messages), shared by both sides.
 //! - [`console`]: what the server provides to pages (feature `ssr`).
 //! - [`api`]: server functions the pages call.
@@ -16,6 +17,7 @@ pub mod api;
 pub mod components;
 #[cfg(feature = "ssr")]
 pub mod console;
+pub mod escape;
 #[cfg(feature = "hydrate")]
 pub mod feed;
 pub mod format;

@@ -270,6 +270,18 @@ pub struct SessionInfo {
     pub registry: String,
 }
 
+/// Whether the registry backend can serve now (`GET /readyz`; 503 when not): for load
+/// balancers, and for the connection badge to say why the console cannot act.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Readiness {
+    /// Registrations and reads can succeed now.
+    pub ready: bool,
+    /// The embedded registry backend (`mdns`, `memory`, `etcd`).
+    pub registry: String,
+    /// What the backend's state is, plainly ("etcd has no quorum (2 of 3 members down)").
+    pub message: String,
+}
+
 /// One standard DNS-SD service instance seen on the LAN (the "LAN" page, `GET /api/lan`).
 ///
 /// These are not go-micro services: they are what avahi-browse or a Bonjour browser would list

@@ -5,7 +5,7 @@
 //! next to the field and a script can branch on the status.
 
 use app::wire::ApiError;
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
@@ -44,7 +44,15 @@ pub enum Error {
     /// The registry did not answer in time.
     #[error("the registry did not answer in time")]
     Timeout,
+    /// The registry's store cannot serve now (unreachable, no quorum): nothing changed, and
+    /// the same request may succeed later. Answered with `Retry-After`.
+    #[error("{0}")]
+    Unavailable(String),
 }
+
+/// Seconds a client is told to wait (`Retry-After`) when the registry is unavailable: about
+/// one etcd leader election, after which a cluster that got its quorum back serves again.
+pub const RETRY_AFTER_SECS: u64 = 2;
 
 impl Error {
     /// An invalid input without a particular field.
@@ -66,6 +74,7 @@ impl Error {
             Error::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Error::Timeout => StatusCode::GATEWAY_TIMEOUT,
+            Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -90,6 +99,7 @@ impl From<muster_registry::Error> for Error {
             },
             muster_registry::Error::NotFound => Error::NotFound("service not found".into()),
             muster_registry::Error::Timeout => Error::Timeout,
+            muster_registry::Error::Unavailable(message) => Error::Unavailable(message),
             other => Error::Internal(other.to_string()),
         }
     }
@@ -100,6 +110,23 @@ impl IntoResponse for Error {
         if self.status().is_server_error() {
             tracing::warn!("request failed: {self}");
         }
-        (self.status(), Json(self.body())).into_response()
+        let retry = matches!(self, Error::Unavailable(_))
+            .then(|| [(header::RETRY_AFTER, RETRY_AFTER_SECS.to_string())]);
+        (self.status(), retry, Json(self.body())).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unavailable_registry_is_a_503_to_retry() {
+        let error = Error::from(muster_registry::Error::Unavailable(
+            "etcd has no quorum (2 of 3 members down)".into(),
+        ));
+        let response = error.into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "2");
     }
 }

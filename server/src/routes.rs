@@ -15,7 +15,7 @@ use tower_http::services::ServeDir;
 use crate::api::{self, body::MAX_BODY};
 use crate::state::AppState;
 
-/// The JSON API, login, `/healthz`, the pages (server-rendered, then hydrated) with their
+/// The JSON API, login, `/healthz` and `/readyz`, the pages (server-rendered, then hydrated) with their
 /// server functions, and the static files.
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
@@ -24,6 +24,7 @@ pub fn router(state: AppState) -> Router {
     let site_root = state.leptos_options.site_root.to_string();
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(api::ready::ready))
         .route(
             "/api/services",
             get(api::services::list).post(api::services::register),

@@ -8,11 +8,13 @@
 //! - [`session`]: `GET /api/session`, `POST /login`, `POST /logout`.
 //! - [`watch`]: `GET /api/watch` (websocket).
 //! - [`lan`]: `GET /api/lan`, `GET /api/lan/watch` (websocket): standard DNS-SD on the LAN.
+//! - [`ready`]: `GET /readyz`: whether the registry backend serves now.
 //! - [`body`]: request bodies: size limit and JSON decoding with readable errors.
 
 pub mod body;
 pub mod lan;
 pub mod nodes;
+pub mod ready;
 pub mod services;
 pub mod session;
 pub mod watch;

@@ -157,6 +157,11 @@ impl Hub {
         self.registry.clone()
     }
 
+    /// The embedded backend, for what only some backends can say (`/readyz`).
+    pub fn backend(&self) -> &Backend {
+        &self.backend
+    }
+
     /// The access rules.
     pub fn auth(&self) -> &Auth {
         &self.auth
