@@ -15,8 +15,8 @@ use tower_http::services::ServeDir;
 use crate::api::{self, body::MAX_BODY};
 use crate::state::AppState;
 
-/// The JSON API, login, `/healthz` and `/readyz`, the pages (server-rendered, then hydrated) with their
-/// server functions, and the static files.
+/// The JSON API, login, `/healthz` and `/readyz`, the pages (server-rendered, then hydrated)
+/// with their server functions, and the static files.
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let console: SharedConsole = state.hub.clone();

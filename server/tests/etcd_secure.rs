@@ -90,11 +90,10 @@ fn refused(output: &Output, flag: &str, also: &str) {
     assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
 }
 
-#[tokio::test]
-async fn tls_flags_verify_etcd_and_name_what_is_wrong() {
-    let Some(etcd) = Etcd::start_tls(Tls::Server).await else {
-        return;
-    };
+/// Starts etcd serving `tls`, and checks that [`tls_flags`] reach it: `muster services`
+/// lists its (empty) registry.
+async fn reached_over(tls: Tls) -> Option<(Etcd, Vec<String>)> {
+    let etcd = Etcd::start_tls(tls).await?;
     let flags = tls_flags(&etcd);
     let ok = run(&flags);
     assert!(
@@ -103,6 +102,14 @@ async fn tls_flags_verify_etcd_and_name_what_is_wrong() {
         String::from_utf8_lossy(&ok.stderr)
     );
     assert_eq!(String::from_utf8_lossy(&ok.stdout).trim(), "[]");
+    Some((etcd, flags))
+}
+
+#[tokio::test]
+async fn tls_flags_verify_etcd_and_name_what_is_wrong() {
+    let Some((etcd, flags)) = reached_over(Tls::Server).await else {
+        return;
+    };
 
     let other_ca = etcd.pki().other_ca_cert.display().to_string();
     refused(
@@ -133,16 +140,9 @@ async fn tls_flags_verify_etcd_and_name_what_is_wrong() {
 
 #[tokio::test]
 async fn mutual_tls_refuses_a_console_without_its_certificate() {
-    let Some(etcd) = Etcd::start_tls(Tls::Mutual).await else {
+    let Some((etcd, flags)) = reached_over(Tls::Mutual).await else {
         return;
     };
-    let flags = tls_flags(&etcd);
-    let ok = run(&flags);
-    assert!(
-        ok.status.success(),
-        "{}",
-        String::from_utf8_lossy(&ok.stderr)
-    );
 
     let without = with(
         &with(&flags, "--registry-cert-file", None),
