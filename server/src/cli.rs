@@ -318,6 +318,48 @@ mod tests {
     }
 
     #[test]
+    fn etcd_flags_come_in_the_pairs_they_need() {
+        let cli = Cli::try_parse_from([
+            "muster",
+            "--registry-ca-file",
+            "ca.pem",
+            "--registry-user",
+            "root",
+            "--registry-password-file",
+            "password",
+        ])
+        .unwrap();
+        assert_eq!(cli.registry.etcd.given(), Some("--registry-ca-file"));
+        assert_eq!(
+            Cli::try_parse_from(["muster"])
+                .unwrap()
+                .registry
+                .etcd
+                .given(),
+            None
+        );
+        for lonely in [
+            &["--registry-cert-file", "client.pem"][..],
+            &["--registry-key-file", "client-key.pem"],
+            &["--registry-password", "secret"],
+            &[
+                "--registry-user",
+                "u",
+                "--registry-password",
+                "p",
+                "--registry-password-file",
+                "f",
+            ],
+        ] {
+            let args = ["muster"].iter().chain(lonely);
+            assert!(
+                Cli::try_parse_from(args).is_err(),
+                "{lonely:?} was accepted"
+            );
+        }
+    }
+
+    #[test]
     fn defaults_and_subcommands() {
         let cli = Cli::try_parse_from(["muster"]).unwrap();
         assert_eq!(cli.registry.registry, RegistryKind::Mdns);

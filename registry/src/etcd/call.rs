@@ -2,10 +2,11 @@
 //! cluster did not serve it for a reason that passes by itself.
 //!
 //! The client spreads calls over the endpoints (tonic's balanced channel, power of two
-//! choices). A member that died stays in the balance: its connection reports ready and fails
-//! the call it is given, and being idle it is the one the balancer prefers. So with one member
-//! of three down, most calls fail at once with "transport error" although the cluster is
-//! fine, and after a quorum returns, calls keep landing on the members still down. Such a call
+//! choices). A member that died stays in the balance: tonic's reconnecting connection reports
+//! ready after a failed connect and fails the next call it is given with that error, so the
+//! balancer keeps handing it calls. With one member of three down, many calls fail at once
+//! with "transport error" although the cluster is fine, and after a quorum returns, calls keep
+//! landing on the member still down (the ~8 s of failures issue 18 saw). Such a call
 //! never reached etcd, so trying it again (on whichever member the balancer picks next) is
 //! safe; etcd's Go client does the same (its retry interceptor, on `Unavailable`). A call
 //! that did reach a member is at worst applied twice, which for what this backend writes (the
