@@ -9,7 +9,8 @@
 //! a member without a leader refuse even these answers (etcd 3.4 authenticates through raft).
 
 use std::fmt;
-use std::time::Duration;
+use std::future::Future;
+use std::time::{Duration, Instant};
 
 use etcd_client::{Client, ConnectOptions, GetOptions};
 
@@ -17,6 +18,9 @@ use crate::error::Error;
 
 use super::call::{retrying, retrying_raw};
 use super::{failure, keys};
+
+/// How long one probe's answer is reused.
+pub const HEALTH_REUSE: Duration = Duration::from_secs(1);
 
 /// Longest wait for one member's status: a member that takes longer is counted down.
 const MEMBER_PROBE: Duration = Duration::from_secs(1);
@@ -69,6 +73,25 @@ impl fmt::Display for Health {
             }
             Health::Failing(message) => write!(f, "{message}"),
         }
+    }
+}
+
+/// The last answer of a probe, handed to every caller within [`HEALTH_REUSE`] of it; callers
+/// that come while a probe is under way wait for it. However many poll (a load balancer,
+/// every open console, every failing request), etcd sees one probe a second.
+#[derive(Default)]
+pub(crate) struct Reused(tokio::sync::Mutex<Option<(Instant, Health)>>);
+
+impl Reused {
+    /// The last answer if it is recent, else `probe`'s.
+    pub(crate) async fn get(&self, probe: impl Future<Output = Health>) -> Health {
+        let mut last = self.0.lock().await;
+        if let Some((_, health)) = last.as_ref().filter(|(at, _)| at.elapsed() < HEALTH_REUSE) {
+            return health.clone();
+        }
+        let health = probe.await;
+        *last = Some((Instant::now(), health.clone()));
+        health
     }
 }
 

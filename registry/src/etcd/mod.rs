@@ -30,13 +30,13 @@ mod watch;
 pub use self::failure::{
     FIELD_CA, FIELD_CLIENT_CERT, FIELD_CLIENT_KEY, FIELD_CREDENTIALS, FIELD_SERVER_NAME, FIELD_TLS,
 };
-pub use self::health::Health;
+pub use self::health::{Health, HEALTH_REUSE};
 
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use etcd_client::{
@@ -70,9 +70,6 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Interval of HTTP/2 pings on the connection, so that a silently dead peer (a cable pulled,
 /// a VM frozen) breaks the watch streams and they resume elsewhere or later.
 const PING_INTERVAL: Duration = Duration::from_secs(10);
-
-/// How long one [`EtcdRegistry::health`] answer is reused.
-pub const HEALTH_REUSE: Duration = Duration::from_secs(1);
 
 /// Settings of the etcd backend, passed in [`Options::extensions`].
 ///
@@ -137,8 +134,10 @@ struct Shared {
     registrations: Mutex<HashMap<String, Slot>>,
     /// Dropped with the registry, which ends the watchers.
     alive: signal::Sender<()>,
-    /// The last [`EtcdRegistry::health`] answer and when it was probed.
-    last_health: tokio::sync::Mutex<Option<(Instant, Health)>>,
+    /// The last [`EtcdRegistry::health`] answer.
+    last_health: health::Reused,
+    /// The last count of members up, made for a failed call's message.
+    last_count: health::Reused,
 }
 
 /// The registration of one key, if any, behind the lock its calls take in turn.
@@ -190,7 +189,8 @@ impl EtcdRegistry {
                 etcd,
                 registrations: Mutex::new(HashMap::new()),
                 alive,
-                last_health: tokio::sync::Mutex::new(None),
+                last_health: health::Reused::default(),
+                last_count: health::Reused::default(),
             }),
         })
     }
@@ -222,32 +222,26 @@ impl EtcdRegistry {
 
     /// Whether the cluster serves now, and if not, why (unreachable, members down).
     ///
-    /// Probes at most once per [`HEALTH_REUSE`]: callers within it share the last answer, and
-    /// concurrent callers wait for the one probe under way, so that polling readiness (a load
-    /// balancer, every open console) costs etcd one read a second, however many poll.
+    /// Probes at most once per [`HEALTH_REUSE`]: callers within it share the last answer.
     pub async fn health(&self) -> Health {
-        let mut last = self.shared.last_health.lock().await;
-        if let Some((_, health)) = last.as_ref().filter(|(at, _)| at.elapsed() < HEALTH_REUSE) {
-            return health.clone();
-        }
-        let health = health::probe(
-            &self.shared.client,
-            &self.shared.probe,
-            &self.shared.endpoints,
-            self.shared.timeout(),
-        )
-        .await;
-        *last = Some((Instant::now(), health.clone()));
-        health
+        let shared = &self.shared;
+        let probe = health::probe(
+            &shared.client,
+            &shared.probe,
+            &shared.endpoints,
+            shared.timeout(),
+        );
+        shared.last_health.get(probe).await
     }
 
     /// `call`'s result, an [`Error::Unavailable`] reworded to say what is down: the
-    /// endpoints, or how many members (one status request per member, bounded).
+    /// endpoints, or how many members (one status request per member, bounded, and shared
+    /// by the failures of the same second).
     async fn explained<T>(&self, call: impl Future<Output = Result<T>>) -> Result<T> {
         match call.await {
             Err(Error::Unavailable(reason)) => {
-                let health =
-                    health::count_members(&self.shared.probe, &self.shared.endpoints).await;
+                let count = health::count_members(&self.shared.probe, &self.shared.endpoints);
+                let health = self.shared.last_count.get(count).await;
                 let message = match health {
                     Health::NoQuorum { down: 0, .. } => reason,
                     // A quorum is up: the members down are context, not the cause.
