@@ -7,6 +7,7 @@
 //! - `pages/`: one file per page; `components/`: pieces several pages share.
 //! - [`live`]: the live view fed by the watch websocket; [`lan`]: the LAN (DNS-SD) view;
 //!   `feed`: the reconnecting websocket both use; [`format`]: times and durations.
+//! - [`escape`]: control characters made visible, for the CLI's output and copied text.
 //! - [`wire`]: the JSON the server sends (API bodies, watch messages), shared by both sides;
 //!   [`rpc`]: the JSON of endpoint calls and node health.
 //! - [`console`]: what the server provides to pages (feature `ssr`).
@@ -17,6 +18,7 @@ pub mod api;
 pub mod components;
 #[cfg(feature = "ssr")]
 pub mod console;
+pub mod escape;
 #[cfg(feature = "hydrate")]
 pub mod feed;
 pub mod format;

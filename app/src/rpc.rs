@@ -7,7 +7,9 @@ pub use muster_rpc::HealthState;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use crate::wire::UnixMillis;
+// `super::`, not `crate::`: the fuzz properties compile this file and `wire.rs` as siblings
+// inside a module of their own (registry/fuzz/properties/api_body.rs).
+use super::wire::UnixMillis;
 
 /// Default time a call may take.
 pub const DEFAULT_TIMEOUT_MS: u64 = 10_000;

@@ -75,7 +75,7 @@ pub struct NodeView {
     /// The last health check (`Debug.Health`, or a TCP probe for nodes that are not mucp);
     /// none before the first.
     #[serde(default)]
-    pub health: Option<crate::rpc::NodeHealth>,
+    pub health: Option<super::rpc::NodeHealth>,
 }
 
 /// One version of a service, go-micro's `Service` JSON with [`NodeView`] nodes.
@@ -292,6 +292,18 @@ pub struct SessionInfo {
     /// LAN interface"), shown beside its name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notice: Option<String>,
+}
+
+/// Whether the registry backend can serve now (`GET /readyz`; 503 when not): for load
+/// balancers, and for the connection badge to say why the console cannot act.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Readiness {
+    /// Registrations and reads can succeed now.
+    pub ready: bool,
+    /// The embedded registry backend (`mdns`, `memory`, `etcd`).
+    pub registry: String,
+    /// What the backend's state is, plainly ("etcd has no quorum (2 of 3 members down)").
+    pub message: String,
 }
 
 /// One standard DNS-SD service instance seen on the LAN (the "LAN" page, `GET /api/lan`).

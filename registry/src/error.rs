@@ -27,6 +27,10 @@ pub enum Error {
     /// The backend did not answer within the configured timeout.
     #[error("registry operation timed out")]
     Timeout,
+    /// The backend cannot serve now but may soon: its store is unreachable, or has no quorum.
+    /// Nothing changed; the same call may succeed later. The message says why, plainly.
+    #[error("{0}")]
+    Unavailable(String),
     /// The backend failed (network, store); the message says how.
     #[error("registry backend error: {0}")]
     Backend(String),

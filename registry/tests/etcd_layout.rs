@@ -7,7 +7,7 @@ mod etcd_support;
 use std::time::Duration;
 
 use etcd_client::{GetOptions, LeaseTimeToLiveOptions};
-use muster_registry::etcd::EtcdOptions;
+use muster_registry::etcd::{EtcdOptions, FIELD_CREDENTIALS};
 use muster_registry::{
     DeregisterOptions, Endpoint, Error, Metadata, Node, QueryOptions, RegisterOptions, Registry,
     Service, Value,
@@ -295,7 +295,7 @@ async fn refuses_names_go_micro_paths_would_move() {
 }
 
 #[tokio::test]
-async fn authenticates_with_username_and_password() {
+async fn authenticates_with_username_and_password_and_names_a_refusal() {
     let etcd = etcd_or_skip!();
     let mut raw = etcd.client().await;
     raw.user_add("root", "s3cret", None).await.unwrap();
@@ -322,21 +322,28 @@ async fn authenticates_with_username_and_password() {
         [service]
     );
 
-    // Without credentials etcd refuses: the error says so instead of pretending emptiness.
+    // Without credentials etcd refuses: the error names the credentials instead of
+    // pretending emptiness.
+    fn credentials<T>(result: Result<T, Error>) -> bool {
+        matches!(result, Err(Error::Invalid { field, .. }) if field == FIELD_CREDENTIALS)
+    }
     let anonymous = etcd.registry().await;
-    assert!(matches!(
-        anonymous.list_services(QueryOptions::default()).await,
-        Err(Error::Backend(_))
+    assert!(credentials(
+        anonymous.list_services(QueryOptions::default()).await
     ));
+    assert!(credentials(anonymous.check().await));
+    // A wrong password fails at connect, saying so.
     let mut wrong = etcd.options();
     wrong.extensions.insert(EtcdOptions {
         username: Some("root".into()),
         password: Some("wrong".into()),
         ..EtcdOptions::default()
     });
-    assert!(muster_registry::etcd::EtcdRegistry::connect(wrong)
-        .await
-        .is_err());
+    assert!(credentials(
+        muster_registry::etcd::EtcdRegistry::connect(wrong)
+            .await
+            .map(drop)
+    ));
 }
 
 #[tokio::test]

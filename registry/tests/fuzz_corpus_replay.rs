@@ -1,5 +1,6 @@
-//! Replays the fuzz corpus, the wire vectors and a few thousand deterministic mutations of them
-//! through the fuzz entry points (the same paths a received datagram takes). CI cannot run a
+//! Replays the fuzz corpus (mDNS packets and TXT; etcd values with the `etcd` feature), the
+//! wire vectors and a few thousand deterministic mutations of them through the fuzz entry
+//! points (the same paths a received datagram or a stored value takes). CI cannot run a
 //! fuzzer for long; this keeps every input it ever found, and the obvious damage a real packet
 //! can suffer, in the normal test run. Nothing here may panic.
 #![cfg(feature = "mdns")]
@@ -199,4 +200,27 @@ fn hostile_shapes_never_panic() {
         .collect();
     decode_txt(hex.as_bytes());
     assert!(muster_registry::mdns::txt::decode_joined(hex.as_bytes()).is_err());
+}
+
+/// The etcd values of the corpus (`fuzz/corpus/etcd_value`), mutated too: the decoder, the
+/// watcher's view and the round trip through our encoder (see `etcd::fuzz_entry`).
+#[cfg(feature = "etcd")]
+#[test]
+fn etcd_values_never_panic_and_round_trip() {
+    use muster_registry::etcd::fuzz_entry::decode_value;
+
+    let values = files(&crate_dir().join("fuzz/corpus/etcd_value"), None);
+    assert!(
+        values.len() >= 3,
+        "etcd_value corpus missing ({} files)",
+        values.len()
+    );
+    for value in &values {
+        decode_value(value);
+    }
+    let mut rng = Rng(0x6574_6364_2121_2121);
+    for round in 0..4000 {
+        decode_value(&mutate(&mut rng, &values[round % values.len()]));
+    }
+    decode_value("[".repeat(100_000).as_bytes());
 }

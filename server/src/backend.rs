@@ -6,16 +6,67 @@
 //! variant and one arm per method.
 
 use std::sync::Arc;
+
+use app::wire::Readiness;
 use std::time::{Duration, Instant, SystemTime};
 
 #[cfg(feature = "etcd")]
-use muster_registry::etcd::EtcdRegistry;
+use muster_registry::etcd::{EtcdOptions, EtcdRegistry};
 use muster_registry::mdns::interfaces::only_loopback;
 use muster_registry::mdns::{MdnsOptions, MdnsRegistry};
 use muster_registry::memory::MemoryRegistry;
+#[cfg(feature = "etcd")]
+use muster_registry::TlsConfig;
 use muster_registry::{DeregisterOptions, Error, Options, Registry, Service};
 
+#[cfg(feature = "etcd")]
+use crate::cli::EtcdArgs;
 use crate::cli::{RegistryArgs, RegistryKind};
+
+/// The etcd registry's options from the flags: endpoints, TLS files, user and password (read
+/// from its file here, so that a missing file names its flag).
+#[cfg(feature = "etcd")]
+fn etcd_options(addrs: &[String], args: &EtcdArgs) -> Result<Options, Error> {
+    let tls = (args.registry_ca_file.is_some()
+        || args.registry_cert_file.is_some()
+        || args.registry_server_name.is_some())
+    .then(|| TlsConfig {
+        ca_file: args.registry_ca_file.clone(),
+        cert_file: args.registry_cert_file.clone(),
+        key_file: args.registry_key_file.clone(),
+        domain_name: args.registry_server_name.clone(),
+    });
+    let password = match &args.registry_password_file {
+        Some(path) => Some(read_password(path)?),
+        None => args.registry_password.clone(),
+    };
+    let mut options = Options {
+        addrs: addrs.to_vec(),
+        secure: args.registry_secure,
+        tls,
+        ..Options::default()
+    };
+    options.extensions.insert(EtcdOptions {
+        username: args.registry_user.clone(),
+        password,
+        ..EtcdOptions::default()
+    });
+    Ok(options)
+}
+
+/// The first line of a password file.
+#[cfg(feature = "etcd")]
+fn read_password(path: &std::path::Path) -> Result<String, Error> {
+    const FLAG: &str = "--registry-password-file";
+    let text = std::fs::read_to_string(path).map_err(|error| {
+        Error::invalid(FLAG, format!("cannot read {}: {error}", path.display()))
+    })?;
+    let password = text.lines().next().unwrap_or_default();
+    if password.is_empty() {
+        return Err(Error::invalid(FLAG, format!("{} is empty", path.display())));
+    }
+    Ok(password.to_string())
+}
 
 /// One embedded registry.
 #[derive(Clone)]
@@ -56,9 +107,16 @@ pub struct Evicted {
 }
 
 impl Backend {
-    /// Builds the backend `args` ask for. mDNS binds its sockets here; etcd connects (lazily:
-    /// an unreachable cluster shows in the calls).
+    /// Builds the backend `args` ask for. mDNS binds its sockets here; etcd connects and
+    /// reads once, so that a wrong file, CA, name or password fails here, naming its flag.
     pub async fn new(args: &RegistryArgs) -> Result<Self, Error> {
+        #[cfg(feature = "etcd")]
+        let etcd = args.registry == RegistryKind::Etcd;
+        #[cfg(not(feature = "etcd"))]
+        let etcd = false;
+        if let Some(flag) = args.etcd.given().filter(|_| !etcd) {
+            return Err(Error::invalid(flag, "is for --registry etcd only"));
+        }
         match args.registry {
             RegistryKind::Mdns => {
                 let mut options = Options {
@@ -80,13 +138,38 @@ impl Backend {
                 ..Options::default()
             }))),
             #[cfg(feature = "etcd")]
-            RegistryKind::Etcd => Ok(Backend::Etcd(
-                EtcdRegistry::connect(Options {
-                    addrs: args.registry_address.clone(),
-                    ..Options::default()
-                })
-                .await?,
-            )),
+            RegistryKind::Etcd => {
+                let options = etcd_options(&args.registry_address, &args.etcd)?;
+                let etcd = EtcdRegistry::connect(options)
+                    .await
+                    .map_err(|error| args.etcd.name_flag(error))?;
+                etcd.check()
+                    .await
+                    .map_err(|error| args.etcd.name_flag(error))?;
+                Ok(Backend::Etcd(etcd))
+            }
+        }
+    }
+
+    /// Whether the backend can serve now, in words for `/readyz` and the connection badge.
+    /// mDNS and memory have no store to lose: always ready.
+    pub async fn readiness(&self) -> Readiness {
+        let name = self.name().to_string();
+        match self {
+            #[cfg(feature = "etcd")]
+            Backend::Etcd(etcd) => {
+                let health = etcd.health().await;
+                Readiness {
+                    ready: health.is_ready(),
+                    registry: name,
+                    message: health.to_string(),
+                }
+            }
+            _ => Readiness {
+                ready: true,
+                registry: name,
+                message: "in-process, always ready".into(),
+            },
         }
     }
 

@@ -68,6 +68,77 @@ pub struct RegistryArgs {
     /// oldest one-shot nodes make room, so one flooding host cannot lock the others out.
     #[arg(long, global = true, env = "MUSTER_MDNS_SOURCE_QUOTA", default_value_t = muster_registry::mdns::bounds::DEFAULT_SOURCE_QUOTA)]
     pub mdns_source_quota: usize,
+    /// How to reach a secured etcd.
+    #[command(flatten)]
+    pub etcd: EtcdArgs,
+}
+
+/// TLS and authentication for `--registry etcd`. Certificates are always verified: etcd's
+/// against --registry-ca-file (or the system's roots), and its name against the address or
+/// --registry-server-name.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "etcd TLS and authentication")]
+pub struct EtcdArgs {
+    /// Speak TLS to etcd, verifying its certificate against the system's trusted roots (implied
+    /// by the other TLS flags). etcd's certificate is always verified, against its CA and
+    /// name; go-micro's `Secure` without a TLS config skips that check, Muster has no such mode.
+    #[arg(long, global = true, env = "MUSTER_REGISTRY_SECURE")]
+    pub registry_secure: bool,
+
+    /// PEM file of the CA that signed etcd's server certificates; verified against it instead
+    /// of the system's roots. Implies TLS.
+    #[arg(long, global = true, env = "MUSTER_REGISTRY_CA_FILE")]
+    pub registry_ca_file: Option<PathBuf>,
+
+    /// PEM client certificate for mutual TLS (etcd's --client-cert-auth); needs
+    /// --registry-key-file. Implies TLS.
+    #[arg(
+        long,
+        global = true,
+        env = "MUSTER_REGISTRY_CERT_FILE",
+        requires = "registry_key_file"
+    )]
+    pub registry_cert_file: Option<PathBuf>,
+
+    /// PEM private key of --registry-cert-file.
+    #[arg(
+        long,
+        global = true,
+        env = "MUSTER_REGISTRY_KEY_FILE",
+        requires = "registry_cert_file"
+    )]
+    pub registry_key_file: Option<PathBuf>,
+
+    /// Name etcd's certificate must be valid for, when it is not the host of
+    /// --registry-address (e.g. connecting by IP to a certificate issued for a DNS name).
+    /// Implies TLS.
+    #[arg(long, global = true, env = "MUSTER_REGISTRY_SERVER_NAME")]
+    pub registry_server_name: Option<String>,
+
+    /// etcd user (etcd's --auth; go-micro's etcd.Auth).
+    #[arg(long, global = true, env = "MUSTER_REGISTRY_USER")]
+    pub registry_user: Option<String>,
+
+    /// That user's password. Prefer --registry-password-file or the environment variable:
+    /// a flag's value is visible in the process list.
+    #[arg(
+        long,
+        global = true,
+        env = "MUSTER_REGISTRY_PASSWORD",
+        hide_env_values = true,
+        requires = "registry_user",
+        conflicts_with = "registry_password_file"
+    )]
+    pub registry_password: Option<String>,
+
+    /// File holding that user's password (its first line; a trailing newline is ignored).
+    #[arg(
+        long,
+        global = true,
+        env = "MUSTER_REGISTRY_PASSWORD_FILE",
+        requires = "registry_user"
+    )]
+    pub registry_password_file: Option<PathBuf>,
 }
 
 /// Settings of the console (`muster` without a subcommand).
@@ -177,6 +248,44 @@ pub struct EdgeArgs {
     /// Most open connections from one client address (trusted proxies excepted).
     #[arg(long, env = "MUSTER_MAX_CONNECTIONS_PER_CLIENT", default_value_t = 64)]
     pub max_connections_per_client: usize,
+}
+
+impl EtcdArgs {
+    /// The first etcd flag given, if any (they mean nothing to another backend).
+    pub fn given(&self) -> Option<&'static str> {
+        [
+            (self.registry_secure, "--registry-secure"),
+            (self.registry_ca_file.is_some(), "--registry-ca-file"),
+            (self.registry_cert_file.is_some(), "--registry-cert-file"),
+            (
+                self.registry_server_name.is_some(),
+                "--registry-server-name",
+            ),
+            (self.registry_user.is_some(), "--registry-user"),
+        ]
+        .into_iter()
+        .find_map(|(given, flag)| given.then_some(flag))
+    }
+
+    /// `error` with the etcd setting at fault named by the flag that sets it: the registry
+    /// says `tls ca file`, the operator typed `--registry-ca-file`.
+    #[cfg(feature = "etcd")]
+    pub fn name_flag(&self, error: muster_registry::Error) -> muster_registry::Error {
+        use muster_registry::etcd as fields;
+        let muster_registry::Error::Invalid { field, reason } = error else {
+            return error;
+        };
+        let flag = match field.as_str() {
+            fields::FIELD_CA => "--registry-ca-file",
+            fields::FIELD_CLIENT_CERT => "--registry-cert-file",
+            fields::FIELD_CLIENT_KEY => "--registry-key-file",
+            fields::FIELD_SERVER_NAME => "--registry-server-name",
+            fields::FIELD_TLS => "--registry-secure / --registry-ca-file",
+            fields::FIELD_CREDENTIALS => "--registry-user / --registry-password",
+            _ => return muster_registry::Error::Invalid { field, reason },
+        };
+        muster_registry::Error::invalid(flag, reason)
+    }
 }
 
 /// The registry backends the console can embed.
@@ -297,6 +406,48 @@ mod tests {
         assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
         assert!(parse_duration("ten").is_err());
         assert!(parse_duration("5d").is_err());
+    }
+
+    #[test]
+    fn etcd_flags_come_in_the_pairs_they_need() {
+        let cli = Cli::try_parse_from([
+            "muster",
+            "--registry-ca-file",
+            "ca.pem",
+            "--registry-user",
+            "root",
+            "--registry-password-file",
+            "password",
+        ])
+        .unwrap();
+        assert_eq!(cli.registry.etcd.given(), Some("--registry-ca-file"));
+        assert_eq!(
+            Cli::try_parse_from(["muster"])
+                .unwrap()
+                .registry
+                .etcd
+                .given(),
+            None
+        );
+        for lonely in [
+            &["--registry-cert-file", "client.pem"][..],
+            &["--registry-key-file", "client-key.pem"],
+            &["--registry-password", "secret"],
+            &[
+                "--registry-user",
+                "u",
+                "--registry-password",
+                "p",
+                "--registry-password-file",
+                "f",
+            ],
+        ] {
+            let args = ["muster"].iter().chain(lonely);
+            assert!(
+                Cli::try_parse_from(args).is_err(),
+                "{lonely:?} was accepted"
+            );
+        }
     }
 
     #[test]

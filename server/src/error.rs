@@ -5,7 +5,7 @@
 //! next to the field and a script can branch on the status.
 
 use app::wire::ApiError;
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
@@ -55,7 +55,15 @@ pub enum Error {
     /// A bound on what the console serves at once is reached; try again later.
     #[error("{0}")]
     Busy(String),
+    /// The registry's store cannot serve now (unreachable, no quorum): nothing changed, and
+    /// the same request may succeed later. Answered with `Retry-After`.
+    #[error("{0}")]
+    Unavailable(String),
 }
+
+/// Seconds a client is told to wait (`Retry-After`) when the registry is unavailable: about
+/// one etcd leader election, after which a cluster that got its quorum back serves again.
+pub const RETRY_AFTER_SECS: u64 = 2;
 
 impl Error {
     /// An invalid input without a particular field.
@@ -79,6 +87,7 @@ impl Error {
             Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Error::Timeout => StatusCode::GATEWAY_TIMEOUT,
             Error::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -103,6 +112,7 @@ impl From<muster_registry::Error> for Error {
             },
             muster_registry::Error::NotFound => Error::NotFound("service not found".into()),
             muster_registry::Error::Timeout => Error::Timeout,
+            muster_registry::Error::Unavailable(message) => Error::Unavailable(message),
             other => Error::Internal(other.to_string()),
         }
     }
@@ -115,6 +125,7 @@ impl IntoResponse for Error {
         }
         let retry_after = match &self {
             Error::TooManyRequests { retry_after, .. } => Some(retry_after.to_string()),
+            Error::Unavailable(_) => Some(RETRY_AFTER_SECS.to_string()),
             _ => None,
         };
         let mut response = (self.status(), Json(self.body())).into_response();
@@ -122,8 +133,23 @@ impl IntoResponse for Error {
         {
             response
                 .headers_mut()
-                .insert(axum::http::header::RETRY_AFTER, seconds);
+                .insert(header::RETRY_AFTER, seconds);
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unavailable_registry_is_a_503_to_retry() {
+        let error = Error::from(muster_registry::Error::Unavailable(
+            "etcd has no quorum (2 of 3 members down)".into(),
+        ));
+        let response = error.into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "2");
     }
 }

@@ -61,7 +61,11 @@ async fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             if cli.command.is_some() {
-                eprintln!("muster: {error}");
+                // Errors quote what peers sent (names, etcd's messages): escaped like all output.
+                eprintln!(
+                    "muster: {}",
+                    app::escape::escape_controls(&error.to_string())
+                );
             } else {
                 tracing::error!("{error}");
             }

@@ -18,8 +18,9 @@ use crate::api::{self, body::MAX_BODY};
 use crate::edge::{guard, headers, hosts::HostPolicy};
 use crate::state::AppState;
 
-/// The JSON API, login, `/healthz`, the pages (server-rendered, then hydrated) with their
-/// server functions, and the static files; every request passes `policy`'s guard first.
+/// The JSON API, login, `/healthz` and `/readyz`, the pages (server-rendered, then hydrated)
+/// with their server functions, and the static files; every request passes `policy`'s guard
+/// first.
 pub fn router(state: AppState, policy: Arc<HostPolicy>) -> Router {
     let routes = generate_route_list(App);
     let console: SharedConsole = state.hub.clone();
@@ -27,6 +28,7 @@ pub fn router(state: AppState, policy: Arc<HostPolicy>) -> Router {
     let site_root = state.leptos_options.site_root.to_string();
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(api::ready::ready))
         .route(
             "/api/services",
             get(api::services::list).post(api::services::register),

@@ -425,7 +425,7 @@ fn CopyExample(example: String) -> impl IntoView {
                 type="button"
                 on:click=move |_| {
                     let clipboard = window().navigator().clipboard();
-                    let _ = clipboard.write_text(&text);
+                    let _ = clipboard.write_text(&crate::escape::escape_json_controls(&text));
                     set_copied.set(true);
                 }
             >

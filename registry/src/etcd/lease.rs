@@ -18,7 +18,8 @@ use tokio::task::JoinHandle;
 
 use crate::error::{Error, Result};
 
-use super::within;
+use super::call::{retrying, retrying_raw};
+use super::failure;
 
 /// Shortest pause between two refreshes, whatever the TTL.
 const MIN_REFRESH: Duration = Duration::from_millis(500);
@@ -93,20 +94,25 @@ pub(crate) fn ttl_secs(ttl: Duration) -> i64 {
 
 /// Puts `value` at `key`, on a new lease of `ttl_secs` when given; returns the lease (0: none).
 pub(crate) async fn put(
-    client: &mut Client,
+    client: &Client,
     timeout: Duration,
     key: &str,
     value: &[u8],
     ttl_secs: Option<i64>,
 ) -> Result<i64> {
     let lease = match ttl_secs {
-        Some(ttl_secs) => within(timeout, client.lease_grant(ttl_secs, None))
-            .await?
-            .id(),
+        Some(ttl_secs) => {
+            let grant =
+                |mut client: Client| async move { client.lease_grant(ttl_secs, None).await };
+            retrying(timeout, client, grant).await?.id()
+        }
         None => 0,
     };
-    let options = (lease != 0).then(|| PutOptions::new().with_lease(lease));
-    within(timeout, client.put(key, value, options)).await?;
+    let put = |mut client: Client| {
+        let options = (lease != 0).then(|| PutOptions::new().with_lease(lease));
+        async move { client.put(key, value, options).await }
+    };
+    retrying(timeout, client, put).await?;
     Ok(lease)
 }
 
@@ -114,12 +120,13 @@ pub(crate) async fn put(
 ///
 /// The client's keep-alive call sends one renewal and reads its answer before returning (an
 /// error when the answer says the lease is gone); the stream it leaves open is not needed.
-pub(crate) async fn renew(client: &mut Client, timeout: Duration, lease: i64) -> Result<bool> {
-    match tokio::time::timeout(timeout, client.lease_keep_alive(lease)).await {
-        Err(_) => Err(Error::Timeout),
-        Ok(Ok(_)) => Ok(true),
-        Ok(Err(etcd_client::Error::LeaseKeepAliveError(_))) => Ok(false),
-        Ok(Err(error)) => Err(Error::Backend(error.to_string())),
+pub(crate) async fn renew(client: &Client, timeout: Duration, lease: i64) -> Result<bool> {
+    let renew = |mut client: Client| async move { client.lease_keep_alive(lease).await };
+    match retrying_raw(timeout, client, renew).await {
+        Ok(_) => Ok(true),
+        Err(None) => Err(Error::Timeout),
+        Err(Some(etcd_client::Error::LeaseKeepAliveError(_))) => Ok(false),
+        Err(Some(error)) => Err(failure::classify(error)),
     }
 }
 
@@ -127,7 +134,7 @@ pub(crate) async fn renew(client: &mut Client, timeout: Duration, lease: i64) ->
 /// a registration's owner restoring it after an eviction or an overwrite. One round trip, and
 /// no write (so no watch event) when nothing changed.
 pub(crate) async fn restore(
-    client: &mut Client,
+    client: &Client,
     timeout: Duration,
     key: &str,
     value: &[u8],
@@ -140,7 +147,11 @@ pub(crate) async fn restore(
             Compare::lease(key, CompareOp::Equal, lease),
         ])
         .or_else([TxnOp::put(key, value, options)]);
-    if !within(timeout, client.txn(txn)).await?.succeeded() {
+    let restore = |mut client: Client| {
+        let txn = txn.clone();
+        async move { client.txn(txn).await }
+    };
+    if !retrying(timeout, client, restore).await?.succeeded() {
         tracing::info!(key, "etcd key was missing or changed; registered it again");
     }
     Ok(())
@@ -189,10 +200,10 @@ impl Keeper {
     /// Renews the lease (or takes a new one if it lapsed) and makes sure the key is on it.
     async fn refresh(&mut self) -> Result<()> {
         let lease = self.lease.load(Ordering::Acquire);
-        if !renew(&mut self.client, self.timeout, lease).await? {
+        if !renew(&self.client, self.timeout, lease).await? {
             tracing::info!(key = %self.key, "etcd lease lapsed; registering again");
             let lease = put(
-                &mut self.client,
+                &self.client,
                 self.timeout,
                 &self.key,
                 &self.value,
@@ -202,14 +213,7 @@ impl Keeper {
             self.lease.store(lease, Ordering::Release);
             return Ok(());
         }
-        restore(
-            &mut self.client,
-            self.timeout,
-            &self.key,
-            &self.value,
-            lease,
-        )
-        .await
+        restore(&self.client, self.timeout, &self.key, &self.value, lease).await
     }
 }
 

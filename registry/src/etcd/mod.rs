@@ -5,18 +5,32 @@
 //! writes it; a node registered with a TTL sits on an etcd lease of that many seconds.
 //!
 //! - `keys`: the key layout and its `/` → `-` rule.
+//! - `call`: one call, bounded by the timeout and retried while it was not served.
 //! - `codec`: the stored value, byte-for-byte what Go's `json.Marshal` writes.
 //! - `lease`: leases, and the task keeping a registered node's lease alive.
 //! - `watch`: the resumable watcher (every event once, across reconnections and compactions).
+//! - `failure`: what a failed call means (unreachable, no quorum, a TLS or auth refusal).
+//! - `health`: whether the cluster serves, and how many members are down when it does not.
+//! - `fuzz_entry`: the stored-value path, for the fuzzer and the corpus replay test.
 //!
 //! The client is [`etcd_client`]: the maintained async etcd v3 client for tokio (gRPC over
 //! tonic, TLS with rustls), the one other Rust etcd tools build on. Its build compiles etcd's
 //! protobuf files, which needs `protoc` (Debian's `protobuf-compiler`).
 
+mod call;
 mod codec;
+mod failure;
+#[doc(hidden)]
+pub mod fuzz_entry;
+mod health;
 mod keys;
 mod lease;
 mod watch;
+
+pub use self::failure::{
+    FIELD_CA, FIELD_CLIENT_CERT, FIELD_CLIENT_KEY, FIELD_CREDENTIALS, FIELD_SERVER_NAME, FIELD_TLS,
+};
+pub use self::health::{Health, HEALTH_REUSE};
 
 use std::collections::HashMap;
 use std::fmt;
@@ -28,6 +42,8 @@ use async_trait::async_trait;
 use etcd_client::{
     Certificate, Client, ConnectOptions, GetOptions, Identity, KeyValue, TlsOptions,
 };
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::sync::watch as signal;
 
 use crate::error::{Error, Result};
@@ -38,6 +54,7 @@ use crate::options::{
 use crate::registry::{Registry, Watcher};
 use crate::validate;
 
+use self::call::{retrying, within};
 use self::lease::Registration;
 use self::watch::{EtcdWatcher, Start, View};
 
@@ -105,6 +122,11 @@ pub struct EtcdRegistry {
 /// What the clones of one registry share.
 struct Shared {
     client: Client,
+    /// The endpoints dialled, for messages and the member probe.
+    endpoints: Vec<String>,
+    /// How [`health`] connects to each member: TLS as `client`, no credentials, no
+    /// require-leader header.
+    probe: ConnectOptions,
     options: Mutex<Options>,
     etcd: EtcdOptions,
     /// One slot per node key this process registered; a slot's lock orders the calls about
@@ -112,6 +134,10 @@ struct Shared {
     registrations: Mutex<HashMap<String, Slot>>,
     /// Dropped with the registry, which ends the watchers.
     alive: signal::Sender<()>,
+    /// The last [`EtcdRegistry::health`] answer.
+    last_health: health::Reused,
+    /// The last count of members up, made for a failed call's message.
+    last_count: health::Reused,
 }
 
 /// The registration of one key, if any, behind the lock its calls take in turn.
@@ -128,12 +154,20 @@ impl EtcdRegistry {
     /// a client certificate.
     ///
     /// The connection is made lazily: an unreachable cluster shows as errors of the calls,
-    /// not here. With credentials the user is authenticated here, so wrong ones fail at once.
+    /// not here ([`EtcdRegistry::check`] tries it). With credentials the user is authenticated
+    /// here, so wrong ones fail at once.
+    ///
+    /// Failures name the setting at fault: [`Error::Invalid`] with one of the `FIELD_*`
+    /// constants of this module as its field.
     pub async fn connect(options: Options) -> Result<Self> {
         let etcd = etcd_options(&options);
         let timeout = options.timeout.unwrap_or(DEFAULT_TIMEOUT);
-        let mut connect = ConnectOptions::new()
-            .with_connect_timeout(timeout)
+        let mut probe = ConnectOptions::new().with_connect_timeout(timeout);
+        if options.secure || options.tls.is_some() {
+            probe = probe.with_tls(tls_options(options.tls.as_ref())?);
+        }
+        let mut connect = probe
+            .clone()
             .with_keep_alive(PING_INTERVAL, timeout)
             .with_require_leader(true);
         if let Some(username) = &etcd.username {
@@ -143,21 +177,83 @@ impl EtcdRegistry {
                 .with_user(username.clone(), password)
                 .with_auto_token_refresh(true);
         }
-        if options.secure || options.tls.is_some() {
-            connect = connect.with_tls(tls_options(options.tls.as_ref())?);
-        }
         let endpoints = endpoints(&options.addrs);
-        let client = within(timeout, Client::connect(endpoints, Some(connect))).await?;
+        let client = within(timeout, Client::connect(&endpoints, Some(connect))).await?;
         let (alive, _) = signal::channel(());
         Ok(EtcdRegistry {
             shared: Arc::new(Shared {
                 client,
+                endpoints,
+                probe,
                 options: Mutex::new(options),
                 etcd,
                 registrations: Mutex::new(HashMap::new()),
                 alive,
+                last_health: health::Reused::default(),
+                last_count: health::Reused::default(),
             }),
         })
+    }
+
+    /// Checks that the cluster serves this client now: one linearizable read. A refusal of
+    /// the TLS settings or the credentials is an [`Error::Invalid`] naming the setting; an
+    /// unreachable cluster or one without quorum is [`Error::Unavailable`], saying which.
+    pub async fn check(&self) -> Result<()> {
+        let tls = {
+            let options = self.shared.lock_options();
+            options.secure || options.tls.is_some()
+        };
+        let read = |mut client: Client| async move {
+            let options = GetOptions::new().with_prefix().with_count_only();
+            client.get(keys::PREFIX, Some(options)).await
+        };
+        let error = match call::retrying_raw(self.shared.timeout(), &self.shared.client, read).await
+        {
+            Ok(_) => return Ok(()),
+            Err(None) => Error::Timeout,
+            // The first call on a new connection: a server closing it at once refused us.
+            Err(Some(error)) if tls && failure::closed_under_call(&error) => {
+                return Err(failure::client_certificate_refused())
+            }
+            Err(Some(error)) => failure::classify(error),
+        };
+        self.explained(async { Err(error) }).await
+    }
+
+    /// Whether the cluster serves now, and if not, why (unreachable, members down).
+    ///
+    /// Probes at most once per [`HEALTH_REUSE`]: callers within it share the last answer.
+    pub async fn health(&self) -> Health {
+        let shared = &self.shared;
+        let probe = health::probe(
+            &shared.client,
+            &shared.probe,
+            &shared.endpoints,
+            shared.timeout(),
+        );
+        shared.last_health.get(probe).await
+    }
+
+    /// `call`'s result, an [`Error::Unavailable`] reworded to say what is down: the
+    /// endpoints, or how many members (one status request per member, bounded, and shared
+    /// by the failures of the same second).
+    async fn explained<T>(&self, call: impl Future<Output = Result<T>>) -> Result<T> {
+        match call.await {
+            Err(Error::Unavailable(reason)) => {
+                let count = health::count_members(&self.shared.probe, &self.shared.endpoints);
+                let health = self.shared.last_count.get(count).await;
+                let message = match health {
+                    Health::NoQuorum { down: 0, .. } => reason,
+                    // A quorum is up: the members down are context, not the cause.
+                    Health::NoQuorum { members, down } if down * 2 < members => {
+                        format!("{reason} ({down} of {members} etcd members down)")
+                    }
+                    diagnosed => diagnosed.to_string(),
+                };
+                Err(Error::Unavailable(message))
+            }
+            other => other,
+        }
     }
 
     /// Deletes a node's key, whoever registered it: an operator removing a node that died
@@ -169,8 +265,13 @@ impl EtcdRegistry {
         validate::service_name(service)?;
         validate::node_id(node_id)?;
         let key = keys::node_key(service, node_id)?;
-        let mut client = self.shared.client.clone();
-        let response = within(self.shared.timeout(), client.delete(key, None)).await?;
+        let delete = |mut client: Client| {
+            let key = key.clone();
+            async move { client.delete(key, None).await }
+        };
+        let response = self
+            .explained(retrying(self.shared.timeout(), &self.shared.client, delete))
+            .await?;
         if response.deleted() == 0 {
             return Err(Error::NotFound);
         }
@@ -191,7 +292,7 @@ impl EtcdRegistry {
         let slot = self.shared.slot(&key);
         let mut registration = slot.lock().await;
         let timeout = self.shared.timeout();
-        let mut client = self.shared.client.clone();
+        let client = self.shared.client.clone();
         if let Some(current) = registration
             .as_ref()
             .filter(|current| current.value == value && current.ttl_secs == ttl_secs)
@@ -200,12 +301,12 @@ impl EtcdRegistry {
                 return Ok(());
             }
             let lease = current.lease();
-            if ttl_secs.is_none() || lease::renew(&mut client, timeout, lease).await? {
-                lease::restore(&mut client, timeout, &key, &value, lease).await?;
+            if ttl_secs.is_none() || lease::renew(&client, timeout, lease).await? {
+                lease::restore(&client, timeout, &key, &value, lease).await?;
                 return Ok(());
             }
         }
-        let lease = lease::put(&mut client, timeout, &key, &value, ttl_secs).await?;
+        let lease = lease::put(&client, timeout, &key, &value, ttl_secs).await?;
         let mut fresh = Registration::new(value, ttl_secs, lease);
         if self.shared.etcd.keep_alive {
             fresh.keep_alive(client, key, timeout);
@@ -221,8 +322,11 @@ impl EtcdRegistry {
         let deleted = {
             let mut registration = slot.lock().await;
             registration.take();
-            let mut client = self.shared.client.clone();
-            within(self.shared.timeout(), client.delete(key.as_str(), None)).await
+            let delete = |mut client: Client| {
+                let key = key.clone();
+                async move { client.delete(key, None).await }
+            };
+            retrying(self.shared.timeout(), &self.shared.client, delete).await
         };
         self.shared.release(&key, slot);
         deleted.map(drop)
@@ -236,8 +340,13 @@ impl EtcdRegistry {
         if !fresh {
             options = options.with_serializable();
         }
-        let mut client = self.shared.client.clone();
-        let response = within(self.shared.timeout(), client.get(prefix, Some(options))).await?;
+        let get = |mut client: Client| {
+            let (prefix, options) = (prefix.clone(), options.clone());
+            async move { client.get(prefix, Some(options)).await }
+        };
+        let response = self
+            .explained(retrying(self.shared.timeout(), &self.shared.client, get))
+            .await?;
         Ok(merge_nodes(response.kvs().iter().filter_map(
             |kv: &KeyValue| codec::decode(kv.value(), only),
         )))
@@ -318,7 +427,10 @@ impl Registry for EtcdRegistry {
         let mut first_error = None;
         for (node, key) in service.nodes.iter().zip(keys) {
             let value = codec::encode(service, node);
-            if let Err(error) = self.register_node(key, value, ttl_secs).await {
+            if let Err(error) = self
+                .explained(self.register_node(key, value, ttl_secs))
+                .await
+            {
                 first_error.get_or_insert(error);
             }
         }
@@ -330,7 +442,7 @@ impl Registry for EtcdRegistry {
         validate::registration(service)?;
         let mut first_error = None;
         for key in node_keys(service)? {
-            if let Err(error) = self.deregister_node(key).await {
+            if let Err(error) = self.explained(self.deregister_node(key)).await {
                 first_error.get_or_insert(error);
             }
         }
@@ -364,12 +476,16 @@ impl Registry for EtcdRegistry {
             None => keys::PREFIX.to_owned(),
         };
         let timeout = self.shared.timeout();
-        let mut client = self.shared.client.clone();
-        let response = within(
-            timeout,
-            client.get(prefix.as_str(), Some(GetOptions::new().with_prefix())),
-        )
-        .await?;
+        let client = self.shared.client.clone();
+        let get = |mut client: Client| {
+            let prefix = prefix.clone();
+            async move {
+                client
+                    .get(prefix, Some(GetOptions::new().with_prefix()))
+                    .await
+            }
+        };
+        let response = self.explained(retrying(timeout, &client, get)).await?;
         let revision = response
             .header()
             .map(|header| header.revision())
@@ -390,18 +506,6 @@ impl Registry for EtcdRegistry {
 
     fn name(&self) -> &'static str {
         "etcd"
-    }
-}
-
-/// Awaits an etcd call for at most `timeout`, mapping its error to the registry's.
-pub(crate) async fn within<T>(
-    timeout: Duration,
-    call: impl Future<Output = Result<T, etcd_client::Error>>,
-) -> Result<T> {
-    match tokio::time::timeout(timeout, call).await {
-        Err(_) => Err(Error::Timeout),
-        Ok(Ok(value)) => Ok(value),
-        Ok(Err(error)) => Err(Error::Backend(error.to_string())),
     }
 }
 
@@ -497,22 +601,41 @@ fn tls_options(tls: Option<&TlsConfig>) -> Result<TlsOptions> {
             Error::invalid(what, format!("cannot read {}: {error}", path.display()))
         })
     };
+    // The TLS stack reads these only when it first connects, and then says "invalid
+    // certificate": checked here so that a wrong file is named at once.
+    let pem_error = |what: &str, path: &std::path::Path, holds: &str| {
+        Error::invalid(what, format!("{} holds no PEM {holds}", path.display()))
+    };
+    let certificates = |what: &str, path: &std::path::Path| {
+        let pem = read(what, path)?;
+        let parsed: Vec<_> = CertificateDer::pem_slice_iter(&pem).collect();
+        if parsed.is_empty() || parsed.iter().any(|one| one.is_err()) {
+            return Err(pem_error(what, path, "certificate"));
+        }
+        Ok(pem)
+    };
+    let key = |path: &std::path::Path| {
+        let pem = read(FIELD_CLIENT_KEY, path)?;
+        PrivateKeyDer::from_pem_slice(&pem)
+            .map_err(|_| pem_error(FIELD_CLIENT_KEY, path, "private key"))?;
+        Ok::<_, Error>(pem)
+    };
     let mut options = TlsOptions::new();
     options = match &tls.ca_file {
-        Some(path) => options.ca_certificate(Certificate::from_pem(read("tls ca file", path)?)),
+        Some(path) => options.ca_certificate(Certificate::from_pem(certificates(FIELD_CA, path)?)),
         None => options.with_native_roots(),
     };
     match (&tls.cert_file, &tls.key_file) {
-        (Some(cert), Some(key)) => {
+        (Some(cert), Some(key_path)) => {
             options = options.identity(Identity::from_pem(
-                read("tls cert file", cert)?,
-                read("tls key file", key)?,
+                certificates(FIELD_CLIENT_CERT, cert)?,
+                key(key_path)?,
             ));
         }
         (None, None) => {}
         _ => {
             return Err(Error::invalid(
-                "tls",
+                FIELD_TLS,
                 "a client certificate needs both cert_file and key_file",
             ))
         }

@@ -35,7 +35,8 @@ use crate::event::{Action, Event};
 use crate::model::Service;
 use crate::registry::Watcher;
 
-use super::{codec, within};
+use super::call::within;
+use super::codec;
 
 /// Events decoded but not yet read by the consumer. Past this the task waits for the consumer.
 const EVENT_BUFFER: usize = 1024;

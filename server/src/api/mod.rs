@@ -10,12 +10,14 @@
 //! - [`watch`]: `GET /api/watch` (websocket).
 //! - [`stats`]: `GET /api/stats`: what the console holds and dropped (bounds under attack).
 //! - [`lan`]: `GET /api/lan`, `GET /api/lan/watch` (websocket): standard DNS-SD on the LAN.
+//! - [`ready`]: `GET /readyz`: whether the registry backend serves now.
 //! - [`body`]: request bodies: size limit and JSON decoding with readable errors.
 
 pub mod body;
 pub mod call;
 pub mod lan;
 pub mod nodes;
+pub mod ready;
 pub mod services;
 pub mod session;
 pub mod stats;

@@ -6,7 +6,9 @@
 use muster_registry::{QueryOptions, Service};
 use serde_json::json;
 
-use super::Result;
+use app::escape::escape_controls as shown;
+
+use super::{print_json_line, Result};
 use crate::backend::Backend;
 
 /// Finds the node and removes it.
@@ -33,11 +35,11 @@ pub async fn run(backend: &Backend, name: &str, node_id: &str, json: bool) -> Re
         ..service.clone()
     };
     let outcome = backend.evict(&target, node_id).await?;
+    let (name, node_id) = (shown(name), shown(node_id));
     if json {
-        println!(
-            "{}",
-            json!({"deregistered": target, "goodbye_sent": outcome.goodbye_sent, "reappeared": outcome.reappeared})
-        );
+        print_json_line(
+            &json!({"deregistered": target, "goodbye_sent": outcome.goodbye_sent, "reappeared": outcome.reappeared}),
+        )?;
     } else if outcome.reappeared {
         println!("goodbye sent for {node_id}, but its owner answered again: it is alive");
     } else {

@@ -1,6 +1,7 @@
 //! The subcommands: go-micro's `micro` registry commands, speaking to the registry directly
 //! (the same `--registry` / `--interface` flags as the console), human-readable by default and
-//! JSON with `--json`.
+//! JSON with `--json`. Everything printed goes through [`app::escape`]: names, metadata and
+//! schemas come from any peer, and none of their control characters may reach the terminal.
 //!
 //! - [`services`]: `muster services`.
 //! - [`service`]: `muster service NAME`.
@@ -17,6 +18,8 @@ pub mod register;
 pub mod service;
 pub mod services;
 pub mod watch;
+
+use app::escape::escape_json_controls;
 
 use crate::backend::Backend;
 use crate::cli::{Command, RegistryArgs};
@@ -62,6 +65,15 @@ pub async fn run(args: &RegistryArgs, command: &Command, json: bool) -> Result {
 
 /// Prints `value` as pretty JSON on stdout.
 fn print_json(value: &impl serde::Serialize) -> Result {
-    println!("{}", serde_json::to_string_pretty(value)?);
+    println!(
+        "{}",
+        escape_json_controls(&serde_json::to_string_pretty(value)?)
+    );
+    Ok(())
+}
+
+/// Prints `value` as one line of JSON on stdout (a stream of events, a command's outcome).
+fn print_json_line(value: &impl serde::Serialize) -> Result {
+    println!("{}", escape_json_controls(&serde_json::to_string(value)?));
     Ok(())
 }

@@ -8,7 +8,9 @@ use app::wire::RegisterRequest;
 use muster_registry::{validate, DeregisterOptions, RegisterOptions};
 use serde_json::json;
 
-use super::Result;
+use app::escape::escape_controls as shown;
+
+use super::{print_json_line, Result};
 use crate::backend::Backend;
 
 /// Shortest time between refreshes.
@@ -34,17 +36,18 @@ pub async fn run(backend: &Backend, file: &Path, ttl: Option<Duration>, json: bo
     }
     let registry = backend.registry();
     registry.register(&service, RegisterOptions { ttl }).await?;
-    let ids: Vec<&str> = service.nodes.iter().map(|node| node.id.as_str()).collect();
+    let ids: Vec<String> = service
+        .nodes
+        .iter()
+        .map(|node| shown(&node.id).into_owned())
+        .collect();
     if json {
-        println!(
-            "{}",
-            json!({"registered": &service, "ttl": ttl.map(|t| t.as_secs())})
-        );
+        print_json_line(&json!({"registered": &service, "ttl": ttl.map(|t| t.as_secs())}))?;
     } else {
         println!(
             "registered {} {} ({}); Ctrl-C to deregister",
-            service.name,
-            service.version,
+            shown(&service.name),
+            shown(&service.version),
             ids.join(", ")
         );
     }
@@ -71,9 +74,9 @@ pub async fn run(backend: &Backend, file: &Path, ttl: Option<Duration>, json: bo
         .deregister(&service, DeregisterOptions::default())
         .await?;
     if json {
-        println!("{}", json!({"deregistered": &service}));
+        print_json_line(&json!({"deregistered": &service}))?;
     } else {
-        println!("deregistered {} ({})", service.name, ids.join(", "));
+        println!("deregistered {} ({})", shown(&service.name), ids.join(", "));
     }
     Ok(())
 }

@@ -2,6 +2,8 @@
 
 use muster_registry::{QueryOptions, Service, Value};
 
+use app::escape::escape_controls as shown;
+
 use super::{print_json, Result};
 use crate::backend::Backend;
 
@@ -29,23 +31,32 @@ pub async fn run(backend: &Backend, name: &str, json: bool) -> Result {
 
 /// The human-readable form of one service version.
 pub fn describe(service: &Service) -> String {
-    let mut out = format!("service  {}\nversion  {}\n", service.name, service.version);
+    let mut out = format!(
+        "service  {}\nversion  {}\n",
+        shown(&service.name),
+        shown(&service.version)
+    );
     for (key, value) in &service.metadata {
-        out += &format!("metadata {key}={value}\n");
+        out += &format!("metadata {}={}\n", shown(key), shown(value));
     }
     out += "\nnodes:\n";
     for node in &service.nodes {
         let metadata: Vec<String> = node
             .metadata
             .iter()
-            .map(|(key, value)| format!("{key}={value}"))
+            .map(|(key, value)| format!("{}={}", shown(key), shown(value)))
             .collect();
-        out += &format!("  {}  {}  {}\n", node.id, node.address, metadata.join(","));
+        out += &format!(
+            "  {}  {}  {}\n",
+            shown(&node.id),
+            shown(&node.address),
+            metadata.join(",")
+        );
     }
     if !service.endpoints.is_empty() {
         out += "\nendpoints:\n";
         for endpoint in &service.endpoints {
-            out += &format!("  {}\n", endpoint.name);
+            out += &format!("  {}\n", shown(&endpoint.name));
             for (label, value) in [
                 ("request", &endpoint.request),
                 ("response", &endpoint.response),
@@ -61,9 +72,10 @@ pub fn describe(service: &Service) -> String {
 
 /// `Name{field type, …}`, one line.
 fn schema(value: &Value) -> String {
+    let (name, r#type) = (shown(&value.name), shown(&value.r#type));
     if value.values.is_empty() {
-        return format!("{} {}", value.name, value.r#type);
+        return format!("{name} {type}");
     }
     let fields: Vec<String> = value.values.iter().map(schema).collect();
-    format!("{} {}{{{}}}", value.name, value.r#type, fields.join(", "))
+    format!("{name} {type}{{{}}}", fields.join(", "))
 }

@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 
 use muster_registry::QueryOptions;
 
+use app::escape::escape_controls as shown;
+
 use super::{print_json, Result};
 use crate::backend::Backend;
 
@@ -21,10 +23,12 @@ pub async fn run(backend: &Backend, json: bool) -> Result {
         println!("no services");
         return Ok(());
     }
-    let mut by_name: BTreeMap<&str, (Vec<&str>, usize)> = BTreeMap::new();
+    let mut by_name: BTreeMap<String, (Vec<String>, usize)> = BTreeMap::new();
     for service in &services {
-        let row = by_name.entry(&service.name).or_default();
-        row.0.push(&service.version);
+        let row = by_name
+            .entry(shown(&service.name).into_owned())
+            .or_default();
+        row.0.push(shown(&service.version).into_owned());
         row.1 += service.nodes.len();
     }
     let width = by_name

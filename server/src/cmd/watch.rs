@@ -2,7 +2,9 @@
 
 use muster_registry::{Error, Event, WatchOptions};
 
-use super::Result;
+use app::escape::escape_controls as shown;
+
+use super::{print_json_line, Result};
 use crate::backend::Backend;
 
 /// Prints one line per event: JSON (go-micro's event) or `time action name version id address`.
@@ -19,7 +21,7 @@ pub async fn run(backend: &Backend, name: Option<&str>, json: bool) -> Result {
             next = watcher.next() => next,
         };
         match next {
-            Ok(event) if json => println!("{}", serde_json::to_string(&event)?),
+            Ok(event) if json => print_json_line(&event)?,
             Ok(event) => println!("{}", line(&event)),
             Err(Error::Lagged { missed }) => eprintln!("muster: {missed} events missed"),
             Err(Error::WatcherStopped) => break,
@@ -41,9 +43,9 @@ fn line(event: &Event) -> String {
         "{} {:6} {} {} {} {}",
         event.timestamp_ms,
         event.action,
-        event.service.name,
-        event.service.version,
-        event.id,
-        address
+        shown(&event.service.name),
+        shown(&event.service.version),
+        shown(&event.id),
+        shown(address)
     )
 }

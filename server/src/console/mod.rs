@@ -229,6 +229,11 @@ impl Hub {
         self.registry.clone()
     }
 
+    /// The embedded backend, for what only some backends can say (`/readyz`, its own stats).
+    pub fn backend(&self) -> &Backend {
+        &self.backend
+    }
+
     /// The access rules.
     pub fn auth(&self) -> &Auth {
         &self.auth
@@ -366,11 +371,6 @@ impl Hub {
             snapshots_built: load(&self.snapshots_built),
             snapshots_shared: load(&self.snapshots_shared),
         }
-    }
-
-    /// The backend (for its own stats).
-    pub fn backend(&self) -> &Backend {
-        &self.backend
     }
 
     /// The versions of `name` (tombstones included).
