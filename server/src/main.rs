@@ -9,7 +9,8 @@
 //!   the registrations the console keeps.
 //! - [`dnssd`]: standard DNS-SD (mdns-sd): the console's `_http._tcp` advertisement, the
 //!   `_micro._tcp` bridge of registry nodes, and the LAN view.
-//! - [`persist`]: the state file those registrations survive restarts in (atomic writes).
+//! - [`persist`]: the state store those registrations survive restarts in (redb: one durable
+//!   record per node).
 //! - [`serve`]: the console's start-up and shutdown: registry, hub, DNS-SD, listeners.
 //! - [`edge`]: between socket and router: connection caps, header timeout, TLS, the Host
 //!   allow-list, trusted proxies, security headers, the HTTP → HTTPS redirect.
