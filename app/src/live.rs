@@ -394,101 +394,111 @@ mod tests {
         }
     }
 
+    /// Signals need an owner: in the workspace build leptos_axum turns on reactive_graph's
+    /// `sandboxed-arenas`, where a signal made outside an `Owner` panics.
+    fn in_owner(test: impl FnOnce()) {
+        Owner::new().with(test)
+    }
+
     #[test]
     fn an_event_reaches_only_what_reads_its_service() {
-        use std::sync::atomic::{AtomicUsize, Ordering};
-        use std::sync::Arc;
+        in_owner(|| {
+            use std::sync::atomic::{AtomicUsize, Ordering};
+            use std::sync::Arc;
 
-        let live = Live::new();
-        let other = |seq, name: &str| {
-            let mut event = event(seq, Action::Create, "x", NodeState::Alive, false);
-            event.service.name = name.into();
-            event
-        };
-        assert!(live.apply(WatchMessage::Snapshot {
-            seq: 0,
-            services: vec![event(0, Action::Create, "a", NodeState::Alive, false).service],
-            recent: vec![],
-        }));
-        assert_eq!(live.connection.get_untracked(), Connection::Live);
-        let runs = Arc::new(AtomicUsize::new(0));
-        let key = ("svc".to_string(), "1".to_string());
-        let shown = Memo::new({
-            let runs = runs.clone();
-            move |_| {
-                runs.fetch_add(1, Ordering::SeqCst);
-                live.service(&key)
-            }
+            let live = Live::new();
+            let other = |seq, name: &str| {
+                let mut event = event(seq, Action::Create, "x", NodeState::Alive, false);
+                event.service.name = name.into();
+                event
+            };
+            assert!(live.apply(WatchMessage::Snapshot {
+                seq: 0,
+                services: vec![event(0, Action::Create, "a", NodeState::Alive, false).service],
+                recent: vec![],
+            }));
+            assert_eq!(live.connection.get_untracked(), Connection::Live);
+            let runs = Arc::new(AtomicUsize::new(0));
+            let key = ("svc".to_string(), "1".to_string());
+            let shown = Memo::new({
+                let runs = runs.clone();
+                move |_| {
+                    runs.fetch_add(1, Ordering::SeqCst);
+                    live.service(&key)
+                }
+            });
+            assert_eq!(shown.get_untracked().unwrap().nodes.len(), 1);
+            assert_eq!(runs.load(Ordering::SeqCst), 1);
+
+            // Another service appears, then changes: the page's read of `svc` is not even re-run
+            // for the change, and for the appearance it re-runs to the same value.
+            assert!(live.apply(WatchMessage::Event(other(1, "elsewhere"))));
+            assert!(live.apply(WatchMessage::Event(ConsoleEvent {
+                action: Action::Update,
+                ..other(2, "elsewhere")
+            })));
+            let _ = shown.get_untracked();
+            assert!(runs.load(Ordering::SeqCst) <= 2);
+            let settled = runs.load(Ordering::SeqCst);
+            assert!(live.apply(WatchMessage::Event(ConsoleEvent {
+                action: Action::Update,
+                ..other(3, "elsewhere")
+            })));
+            let _ = shown.get_untracked();
+            assert_eq!(runs.load(Ordering::SeqCst), settled);
+
+            // Its own new node does reach it.
+            assert!(live.apply(WatchMessage::Event(event(
+                4,
+                Action::Create,
+                "b",
+                NodeState::Alive,
+                false
+            ))));
+            assert_eq!(shown.get_untracked().unwrap().nodes.len(), 2);
+
+            // A fresh snapshot with the same content for `svc` does not touch its cell.
+            let before = runs.load(Ordering::SeqCst);
+            let same = live.service(&("svc".into(), "1".into())).unwrap();
+            assert!(live.apply(WatchMessage::Snapshot {
+                seq: 10,
+                services: vec![same],
+                recent: vec![],
+            }));
+            let _ = shown.get_untracked();
+            assert!(
+                runs.load(Ordering::SeqCst) <= before + 1,
+                "only the map of versions changed"
+            );
         });
-        assert_eq!(shown.get_untracked().unwrap().nodes.len(), 1);
-        assert_eq!(runs.load(Ordering::SeqCst), 1);
-
-        // Another service appears, then changes: the page's read of `svc` is not even re-run
-        // for the change, and for the appearance it re-runs to the same value.
-        assert!(live.apply(WatchMessage::Event(other(1, "elsewhere"))));
-        assert!(live.apply(WatchMessage::Event(ConsoleEvent {
-            action: Action::Update,
-            ..other(2, "elsewhere")
-        })));
-        let _ = shown.get_untracked();
-        assert!(runs.load(Ordering::SeqCst) <= 2);
-        let settled = runs.load(Ordering::SeqCst);
-        assert!(live.apply(WatchMessage::Event(ConsoleEvent {
-            action: Action::Update,
-            ..other(3, "elsewhere")
-        })));
-        let _ = shown.get_untracked();
-        assert_eq!(runs.load(Ordering::SeqCst), settled);
-
-        // Its own new node does reach it.
-        assert!(live.apply(WatchMessage::Event(event(
-            4,
-            Action::Create,
-            "b",
-            NodeState::Alive,
-            false
-        ))));
-        assert_eq!(shown.get_untracked().unwrap().nodes.len(), 2);
-
-        // A fresh snapshot with the same content for `svc` does not touch its cell.
-        let before = runs.load(Ordering::SeqCst);
-        let same = live.service(&("svc".into(), "1".into())).unwrap();
-        assert!(live.apply(WatchMessage::Snapshot {
-            seq: 10,
-            services: vec![same],
-            recent: vec![],
-        }));
-        let _ = shown.get_untracked();
-        assert!(
-            runs.load(Ordering::SeqCst) <= before + 1,
-            "only the map of versions changed"
-        );
     }
 
     #[test]
     fn the_badge_says_loading_until_the_snapshot_is_applied() {
-        let live = Live::new();
-        assert_eq!(live.connection.get_untracked().text(), "connecting");
-        live.apply(WatchMessage::Loading {
-            services: 40,
-            bytes: 1,
+        in_owner(|| {
+            let live = Live::new();
+            assert_eq!(live.connection.get_untracked().text(), "connecting");
+            live.apply(WatchMessage::Loading {
+                services: 40,
+                bytes: 1,
+            });
+            assert_eq!(
+                live.connection.get_untracked().text(),
+                "loading 40 services…"
+            );
+            assert!(!live.has_view_untracked());
+            live.apply(WatchMessage::Snapshot {
+                seq: 1,
+                services: vec![],
+                recent: vec![],
+            });
+            assert_eq!(live.connection.get_untracked().text(), "live");
+            let offline = Connection::Offline {
+                since: 1_764_621_727_000,
+            };
+            assert_eq!(offline.text(), "offline since 20:42:07 UTC");
+            assert!(offline.unavailable_reason().is_some());
         });
-        assert_eq!(
-            live.connection.get_untracked().text(),
-            "loading 40 services…"
-        );
-        assert!(!live.has_view_untracked());
-        live.apply(WatchMessage::Snapshot {
-            seq: 1,
-            services: vec![],
-            recent: vec![],
-        });
-        assert_eq!(live.connection.get_untracked().text(), "live");
-        let offline = Connection::Offline {
-            since: 1_764_621_727_000,
-        };
-        assert_eq!(offline.text(), "offline since 20:42:07 UTC");
-        assert!(offline.unavailable_reason().is_some());
     }
 
     #[test]

@@ -131,9 +131,7 @@ impl IntoResponse for Error {
         let mut response = (self.status(), Json(self.body())).into_response();
         if let Some(seconds) = retry_after.and_then(|s| axum::http::HeaderValue::from_str(&s).ok())
         {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, seconds);
+            response.headers_mut().insert(header::RETRY_AFTER, seconds);
         }
         response
     }

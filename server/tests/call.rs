@@ -287,12 +287,12 @@ async fn calls_need_the_same_authorization_as_register() {
     let server = Server::start_with(
         ([0, 0, 0, 0], 0).into(),
         dir.path(),
-        &["--admin-token", "s3cret", "--probe-interval", "0"],
+        &["--admin-token", "call-test-token-0123456789abcdef", "--probe-interval", "0"],
     );
     register(
         &server,
         &[("node-1", &peer.address(), mucp())],
-        Some("s3cret"),
+        Some("call-test-token-0123456789abcdef"),
     )
     .await;
     let url = server.url(&format!("/api/services/{SERVICE}/call"));
@@ -310,7 +310,7 @@ async fn calls_need_the_same_authorization_as_register() {
     assert_eq!(wrong.status(), 401);
     let foreign = http
         .post(&url)
-        .bearer_auth("s3cret")
+        .bearer_auth("call-test-token-0123456789abcdef")
         .header("origin", "http://evil.example")
         .json(&body)
         .send()
@@ -320,7 +320,7 @@ async fn calls_need_the_same_authorization_as_register() {
     assert_eq!(peer.requests(), 0);
     let admin = http
         .post(&url)
-        .bearer_auth("s3cret")
+        .bearer_auth("call-test-token-0123456789abcdef")
         .json(&body)
         .send()
         .await

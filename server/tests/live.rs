@@ -356,7 +356,7 @@ async fn a_burst_reaches_the_client_without_gaps() {
     for batch in 0..5 {
         let mut body = service(&format!("big{batch}"), "big-0", "127.0.0.1:1");
         body["nodes"] = (0..1000)
-            .map(|i| json!({"id": format!("big-{i}"), "address": "127.0.0.1:1"}))
+            .map(|i| json!({"id": format!("big-{i}"), "address": format!("127.0.0.1:{}", i + 1)}))
             .collect();
         register(&server, body).await;
     }

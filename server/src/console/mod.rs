@@ -21,9 +21,9 @@
 //! write, so the file always matches what was done.
 
 pub mod budget;
-pub mod frames;
 pub mod dedupe;
 pub mod endpoints;
+pub mod frames;
 pub mod owned;
 pub mod probe;
 pub mod schedule;
