@@ -57,17 +57,22 @@ pub fn settle(records: &[Record<'_>]) -> Settled {
     }
 }
 
-/// The first of `candidates` whose endpoint set the most candidates share.
+/// The first of `candidates` whose endpoint set the most candidates share. Grouped by set, so
+/// a version costs one comparison per node and distinct set (usually one), not per pair: a
+/// burst of 1,000 nodes re-settles its version once per node.
 fn most_common<'r, 'a>(candidates: &[&'r Record<'a>]) -> Option<&'r Record<'a>> {
-    let share = |record: &Record| {
-        candidates
-            .iter()
-            .filter(|other| other.endpoints == record.endpoints)
-            .count()
-    };
-    let mut best: Option<(&'r Record<'a>, usize)> = None;
+    let mut groups: Vec<(&'r Record<'a>, usize)> = Vec::new();
     for &record in candidates {
-        let count = share(record);
+        match groups
+            .iter_mut()
+            .find(|(first, _)| first.endpoints == record.endpoints)
+        {
+            Some((_, count)) => *count += 1,
+            None => groups.push((record, 1)),
+        }
+    }
+    let mut best: Option<(&'r Record<'a>, usize)> = None;
+    for (record, count) in groups {
         if best.is_none_or(|(_, most)| count > most) {
             best = Some((record, count));
         }
