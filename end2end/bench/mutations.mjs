@@ -9,9 +9,7 @@
 // shown (a node of it registered), 300 ms apart. Prints MutationObserver records per event; the
 // ratio against the first build listed is the figure to quote (the first is the baseline).
 import { chromium } from "playwright-core";
-import { spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { startConsole } from "./console.mjs";
 import path from "node:path";
 
 const root = path.resolve(import.meta.dirname, "../..");
@@ -25,23 +23,6 @@ const builds = (process.env.MUSTER_BENCH_BUILDS ?? "this=target/release/muster:t
     return { name, binary, site };
   });
 const EVENTS = 20;
-
-async function startConsole({ binary, site }, port) {
-  const args = [
-    "--registry", "memory", "--listen", `127.0.0.1:${port}`, "--probe-interval", "0",
-    "--no-advertise", "--no-lan", "--site-root", site,
-    "--data-dir", mkdtempSync(path.join(tmpdir(), "muster-bench-mut-")),
-  ];
-  const child = spawn(binary, args, { stdio: ["ignore", "ignore", "pipe"] });
-  let log = "";
-  child.stderr.on("data", (chunk) => (log += chunk));
-  for (let i = 0; i < 200; i++) {
-    if (child.exitCode !== null) throw new Error(`muster exited: ${log}`);
-    try { if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) return child; } catch {}
-    await sleep(50);
-  }
-  throw new Error(`muster did not start: ${log}`);
-}
 
 const field = (name, type, values = null) => ({ name, type, values });
 const endpoints = ["Place", "Get", "List", "Cancel", "Refund", "Ship"].map((method) => ({
@@ -83,7 +64,7 @@ const results = [];
 let port = 3900;
 for (const build of builds) {
   port++;
-  const child = await startConsole(build, port);
+  const child = await startConsole(port, build);
   try {
     for (let s = 0; s < 40; s++) await register(port, `bench.other.${s}`, `other-${s}`, `10.2.0.${s + 1}:80`);
     await register(port, "bench.shown", "shown-0", "10.3.0.1:80");

@@ -9,15 +9,13 @@
 //   for a small registry and for 1,000 services x 10 nodes. Baseline in the same browser: the
 //   same navigation to `/healthz` (a 2-byte page: what the browser alone costs).
 import { chromium } from "playwright-core";
-import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { startConsole } from "./console.mjs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { gzipSync, brotliCompressSync, constants } from "node:zlib";
 
 const root = path.resolve(import.meta.dirname, "../..");
 const runs = Number(process.env.MUSTER_BENCH_PAGE_RUNS ?? 15);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function weight() {
   const rows = [];
@@ -30,24 +28,6 @@ function weight() {
     rows.push({ file, raw: bytes.length, gzip, brotli });
   }
   return rows;
-}
-
-async function startConsole(port) {
-  const args = [
-    "--registry", "memory", "--listen", `127.0.0.1:${port}`, "--probe-interval", "0",
-    "--no-advertise", "--no-lan",
-    "--site-root", path.join(root, "target/site"),
-    "--data-dir", mkdtempSync(path.join(tmpdir(), "muster-bench-page-")),
-  ];
-  const child = spawn(path.join(root, "target/release/muster"), args, { stdio: ["ignore", "ignore", "pipe"] });
-  let log = "";
-  child.stderr.on("data", (chunk) => (log += chunk));
-  for (let i = 0; i < 200; i++) {
-    if (child.exitCode !== null) throw new Error(`muster exited: ${log}`);
-    try { if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) return child; } catch {}
-    await sleep(50);
-  }
-  throw new Error(`muster did not start: ${log}`);
 }
 
 /** Registers `services` x `nodes` through the API (what a busy LAN looks like to the page). */

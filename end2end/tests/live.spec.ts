@@ -327,3 +327,26 @@ test("the badge says loading, not live, until the snapshot is applied", async ({
   release();
   await expect(badge).toHaveText("live");
 });
+
+test("deep links to an endpoint and a node survive live updates and reloads", async ({ page, muster }) => {
+  await muster.register(deepService("e2e.link", "link-1", 18270), 60);
+  await page.goto(`${muster.url}/services/e2e.link#endpoint-1.0.0-Orders.Ship`);
+  await whenLive(page);
+  const target = page.locator(":target");
+  await expect(target).toHaveAttribute("data-endpoint", "Orders.Ship");
+  await expect(target).toBeInViewport();
+  // Marked, to tell the same element from a re-rendered copy after the updates.
+  await target.evaluate((element) => element.setAttribute("data-marked", "yes"));
+  const churn = new Churn(muster, { service: "e2e.link", endpoints: deepEndpoints, basePort: 19200 }).start();
+  await churn.until(10);
+  await churn.stop();
+  await sleep(300);
+  await expect(page.locator(":target")).toHaveAttribute("data-marked", "yes");
+  await expect(page.locator(":target")).toBeInViewport();
+
+  await page.locator('tr[data-node="link-1"]').getByRole("link", { name: "Link to this node" }).click();
+  await expect(page).toHaveURL(/#node-link-1$/);
+  await page.reload();
+  await whenLive(page);
+  await expect(page.locator(":target")).toHaveAttribute("data-node", "link-1");
+});

@@ -478,3 +478,30 @@ async fn foreign_origin_is_refused() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn a_second_registration_at_the_same_address_refreshes_the_node() {
+    let server = Server::start(&["--probe-interval", "0"]);
+    // What pressing Register twice sends: the form makes up a new id for an address alone.
+    for id in ["orders-first", "orders-second"] {
+        let response = client()
+            .post(server.url("/api/services"))
+            .json(&service("orders", id, "127.0.0.1:18300"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201);
+    }
+    let versions = get_service(&server, "orders").await.expect("registered");
+    let ids: Vec<&str> = versions[0]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|node| node["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        ["orders-first"],
+        "one node per service version and address"
+    );
+}

@@ -5,16 +5,18 @@
 //! up a random id for a node given by address alone, so submitting the same form twice would
 //! otherwise announce two nodes that are one process. Same service, version and address is
 //! the same node: if this console owns it, the registration takes over its id (a refresh);
-//! if another process owns it, the registration is refused.
+//! if another process owns it, the registration is refused. A node whose id the version
+//! already has is a refresh of itself and left alone (scripts may put several ids on one
+//! address on purpose).
 
 use app::wire::ServiceView;
 use muster_registry::Service;
 
 use crate::error::Error;
 
-/// Rewrites the ids of `service`'s nodes whose address a live node of `known` (the view of
-/// that service, every version) already has, or refuses the registration when that node
-/// belongs to another process or the request names one address twice.
+/// Rewrites the ids of `service`'s new nodes whose address a live node of `known` (the view
+/// of that service, every version) already has, or refuses the registration when that node
+/// belongs to another process.
 pub fn by_address(service: &mut Service, known: &[ServiceView]) -> Result<(), Error> {
     let live: Vec<_> = known
         .iter()
@@ -22,18 +24,11 @@ pub fn by_address(service: &mut Service, known: &[ServiceView]) -> Result<(), Er
         .flat_map(|view| view.nodes.iter())
         .filter(|node| !node.state.is_tombstone())
         .collect();
-    let mut seen = std::collections::HashSet::new();
     for node in &mut service.nodes {
-        if !seen.insert(node.address.clone()) {
-            return Err(Error::Invalid {
-                field: Some("node address".into()),
-                message: format!("address {} is listed twice", node.address),
-            });
+        if live.iter().any(|known| known.node.id == node.id) {
+            continue;
         }
-        let Some(existing) = live
-            .iter()
-            .find(|known| known.node.address == node.address && known.node.id != node.id)
-        else {
+        let Some(existing) = live.iter().find(|known| known.node.address == node.address) else {
             continue;
         };
         if !existing.owned {
@@ -122,11 +117,14 @@ mod tests {
     }
 
     #[test]
-    fn one_address_twice_in_a_request_is_refused() {
-        let mut service = request(vec![node("a", "10.0.0.5:80"), node("b", "10.0.0.5:80")]);
-        assert!(matches!(
-            by_address(&mut service, &[]),
-            Err(Error::Invalid { .. })
-        ));
+    fn a_known_id_is_its_own_refresh_even_where_others_share_its_address() {
+        let mut view = known("a", "10.0.0.5:80", NodeState::Alive, true);
+        let mut second = view[0].nodes[0].clone();
+        second.node.id = "b".into();
+        view[0].nodes.push(second);
+        let mut service = request(vec![node("b", "10.0.0.5:80"), node("a", "10.0.0.5:80")]);
+        by_address(&mut service, &view).unwrap();
+        let ids: Vec<&str> = service.nodes.iter().map(|node| node.id.as_str()).collect();
+        assert_eq!(ids, ["b", "a"]);
     }
 }

@@ -57,17 +57,22 @@ pub fn settle(records: &[Record<'_>]) -> Settled {
     }
 }
 
-/// The first of `candidates` whose endpoint set the most candidates share.
+/// The first of `candidates` whose endpoint set the most candidates share. Grouped by set, so
+/// a version costs one comparison per node and distinct set (usually one), not per pair: a
+/// burst of 1,000 nodes re-settles its version once per node.
 fn most_common<'r, 'a>(candidates: &[&'r Record<'a>]) -> Option<&'r Record<'a>> {
-    let share = |record: &Record| {
-        candidates
-            .iter()
-            .filter(|other| other.endpoints == record.endpoints)
-            .count()
-    };
-    let mut best: Option<(&'r Record<'a>, usize)> = None;
+    let mut groups: Vec<(&'r Record<'a>, usize)> = Vec::new();
     for &record in candidates {
-        let count = share(record);
+        match groups
+            .iter_mut()
+            .find(|(first, _)| first.endpoints == record.endpoints)
+        {
+            Some((_, count)) => *count += 1,
+            None => groups.push((record, 1)),
+        }
+    }
+    let mut best: Option<(&'r Record<'a>, usize)> = None;
+    for (record, count) in groups {
         if best.is_none_or(|(_, most)| count > most) {
             best = Some((record, count));
         }
@@ -79,6 +84,14 @@ fn most_common<'r, 'a>(candidates: &[&'r Record<'a>]) -> Option<&'r Record<'a>> 
 mod tests {
     use super::*;
 
+    fn record<'a>(id: &'a str, endpoints: &'a [Endpoint], live: bool) -> Record<'a> {
+        Record {
+            id,
+            endpoints,
+            live,
+        }
+    }
+
     fn endpoint(name: &str) -> Endpoint {
         Endpoint {
             name: name.into(),
@@ -89,18 +102,7 @@ mod tests {
     #[test]
     fn agreeing_nodes_name_no_source_and_no_outlier() {
         let set = vec![endpoint("A.Get")];
-        let records = [
-            Record {
-                id: "a",
-                endpoints: &set,
-                live: true,
-            },
-            Record {
-                id: "b",
-                endpoints: &set,
-                live: true,
-            },
-        ];
+        let records = [record("a", &set, true), record("b", &set, true)];
         let settled = settle(&records);
         assert_eq!(settled.endpoints, set);
         assert_eq!(settled.from, None);
@@ -110,18 +112,7 @@ mod tests {
     #[test]
     fn an_endpoint_less_node_is_an_outlier_and_changes_nothing() {
         let set = vec![endpoint("A.Get"), endpoint("A.Put")];
-        let records = [
-            Record {
-                id: "a",
-                endpoints: &set,
-                live: true,
-            },
-            Record {
-                id: "b",
-                endpoints: &[],
-                live: true,
-            },
-        ];
+        let records = [record("a", &set, true), record("b", &[], true)];
         let settled = settle(&records);
         assert_eq!(settled.endpoints, set);
         assert_eq!(settled.from.as_deref(), Some("a"));
@@ -139,44 +130,17 @@ mod tests {
         let old = vec![endpoint("Old")];
         let new = vec![endpoint("New")];
         let records = [
-            Record {
-                id: "a",
-                endpoints: &old,
-                live: true,
-            },
-            Record {
-                id: "b",
-                endpoints: &new,
-                live: true,
-            },
-            Record {
-                id: "c",
-                endpoints: &new,
-                live: true,
-            },
-            Record {
-                id: "d",
-                endpoints: &old,
-                live: false,
-            },
+            record("a", &old, true),
+            record("b", &new, true),
+            record("c", &new, true),
+            record("d", &old, false),
         ];
         let settled = settle(&records);
         assert_eq!(settled.endpoints, new);
         assert_eq!(settled.from.as_deref(), Some("b"));
         assert_eq!(settled.outliers.len(), 1);
 
-        let gone = [
-            Record {
-                id: "a",
-                endpoints: &[],
-                live: true,
-            },
-            Record {
-                id: "d",
-                endpoints: &old,
-                live: false,
-            },
-        ];
+        let gone = [record("a", &[], true), record("d", &old, false)];
         assert_eq!(settle(&gone).endpoints, old);
     }
 }
