@@ -524,6 +524,41 @@ async fn garbage_is_counted_and_dropped() {
     );
 }
 
+/// A one-shot announcer may claim any TTL (up to 68 years); the cache believes at most twice
+/// go-micro's 120 s, so a fake node that never answers a refresh query is gone in minutes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_day_long_ttl_from_the_network_is_capped() {
+    use muster_registry::mdns::names::Names;
+    use muster_registry::mdns::txt::{self, TxtPayload};
+    if skip() {
+        return;
+    }
+    let lan = Lan::new(2);
+    let (announcer, b) = (lan.host(0), lan.host(1));
+    let registry_b = b.registry(MdnsOptions::default()).await;
+    let service = greeter("squatter", announcer.ip, 9);
+    let names = Names::new("micro").unwrap();
+    let records = message::NodeRecords {
+        service_owner: names.service(&service.name),
+        instance: names.instance(&service.name, &service.nodes[0].id),
+        host: "squatter.".into(),
+        ip: announcer.ip.into(),
+        port: 9,
+        txt: txt::encode(&TxtPayload::for_node(&service, &service.nodes[0].metadata)),
+    };
+    let packet = message::announcement(&records, 24 * 60 * 60);
+    announcer
+        .run(move || async move { multicast_from_5353(&packet).await })
+        .await;
+    wait_for("the node to be cached", || {
+        let registry_b = registry_b.clone();
+        async move { !registry_b.nodes().await.unwrap().is_empty() }
+    })
+    .await;
+    let nodes = registry_b.nodes().await.unwrap();
+    assert_eq!(nodes[0].ttl, Duration::from_secs(240), "{nodes:?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn conformance_single_registry() {
     if skip() {

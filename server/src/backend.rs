@@ -127,6 +127,7 @@ impl Backend {
                     domain: args.mdns_domain.clone(),
                     interfaces: args.interface.clone(),
                     source_quota: args.mdns_source_quota,
+                    max_ttl: args.mdns_max_ttl,
                     ..MdnsOptions::default()
                 });
                 Ok(Backend::Mdns(Arc::new(MdnsRegistry::from_options(

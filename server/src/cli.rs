@@ -68,6 +68,12 @@ pub struct RegistryArgs {
     /// oldest one-shot nodes make room, so one flooding host cannot lock the others out.
     #[arg(long, global = true, env = "MUSTER_MDNS_SOURCE_QUOTA", default_value_t = muster_registry::mdns::bounds::DEFAULT_SOURCE_QUOTA)]
     pub mdns_source_quota: usize,
+
+    /// mDNS: longest TTL believed from the network, e.g. 240s; a node claiming more is asked
+    /// again at 80 % of this and must answer to stay (a one-shot announcer cannot park fake
+    /// nodes for a day).
+    #[arg(long, global = true, env = "MUSTER_MDNS_MAX_TTL", default_value = "240s", value_parser = parse_duration)]
+    pub mdns_max_ttl: Duration,
     /// How to reach a secured etcd.
     #[command(flatten)]
     pub etcd: EtcdArgs,

@@ -30,7 +30,8 @@ pub const SOURCE_BYTES_PER_NODE: usize = 16 * 1024;
 /// Nodes one source address may have in one service: half its node bound, so that another
 /// host always finds room in a service one host floods.
 pub const MAX_SOURCE_NODES_PER_SERVICE: usize = MAX_NODES_PER_SERVICE / 2;
-/// Longest TTL believed from the network: twice go-micro's 120 s. A live node is asked again
-/// at 80 % of it and answers, so it never expires; a one-shot announcer that claims a day
-/// (the protocol allows it) is gone after four minutes.
-pub const MAX_TTL_SECS: u32 = 240;
+/// Longest TTL believed from the network by default ([`super::MdnsOptions::max_ttl`]): twice
+/// go-micro's 120 s. A live node is asked again at 80 % of it and answers, so it never
+/// expires; a one-shot announcer that claims a day (the protocol allows it) is gone after
+/// four minutes.
+pub const DEFAULT_MAX_TTL_SECS: u32 = 240;

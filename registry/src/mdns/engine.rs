@@ -16,7 +16,6 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 
 use super::admission::Origin;
 use super::announcer::{self, OwnedNode, ANNOUNCE_OFFSETS};
-use super::bounds::MAX_TTL_SECS;
 use super::cache::{Cache, CachedNode, Change, TimesSince};
 use super::message::{self, InstanceRecords, NodeObservation, NodeRecords};
 use super::names::Names;
@@ -114,6 +113,8 @@ pub struct EngineConfig {
     pub timeout: Duration,
     /// Nodes one source address may have in the cache.
     pub source_quota: usize,
+    /// Longest TTL believed from the network.
+    pub max_ttl: Duration,
 }
 
 /// The engine's state (the sockets are the loop's, lent to each handler).
@@ -377,7 +378,7 @@ impl Engine {
         }
         // The sender chooses the TTL; a node that really lives that long answers the refresh
         // queries sent at 80 % of the capped one.
-        let ttl = Duration::from_secs(u64::from(ttl.min(MAX_TTL_SECS)));
+        let ttl = Duration::from_secs(u64::from(ttl)).min(self.config.max_ttl);
         // A repeat (a refresh answer, the 2nd and 3rd announcement) with the
         // same TXT and address needs no decoding: it only proves the node is alive.
         if self.cache.is_unchanged(&records.name, raw_txt, &address) {

@@ -111,6 +111,9 @@ pub struct MdnsOptions {
     /// [`bounds::DEFAULT_SOURCE_QUOTA`]); past it, that source's own oldest one-shot nodes make
     /// room. Raise it for a host that really runs more nodes (a load generator).
     pub source_quota: usize,
+    /// Longest TTL believed from the network (default [`bounds::DEFAULT_MAX_TTL_SECS`]); a
+    /// node claiming more is asked again at 80 % of this and must answer to stay.
+    pub max_ttl: Duration,
 }
 
 impl Default for MdnsOptions {
@@ -124,6 +127,7 @@ impl Default for MdnsOptions {
             ttl: DEFAULT_TTL,
             host_name: None,
             source_quota: bounds::DEFAULT_SOURCE_QUOTA,
+            max_ttl: Duration::from_secs(u64::from(bounds::DEFAULT_MAX_TTL_SECS)),
         }
     }
 }
@@ -191,6 +195,7 @@ impl MdnsRegistry {
             ttl: mdns.ttl,
             timeout: mdns.timeout,
             source_quota: mdns.source_quota,
+            max_ttl: mdns.max_ttl.max(Duration::from_secs(1)),
         };
         let (commands, receiver) = mpsc::channel(256);
         let engine = Engine::new(config, counters.clone());

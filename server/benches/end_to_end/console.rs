@@ -44,8 +44,9 @@ impl Console {
             .arg(data_dir.path())
             // The bench measures the go-micro path: no standard DNS-SD stack beside it.
             .args(["--no-advertise", "--no-lan"])
-            // One load generator announces every node of the bench: it is one source address.
-            .args(["--mdns-source-quota", "100000"])
+            // One load generator announces every node of the bench: it is one source address,
+            // and it answers no refresh query, so its hour-long TTL must be believed.
+            .args(["--mdns-source-quota", "100000", "--mdns-max-ttl", "1h"])
             .args(["--probe-interval", "0", "--site-root"])
             .arg(site_root())
             .args(extra)

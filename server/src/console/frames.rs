@@ -16,7 +16,7 @@ use flate2::write::ZlibEncoder;
 use flate2::Compression;
 
 /// A snapshot as sent: `WatchMessage::Snapshot` serialized once for one revision. The hub
-/// keeps only a weak reference, so it is freed as soon as the last client sent it.
+/// keeps the latest while any watcher is connected, and drops it when the last one leaves.
 #[derive(Debug)]
 pub struct SnapshotFrame {
     /// The revision (sequence number) it shows.

@@ -33,7 +33,7 @@ pub mod tombstones;
 pub mod view;
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
 
 use app::wire::{
@@ -90,7 +90,13 @@ pub struct WatcherSlot(Arc<Hub>);
 
 impl Drop for WatcherSlot {
     fn drop(&mut self) {
-        self.0.watchers.fetch_sub(1, Ordering::Relaxed);
+        if self.0.watchers.fetch_sub(1, Ordering::Relaxed) == 1 {
+            // The last watcher left: the snapshot frame's memory is returned. (Skipped if a
+            // new watcher is building one right now: that one replaces it.)
+            if let Ok(mut frame) = self.0.snapshot.try_lock() {
+                *frame = None;
+            }
+        }
     }
 }
 
@@ -158,8 +164,9 @@ pub struct Hub {
     settings: Settings,
     shutdown: watch::Sender<bool>,
     lan: Arc<LanView>,
-    /// The snapshot frame of the latest revision some watcher is still sending.
-    snapshot: tokio::sync::Mutex<Weak<SnapshotFrame>>,
+    /// The snapshot frame of the latest revision sent, while any watcher is connected: a
+    /// burst of pages opening (or reconnecting after a restart) serializes it once.
+    snapshot: tokio::sync::Mutex<Option<Arc<SnapshotFrame>>>,
     frames_in_flight: Arc<InFlight>,
     watchers: AtomicUsize,
     watchers_refused: AtomicU64,
@@ -192,7 +199,7 @@ impl Hub {
             settings,
             shutdown: watch::channel(false).0,
             lan,
-            snapshot: tokio::sync::Mutex::new(Weak::new()),
+            snapshot: tokio::sync::Mutex::new(None),
             frames_in_flight: Arc::default(),
             watchers: AtomicUsize::new(0),
             watchers_refused: AtomicU64::new(0),
@@ -319,9 +326,9 @@ impl Hub {
             if let Some(messages) = replay(&view, since) {
                 return (receiver, First::Messages(messages), seq);
             }
-            if let Some(frame) = shared.upgrade().filter(|frame| frame.seq == seq) {
+            if let Some(frame) = shared.as_ref().filter(|frame| frame.seq == seq) {
                 self.snapshots_shared.fetch_add(1, Ordering::Relaxed);
-                return (receiver, First::Snapshot(frame), seq);
+                return (receiver, First::Snapshot(frame.clone()), seq);
             }
             (receiver, seq, view.services(), view.recent())
         };
@@ -330,7 +337,7 @@ impl Hub {
             .expect("serializing a snapshot does not panic");
         let frame = Arc::new(frame);
         self.snapshots_built.fetch_add(1, Ordering::Relaxed);
-        *shared = Arc::downgrade(&frame);
+        *shared = Some(frame.clone());
         (receiver, First::Snapshot(frame), seq)
     }
 
