@@ -11,6 +11,9 @@
 //!   ([`FIELD_CA`], [`FIELD_CLIENT_CERT`], [`FIELD_SERVER_NAME`], [`FIELD_CREDENTIALS`]), found
 //!   from the typed TLS error at the bottom of the chain or the gRPC code of an auth refusal.
 //! - Anything else: [`Error::Backend`] with the client's text.
+//!
+//! It also says whether a failed call may be tried again ([`Retry`], used by `call`): a call
+//! that failed in the connection, or on a member without a leader, yes; an answer, no.
 
 use std::error::Error as StdError;
 
