@@ -1,4 +1,7 @@
 //! Components shared by several pages.
 
+pub mod call_panel;
+pub mod health;
+pub mod json_text;
 pub mod schema;
 pub mod state;

@@ -5,6 +5,8 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::{deregister_node, evict_node};
+use crate::components::call_panel::CallPanel;
+use crate::components::health::HealthBadge;
 use crate::components::schema::{example_json, SchemaTree};
 use crate::components::state::StateBadge;
 use crate::format::{duration, utc_time};
@@ -106,6 +108,11 @@ fn VersionSection(service: ServiceView) -> impl IntoView {
         .map(|(key, value)| format!("{key}={value}"))
         .collect::<Vec<_>>()
         .join(", ");
+    let live_ids: Vec<String> = nodes
+        .iter()
+        .filter(|node| !node.state.is_tombstone())
+        .map(|node| node.node.id.clone())
+        .collect();
     view! {
         <section class="version" data-version=version.clone()>
             <h2>"Version " <span class="name">{version.clone()}</span></h2>
@@ -117,7 +124,7 @@ fn VersionSection(service: ServiceView) -> impl IntoView {
             } else {
                 endpoints
                     .into_iter()
-                    .map(|endpoint| view! { <EndpointCard endpoint /> })
+                    .map(|endpoint| view! { <EndpointCard endpoint service=name.clone() nodes=live_ids.clone() /> })
                     .collect_view()
                     .into_any()
             }}
@@ -140,6 +147,7 @@ fn NodeTable(service: String, nodes: Vec<NodeView>) -> impl IntoView {
                     <th scope="col">"Last seen (UTC)"</th>
                     <th scope="col">"TTL left"</th>
                     <th scope="col">"State"</th>
+                    <th scope="col">"Health"</th>
                     <th scope="col">"Owner"</th>
                     <th scope="col">"Action"</th>
                 </tr>
@@ -165,6 +173,7 @@ fn NodeTable(service: String, nodes: Vec<NodeView>) -> impl IntoView {
                         let id = node.node.id.clone();
                         let address = node.node.address.clone();
                         let (state, owned) = (node.state, node.owned);
+                        let health = node.health.clone();
                         let (first_seen, last_seen) = (node.first_seen, node.last_seen);
                         view! {
                             <tr data-node=id.clone() data-state=state.as_str()>
@@ -181,6 +190,9 @@ fn NodeTable(service: String, nodes: Vec<NodeView>) -> impl IntoView {
                                 <td>{ttl_left}</td>
                                 <td>
                                     <StateBadge state />
+                                </td>
+                                <td>
+                                    <HealthBadge health />
                                 </td>
                                 <td>{if owned { "this console" } else { "network" }}</td>
                                 <td>
@@ -279,9 +291,13 @@ fn NodeAction(service: String, node: NodeView) -> impl IntoView {
     .into_any()
 }
 
-/// One endpoint: metadata, request and response schema trees, and example JSON to copy.
+/// One endpoint: metadata, request and response schema trees, example JSON to copy, and the
+/// Call panel (`nodes`: ids of the live nodes of `service`).
 #[component]
-fn EndpointCard(endpoint: Endpoint) -> impl IntoView {
+fn EndpointCard(endpoint: Endpoint, service: String, nodes: Vec<String>) -> impl IntoView {
+    let call = view! {
+        <CallPanel service endpoint=endpoint.name.clone() request=endpoint.request.clone() nodes />
+    };
     let metadata = endpoint
         .metadata
         .iter()
@@ -316,6 +332,7 @@ fn EndpointCard(endpoint: Endpoint) -> impl IntoView {
                 {schema_part("Request", endpoint.request)}
                 {schema_part("Response", endpoint.response)}
             </div>
+            {call}
         </article>
     }
 }
