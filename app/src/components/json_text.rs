@@ -114,30 +114,20 @@ fn reformat(json: &str, indent: bool) -> String {
 mod tests {
     use super::*;
 
-    fn field(name: &str, go_type: &str, values: Vec<Value>) -> Value {
-        Value {
-            name: name.into(),
-            r#type: go_type.into(),
-            values,
-        }
-    }
-
     #[test]
     fn the_example_keeps_the_schemas_field_order() {
-        let schema = field(
-            "Request",
-            "Request",
-            vec![
-                field("name", "string", vec![]),
-                field("count", "int64", vec![]),
-                field(
-                    "items",
-                    "[]Item",
-                    vec![field("z", "bool", vec![]), field("a", "string", vec![])],
-                ),
-                field("meta", "map[string]string", vec![]),
+        let schema: Value = serde_json::from_value(serde_json::json!({
+            "name": "Request", "type": "Request", "values": [
+                {"name": "name", "type": "string"},
+                {"name": "count", "type": "int64"},
+                {"name": "items", "type": "[]Item", "values": [
+                    {"name": "z", "type": "bool"},
+                    {"name": "a", "type": "string"},
+                ]},
+                {"name": "meta", "type": "map[string]string"},
             ],
-        );
+        }))
+        .unwrap();
         assert_eq!(
             ordered_example(&schema),
             r#"{"name":"","count":0,"items":[{"z":false,"a":""}],"meta":{}}"#
