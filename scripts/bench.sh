@@ -2,7 +2,8 @@
 # Runs Muster's benchmarks and prints the results with the machine they ran on.
 #
 #   scripts/bench.sh            end to end (issue #7): the release `muster` on a private LAN of
-#                               network namespaces, real go-micro mDNS packets, websocket clients
+#                               network namespaces, real go-micro mDNS packets, websocket clients;
+#                               then the RPC path (issue #14): calls and a 10,000-node health sweep
 #   scripts/bench.sh --all      the same, then the registry's criterion benches (memory, mdns,
 #                               etcd; etcd needs an `etcd` binary and is skipped without one)
 #   MUSTER_BENCH_QUICK=1 ...    100 × 10 nodes and 5 s of churn instead of 1,000 × 10 and 60 s
@@ -37,6 +38,12 @@ mkdir -p "$out"
 
 say "end to end (cargo bench -p server --bench end_to_end)"
 cargo bench -p server --bench end_to_end 2>&1 | tee "$out/end_to_end.txt"
+
+# Issue #14: a call through /api/…/call against the same call made directly, and a health
+# sweep of 10,000 fake go-micro peers on loopback ports (one socket each: needs the file limit).
+say "rpc: calls through the API, health sweep of 10,000 nodes (cargo bench -p server --bench rpc)"
+(ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"; cargo bench -p server --bench rpc) \
+    2>&1 | tee "$out/rpc.txt"
 
 # The page: the release bundle's weight and the time to hydrate it in headless Chromium. The
 # console there runs the memory registry on 127.0.0.1 with no mDNS at all; the private network

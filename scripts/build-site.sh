@@ -4,6 +4,7 @@
 #   target/site/pkg/muster.css                  style/main.css
 #   target/site/*                               public/
 #   target/release/muster                       the server (feature ssr)
+#   target/release/fake-go-micro                the browser tests' fake go-micro node
 # The wasm build uses its own target dir (target/front, as cargo-leptos does) so that the two
 # toolchains never invalidate each other's build cache.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -30,3 +31,5 @@ done
 
 say "building the server"
 cargo build --release -p server --bin muster
+# The browser tests' go-micro node (muster-rpc's fake peer as a process).
+cargo build --release -p muster-rpc --features fake-peer --bin fake-go-micro

@@ -5,8 +5,8 @@
 //! - [`cli`]: command-line flags (also read from `MUSTER_*` environment variables).
 //! - [`backend`]: the embedded registry (mDNS, etcd or memory) and its backend-specific
 //!   powers.
-//! - [`console`]: the hub: the live view, numbered events, states, probes, tombstones, and
-//!   the registrations the console keeps.
+//! - [`console`]: the hub: the live view, numbered events, states, health checks, tombstones,
+//!   and the registrations the console keeps.
 //! - [`dnssd`]: standard DNS-SD (mdns-sd): the console's `_http._tcp` advertisement, the
 //!   `_micro._tcp` bridge of registry nodes, and the LAN view.
 //! - [`persist`]: the state store those registrations survive restarts in (redb: one durable
@@ -20,7 +20,8 @@
 //! - [`error`]: the one error type, answered as `{"error": "..."}` with its status code.
 //! - [`state`]: the one typed state shared by every handler.
 //! - [`routes`]: the axum router: every route in one place.
-//! - [`cmd`]: the subcommands (`services`, `service`, `register`, `deregister`, `watch`).
+//! - [`cmd`]: the subcommands (`services`, `service`, `register`, `deregister`, `watch`,
+//!   `call`, `health`).
 //! - [`shutdown`]: SIGINT/SIGTERM, and the goodbyes owed on the way out.
 
 mod api;

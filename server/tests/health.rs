@@ -18,6 +18,22 @@ fn mucp() -> Value {
     json!({"broker": "http", "protocol": "mucp", "registry": "mdns", "server": "mucp", "transport": "http"})
 }
 
+/// Registers `nodes` (id, address, metadata) under [`SERVICE`] through the console's API.
+async fn register(server: &Server, nodes: &[(&str, String, Value)]) {
+    let body = json!({
+        "name": SERVICE,
+        "version": "latest",
+        "nodes": nodes.iter().map(|(id, address, metadata)| json!({"id": id, "address": address, "metadata": metadata})).collect::<Vec<_>>(),
+    });
+    let response = client()
+        .post(server.url("/api/services"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+}
+
 /// The health object of node `id`, once it has one.
 async fn health(server: &Server, id: &str) -> Option<Value> {
     let versions = get_service(server, SERVICE).await?;
@@ -63,18 +79,7 @@ async fn every_node_gets_its_health_and_a_killed_peer_turns_unreachable_as_an_ev
         ),
         ("dead", closed, mucp()),
     ];
-    let body = json!({
-        "name": SERVICE,
-        "version": "latest",
-        "nodes": nodes.iter().map(|(id, address, metadata)| json!({"id": id, "address": address, "metadata": metadata})).collect::<Vec<_>>(),
-    });
-    let response = client()
-        .post(server.url("/api/services"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 201);
+    register(&server, &nodes).await;
 
     let node = wait_for(&server, "healthy", "healthy").await;
     assert_eq!(node["state"], "alive");
@@ -127,18 +132,7 @@ async fn a_peer_that_comes_back_is_healthy_again() {
     let peer = Peer::start(Flavour::V1_18).await;
     let address: std::net::SocketAddr = peer.address().parse().unwrap();
     let server = Server::start(&["--probe-interval", "200ms"]);
-    let body = json!({
-        "name": SERVICE,
-        "version": "latest",
-        "nodes": [{"id": "n", "address": address.to_string(), "metadata": mucp()}],
-    });
-    let response = client()
-        .post(server.url("/api/services"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 201);
+    register(&server, &[("n", address.to_string(), mucp())]).await;
     wait_for(&server, "n", "healthy").await;
     peer.kill().await;
     wait_for(&server, "n", "unreachable").await;

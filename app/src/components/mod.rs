@@ -1,6 +1,9 @@
 //! Components shared by several pages.
 
+pub mod call_panel;
 pub mod confirm;
 pub mod errors;
+pub mod health;
+pub mod json_text;
 pub mod schema;
 pub mod state;

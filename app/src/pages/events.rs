@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 
+use crate::components::health::HealthBadge;
 use crate::format::utc_time;
 use crate::live::Live;
 use crate::wire::ConsoleEvent;
@@ -65,6 +66,7 @@ pub fn EventLog() -> impl IntoView {
                 <For each=visible key=|event| event.seq let:event>
                     {
                         let node = event.service.nodes.first().cloned();
+                        let health = node.as_ref().and_then(|node| node.health.clone());
                         let action = event.action.as_str();
                         let state = node
                             .as_ref()
@@ -79,7 +81,10 @@ pub fn EventLog() -> impl IntoView {
                                 <td class="name">{event.service.name.clone()}</td>
                                 <td>{event.service.version.clone()}</td>
                                 <td class="name">{node.map(|node| node.node.id).unwrap_or_default()}</td>
-                                <td>{state}</td>
+                                <td>
+                                    {state}
+                                    {health.map(|health| view! { " " <HealthBadge health=Some(health) /> })}
+                                </td>
                             </tr>
                         }
                     }

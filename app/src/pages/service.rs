@@ -10,7 +10,9 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
+use crate::components::call_panel::CallPanel;
 use crate::components::confirm::{NodeConfirm, NodeConfirmDialog, NodeTarget};
+use crate::components::health::HealthBadge;
 use crate::components::schema::{example_json, SchemaTree};
 use crate::components::state::StateBadge;
 use crate::format::{duration, utc_time};
@@ -168,6 +170,18 @@ fn VersionSection(key: Key, first_load: FirstLoad) -> impl IntoView {
     };
     let anchor = format!("version-{}", urlencode(&version));
     let card_version = version.clone();
+    let service_name = key.0.clone();
+    // The Call panels' node picker: the version's live nodes (tombstones cannot answer).
+    let live_nodes = Memo::new(move |_| {
+        service.with(|service| {
+            service
+                .nodes
+                .iter()
+                .filter(|node| !node.state.is_tombstone())
+                .map(|node| node.node.id.clone())
+                .collect::<Vec<_>>()
+        })
+    });
     view! {
         <section class="version" data-version=version.clone() id=format!("version-{version}")>
             <h2>
@@ -184,7 +198,12 @@ fn VersionSection(key: Key, first_load: FirstLoad) -> impl IntoView {
                 <p class="empty">"No endpoints registered."</p>
             </Show>
             <For each=move || endpoints.get() key=endpoint_key let:endpoint>
-                <EndpointCard endpoint version=card_version.clone() />
+                <EndpointCard
+                    endpoint
+                    version=card_version.clone()
+                    service=service_name.clone()
+                    nodes=live_nodes
+                />
             </For>
         </section>
     }
@@ -213,6 +232,7 @@ fn NodeTable(service: Memo<ServiceView>, node_ids: Memo<Vec<String>>) -> impl In
                     <th scope="col">"Last seen (UTC)"</th>
                     <th scope="col">"TTL left"</th>
                     <th scope="col">"State"</th>
+                    <th scope="col">"Health"</th>
                     <th scope="col">"Owner"</th>
                     <th scope="col">"Action"</th>
                 </tr>
@@ -310,6 +330,12 @@ fn NodeRow(service: Memo<ServiceView>, id: String) -> impl IntoView {
             <td>{ttl_left}</td>
             <td>{move || state.get().map(|state| view! { <StateBadge state /> })}</td>
             <td>
+                {move || {
+                    let health = node.with(|node| node.as_ref().and_then(|node| node.health.clone()));
+                    view! { <HealthBadge health /> }
+                }}
+            </td>
+            <td>
                 {field(|node| if node.owned { "this console" } else { "network" }.to_string())}
             </td>
             <td>
@@ -366,7 +392,20 @@ fn NodeAction(service: Memo<ServiceView>, node: Memo<Option<NodeView>>) -> impl 
 
 /// One endpoint: metadata, request and response schema trees, and example JSON to copy.
 #[component]
-fn EndpointCard(endpoint: Endpoint, version: String) -> impl IntoView {
+fn EndpointCard(
+    endpoint: Endpoint,
+    version: String,
+    service: String,
+    nodes: Memo<Vec<String>>,
+) -> impl IntoView {
+    let call = view! {
+        <CallPanel
+            service
+            endpoint=endpoint.name.clone()
+            request=endpoint.request.clone()
+            nodes=nodes
+        />
+    };
     let metadata = endpoint
         .metadata
         .iter()
@@ -408,6 +447,7 @@ fn EndpointCard(endpoint: Endpoint, version: String) -> impl IntoView {
                 {schema_part("Request", endpoint.request)}
                 {schema_part("Response", endpoint.response)}
             </div>
+            {call}
         </article>
     }
 }

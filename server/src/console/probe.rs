@@ -29,8 +29,10 @@ const CONCURRENCY: usize = 64;
 /// How long one check may take before the node counts as unreachable.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// How often due checks are started.
-const TICK: Duration = Duration::from_millis(100);
+/// How often due checks are started. Each tick starts at most the free share of
+/// [`CONCURRENCY`], so the tick bounds the rate too: at 100 ms, 640 checks/s, and 10,000 nodes
+/// took 16 s per sweep (rpc bench). A tick scans the schedule without the view lock.
+const TICK: Duration = Duration::from_millis(10);
 
 /// Checks until shutdown.
 pub async fn run(hub: Arc<Hub>) {
