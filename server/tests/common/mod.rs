@@ -139,6 +139,30 @@ impl Drop for Server {
     }
 }
 
+/// A loopback port nothing listens on (for a second listener of a console).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Runs the console with `args` (memory registry, no DNS-SD), expecting it to refuse to start;
+/// returns what it printed on stderr.
+pub fn refused_at_start(args: &[&str]) -> String {
+    let output = Command::new(MUSTER)
+        .args(["--registry", "memory", "--no-advertise", "--no-lan"])
+        .args(["--listen", "127.0.0.1:0"])
+        .args(args)
+        .env_remove("MUSTER_ADMIN_TOKEN")
+        .output()
+        .expect("muster runs");
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(!output.status.success(), "started with {args:?}: {stderr}");
+    stderr
+}
+
 /// An HTTP client that does not follow redirects (the login flow checks them).
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
