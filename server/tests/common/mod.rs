@@ -148,18 +148,33 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-/// Runs the console with `args` (memory registry, no DNS-SD), expecting it to refuse to start;
-/// returns what it printed on stderr.
+/// Runs the console with `args` (memory registry, no DNS-SD), expecting it to refuse to start
+/// within 10 s; returns what it printed on stderr.
 pub fn refused_at_start(args: &[&str]) -> String {
-    let output = Command::new(MUSTER)
+    let mut child = Command::new(MUSTER)
         .args(["--registry", "memory", "--no-advertise", "--no-lan"])
         .args(["--listen", "127.0.0.1:0"])
         .args(args)
         .env_remove("MUSTER_ADMIN_TOKEN")
-        .output()
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
         .expect("muster runs");
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    assert!(!output.status.success(), "started with {args:?}: {stderr}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("muster started with {args:?} instead of refusing");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(!status.success(), "exited cleanly with {args:?}: {stderr}");
     stderr
 }
 
