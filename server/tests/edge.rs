@@ -238,37 +238,50 @@ async fn slowloris_is_cut_at_the_header_timeout() {
     }
 }
 
-/// Item 6: past `--max-connections`, connections get a 503 at once instead of waiting.
+/// Item 6: at `--max-connections`, the oldest idle connection (spread over many addresses, so
+/// the per-client cap does not bind) is closed for a newcomer, who is served; only when every
+/// connection is busy (here: request heads sent, bodies withheld) is the newcomer refused, with
+/// a 503 at once.
 #[tokio::test]
-async fn the_total_connection_cap_answers_503() {
+async fn the_total_connection_cap_makes_idle_connections_give_way() {
     let server = Server::start(&["--max-connections", "20", "--header-timeout", "5s"]);
     // The start-up probe's connection must be gone before the count starts.
     tokio::time::sleep(Duration::from_millis(500)).await;
+    let healthz = request("GET", "/healthz", "127.0.0.1", &[], "");
     let mut idle = Vec::new();
     for i in 0..20 {
         idle.push(connect_from(loopback(20 + i), server.addr).await.unwrap());
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let over = send_from(
-        loopback(50),
-        server.addr,
-        &request("GET", "/healthz", "127.0.0.1", &[], ""),
-    )
-    .await;
+    let newcomer = send_from(loopback(50), server.addr, &healthz).await;
+    assert_eq!(newcomer.status, 200, "{newcomer:?}");
+    let mut byte = [0u8; 1];
+    let oldest = tokio::time::timeout(Duration::from_secs(2), idle[0].read(&mut byte)).await;
+    assert!(
+        matches!(oldest, Ok(Ok(0) | Err(_))),
+        "the oldest idle connection was closed"
+    );
+    drop(idle);
+
+    let mut busy = Vec::new();
+    let head = "POST /api/services HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n";
+    for i in 0..20 {
+        let mut stream = connect_from(loopback(60 + i), server.addr).await.unwrap();
+        stream.write_all(head.as_bytes()).await.unwrap();
+        busy.push(stream);
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let over = send_from(loopback(50), server.addr, &healthz).await;
     assert_eq!(over.status, 503);
     assert!(
         over.body.contains("too many open connections"),
         "{}",
         over.body
     );
-    drop(idle);
+    drop(busy);
     common::eventually(Duration::from_secs(5), || async {
-        let answer = send_from(
-            loopback(50),
-            server.addr,
-            &request("GET", "/healthz", "127.0.0.1", &[], ""),
-        )
-        .await;
+        let answer = send_from(loopback(50), server.addr, &healthz).await;
         (answer.status == 200).then_some(())
     })
     .await;
