@@ -5,11 +5,10 @@
 mod common;
 
 use std::net::IpAddr;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::raw::{connect_from, request, send_from};
-use common::{client, get_service, service, Server, MUSTER};
+use common::{client, get_service, refused_at_start, service, Server};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -25,6 +24,24 @@ fn register_body(name: &str) -> String {
     service(name, &format!("{name}-1"), "127.0.0.1:50051").to_string()
 }
 
+/// `POST /api/services` registering `name` as a page on `host` would send it: `Host` and a
+/// matching `Origin`.
+async fn register_as(server: &Server, host: &str, name: &str) -> common::raw::Answer {
+    let origin = format!("Origin: http://{host}");
+    send_from(
+        loopback(1),
+        server.addr,
+        &request(
+            "POST",
+            "/api/services",
+            host,
+            &[&origin, "Content-Type: application/json"],
+            &register_body(name),
+        ),
+    )
+    .await
+}
+
 /// Item 4: a page on a rebound name (same origin as itself, so Origin "matches") can neither
 /// act, read, nor open the watch websocket; the console's own names still can.
 #[tokio::test]
@@ -32,19 +49,7 @@ async fn dns_rebinding_is_refused_on_every_request_and_upgrade() {
     let server = Server::start(&["--allowed-host", "console.example"]);
     let port = server.addr.port();
     let evil = format!("rebind.evil.example:{port}");
-    let origin = format!("Origin: http://{evil}");
-    let answer = send_from(
-        loopback(1),
-        server.addr,
-        &request(
-            "POST",
-            "/api/services",
-            &evil,
-            &[&origin, "Content-Type: application/json"],
-            &register_body("rebound"),
-        ),
-    )
-    .await;
+    let answer = register_as(&server, &evil, "rebound").await;
     assert_eq!(answer.status, 403, "{answer:?}");
     assert!(answer.body.contains("DNS rebinding"), "{}", answer.body);
     assert!(
@@ -81,21 +86,7 @@ async fn dns_rebinding_is_refused_on_every_request_and_upgrade() {
         "console.example".into(),
     ] {
         let name = format!("ok.{}", host.split(':').next().unwrap());
-        let answer = send_from(
-            loopback(1),
-            server.addr,
-            &request(
-                "POST",
-                "/api/services",
-                &host,
-                &[
-                    &format!("Origin: http://{host}"),
-                    "Content-Type: application/json",
-                ],
-                &register_body(&name),
-            ),
-        )
-        .await;
+        let answer = register_as(&server, &host, &name).await;
         assert_eq!(answer.status, 201, "Host {host}: {answer:?}");
     }
     let mut upgrade = server.ws_url("/api/watch").into_client_request().unwrap();
@@ -247,37 +238,50 @@ async fn slowloris_is_cut_at_the_header_timeout() {
     }
 }
 
-/// Item 6: past `--max-connections`, connections get a 503 at once instead of waiting.
+/// Item 6: at `--max-connections`, the oldest idle connection (spread over many addresses, so
+/// the per-client cap does not bind) is closed for a newcomer, who is served; only when every
+/// connection is busy (here: request heads sent, bodies withheld) is the newcomer refused, with
+/// a 503 at once.
 #[tokio::test]
-async fn the_total_connection_cap_answers_503() {
+async fn the_total_connection_cap_makes_idle_connections_give_way() {
     let server = Server::start(&["--max-connections", "20", "--header-timeout", "5s"]);
     // The start-up probe's connection must be gone before the count starts.
     tokio::time::sleep(Duration::from_millis(500)).await;
+    let healthz = request("GET", "/healthz", "127.0.0.1", &[], "");
     let mut idle = Vec::new();
     for i in 0..20 {
         idle.push(connect_from(loopback(20 + i), server.addr).await.unwrap());
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let over = send_from(
-        loopback(50),
-        server.addr,
-        &request("GET", "/healthz", "127.0.0.1", &[], ""),
-    )
-    .await;
+    let newcomer = send_from(loopback(50), server.addr, &healthz).await;
+    assert_eq!(newcomer.status, 200, "{newcomer:?}");
+    let mut byte = [0u8; 1];
+    let oldest = tokio::time::timeout(Duration::from_secs(2), idle[0].read(&mut byte)).await;
+    assert!(
+        matches!(oldest, Ok(Ok(0) | Err(_))),
+        "the oldest idle connection was closed"
+    );
+    drop(idle);
+
+    let mut busy = Vec::new();
+    let head = "POST /api/services HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n";
+    for i in 0..20 {
+        let mut stream = connect_from(loopback(60 + i), server.addr).await.unwrap();
+        stream.write_all(head.as_bytes()).await.unwrap();
+        busy.push(stream);
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let over = send_from(loopback(50), server.addr, &healthz).await;
     assert_eq!(over.status, 503);
     assert!(
         over.body.contains("too many open connections"),
         "{}",
         over.body
     );
-    drop(idle);
+    drop(busy);
     common::eventually(Duration::from_secs(5), || async {
-        let answer = send_from(
-            loopback(50),
-            server.addr,
-            &request("GET", "/healthz", "127.0.0.1", &[], ""),
-        )
-        .await;
+        let answer = send_from(loopback(50), server.addr, &healthz).await;
         (answer.status == 200).then_some(())
     })
     .await;
@@ -288,7 +292,8 @@ fn login_form(token: &str, next: &str) -> String {
     serde_urlencoded::to_string([("token", token), ("next", next)]).unwrap()
 }
 
-async fn login_from(server: &Server, from: IpAddr, token: &str) -> common::raw::Answer {
+/// The login form posted from `from` with `token` and `next`.
+async fn login_from(server: &Server, from: IpAddr, token: &str, next: &str) -> common::raw::Answer {
     send_from(
         from,
         server.addr,
@@ -297,7 +302,7 @@ async fn login_from(server: &Server, from: IpAddr, token: &str) -> common::raw::
             "/login",
             &server.addr.to_string(),
             &["Content-Type: application/x-www-form-urlencoded"],
-            &login_form(token, "/"),
+            &login_form(token, next),
         ),
     )
     .await
@@ -311,19 +316,19 @@ async fn token_guessing_is_limited_per_client_and_in_all() {
     let server = Server::start(&["--admin-token", TOKEN]);
     for _ in 0..20 {
         assert_eq!(
-            login_from(&server, loopback(2), TOKEN).await.status,
+            login_from(&server, loopback(2), TOKEN, "/").await.status,
             303,
             "right tokens are free"
         );
     }
     for attempt in 0..10 {
-        let answer = login_from(&server, loopback(3), "wrong-guess").await;
+        let answer = login_from(&server, loopback(3), "wrong-guess", "/").await;
         assert_eq!(answer.status, 303, "attempt {attempt}: back to the form");
         assert!(answer
             .header("location")
             .starts_with("/login?error=invalid"));
     }
-    let refused = login_from(&server, loopback(3), "wrong-guess").await;
+    let refused = login_from(&server, loopback(3), "wrong-guess", "/").await;
     assert_eq!(refused.status, 429, "{refused:?}");
     let retry: u64 = refused
         .header("retry-after")
@@ -336,11 +341,11 @@ async fn token_guessing_is_limited_per_client_and_in_all() {
         .unwrap()
         .contains("too many admin-token attempts"));
     assert_eq!(
-        login_from(&server, loopback(3), TOKEN).await.status,
+        login_from(&server, loopback(3), TOKEN, "/").await.status,
         429,
         "no guess passes while limited"
     );
-    let other = login_from(&server, loopback(4), TOKEN).await;
+    let other = login_from(&server, loopback(4), TOKEN, "/").await;
     assert_eq!(other.status, 303);
     assert!(other.header("set-cookie").contains("muster_session="));
 
@@ -395,20 +400,7 @@ async fn token_guessing_is_limited_per_client_and_in_all() {
 #[test]
 fn a_weak_admin_token_is_refused_at_start() {
     for weak in ["s3cret", "aaaaaaaaaaaaaaaaaaaa", ""] {
-        let output = Command::new(MUSTER)
-            .args([
-                "--registry",
-                "memory",
-                "--no-advertise",
-                "--no-lan",
-                "--listen",
-                "127.0.0.1:0",
-            ])
-            .args(["--admin-token", weak])
-            .output()
-            .unwrap();
-        assert!(!output.status.success(), "{weak:?} accepted");
-        let stderr = String::from_utf8_lossy(&output.stderr);
+        let stderr = refused_at_start(&["--admin-token", weak]);
         assert!(stderr.contains("--admin-token is too weak"), "{stderr}");
         assert!(stderr.contains("openssl rand"), "{stderr}");
     }
@@ -428,34 +420,12 @@ async fn login_next_is_only_a_local_path() {
         ("/services?q=greeter", "/services?q=greeter"),
     ];
     for (next, expected) in cases {
-        let answer = send_from(
-            loopback(6),
-            server.addr,
-            &request(
-                "POST",
-                "/login",
-                &server.addr.to_string(),
-                &["Content-Type: application/x-www-form-urlencoded"],
-                &login_form(TOKEN, next),
-            ),
-        )
-        .await;
+        let answer = login_from(&server, loopback(6), TOKEN, next).await;
         assert_eq!(answer.status, 303, "next {next:?}: {answer:?}");
         assert_eq!(answer.header("location"), expected, "next {next:?}");
         assert!(!answer.header("set-cookie").contains("planted"));
     }
-    let wrong = send_from(
-        loopback(6),
-        server.addr,
-        &request(
-            "POST",
-            "/login",
-            &server.addr.to_string(),
-            &["Content-Type: application/x-www-form-urlencoded"],
-            &login_form("wrong", "/\r\n//evil.example"),
-        ),
-    )
-    .await;
+    let wrong = login_from(&server, loopback(6), "wrong", "/\r\n//evil.example").await;
     assert_eq!(wrong.status, 303);
     assert!(
         wrong.header("location").ends_with("&next=%2F"),

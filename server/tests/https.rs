@@ -5,20 +5,29 @@
 
 mod common;
 
-use std::net::{IpAddr, SocketAddr, TcpListener};
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
 use common::raw::{exchange, request, send_from, Answer};
-use common::Server;
+use common::{free_port, refused_at_start, Server};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, ServerName};
 use tokio_rustls::rustls::{ClientConfig, RootCertStore};
 use tokio_rustls::TlsConnector;
 
 const TOKEN: &str = "https-test-9c2e7b5d1f4a0f3a";
+
+/// `openssl req` arguments for a new P-256 key, unencrypted.
+const NEW_KEY: &[&str] = &[
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:prime256v1",
+    "-nodes",
+];
 
 /// A CA and leaf certificates for `localhost` and 127.0.0.1, made with the openssl CLI.
 struct Pki {
@@ -53,27 +62,27 @@ impl Pki {
 
     /// A self-signed CA `name.pem` / `name.key`.
     fn ca(&self, name: &str) {
-        self.openssl(&[
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-keyout",
-            &format!("{name}.key"),
-            "-out",
-            &format!("{name}.pem"),
-            "-days",
-            "2",
-            "-subj",
-            &format!("/CN=muster test {name}"),
-            "-addext",
-            "basicConstraints=critical,CA:TRUE",
-            "-addext",
-            "keyUsage=critical,keyCertSign,cRLSign",
-        ]);
+        self.openssl(
+            &[
+                &["req", "-x509"],
+                NEW_KEY,
+                &[
+                    "-keyout",
+                    &format!("{name}.key"),
+                    "-out",
+                    &format!("{name}.pem"),
+                    "-days",
+                    "2",
+                    "-subj",
+                    &format!("/CN=muster test {name}"),
+                    "-addext",
+                    "basicConstraints=critical,CA:TRUE",
+                    "-addext",
+                    "keyUsage=critical,keyCertSign,cRLSign",
+                ],
+            ]
+            .concat(),
+        );
     }
 
     /// A server certificate `name.pem` / `name.key` signed by the CA.
@@ -83,20 +92,21 @@ impl Pki {
             "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
         )
         .unwrap();
-        self.openssl(&[
-            "req",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-keyout",
-            &format!("{name}.key"),
-            "-out",
-            &format!("{name}.csr"),
-            "-subj",
-            "/CN=localhost",
-        ]);
+        self.openssl(
+            &[
+                &["req"],
+                NEW_KEY,
+                &[
+                    "-keyout",
+                    &format!("{name}.key"),
+                    "-out",
+                    &format!("{name}.csr"),
+                    "-subj",
+                    "/CN=localhost",
+                ],
+            ]
+            .concat(),
+        );
         self.openssl(&[
             "x509",
             "-req",
@@ -151,14 +161,6 @@ async fn tls_exchange(
 
 fn der(pem: &Path) -> Vec<u8> {
     CertificateDer::from_pem_file(pem).unwrap().to_vec()
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn loopback(last: u8) -> IpAddr {
@@ -355,23 +357,12 @@ fn bad_tls_files_are_refused_at_start_naming_the_flag() {
     pki.leaf("a");
     pki.leaf("b");
     let start = |cert: &Path, key: &Path| {
-        let output = Command::new(common::MUSTER)
-            .args([
-                "--registry",
-                "memory",
-                "--no-advertise",
-                "--no-lan",
-                "--listen",
-                "127.0.0.1:0",
-            ])
-            .arg("--tls-cert")
-            .arg(cert)
-            .arg("--tls-key")
-            .arg(key)
-            .output()
-            .unwrap();
-        assert!(!output.status.success());
-        String::from_utf8_lossy(&output.stderr).into_owned()
+        refused_at_start(&[
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+        ])
     };
     assert!(start(&pki.path("missing.pem"), &pki.path("a.key")).contains("--tls-cert"));
     assert!(start(&pki.path("a.pem"), &pki.path("missing.key")).contains("--tls-key"));
@@ -408,12 +399,14 @@ async fn forwarded_headers_count_only_from_the_trusted_proxy() {
             &format!(r#"{{"token":"{token}"}}"#),
         )
     };
-    let proxied = send_from(
-        loopback(2),
-        server.addr,
-        &login("console.example", "192.0.2.1", TOKEN),
-    )
-    .await;
+    // From `peer`, forwarding for `client` as `forwarded_host`.
+    let login_via =
+        |peer: u8, forwarded_host: &'static str, client: &'static str, token: &'static str| {
+            let text = login(forwarded_host, client, token);
+            let addr = server.addr;
+            async move { send_from(loopback(peer), addr, &text).await }
+        };
+    let proxied = login_via(2, "console.example", "192.0.2.1", TOKEN).await;
     assert_eq!(proxied.status, 200, "{proxied:?}");
     assert!(proxied.header("set-cookie").contains("; Secure"));
     assert_eq!(
@@ -421,24 +414,14 @@ async fn forwarded_headers_count_only_from_the_trusted_proxy() {
         "max-age=31536000"
     );
 
-    let forged = send_from(
-        loopback(1),
-        server.addr,
-        &login("console.example", "192.0.2.1", TOKEN),
-    )
-    .await;
+    let forged = login_via(1, "console.example", "192.0.2.1", TOKEN).await;
     assert_eq!(
         forged.status, 403,
         "not from the proxy: Origin https://console.example is foreign"
     );
     assert!(forged.header("strict-transport-security").is_empty());
 
-    let rebound = send_from(
-        loopback(2),
-        server.addr,
-        &login("evil.example", "192.0.2.1", TOKEN),
-    )
-    .await;
+    let rebound = login_via(2, "evil.example", "192.0.2.1", TOKEN).await;
     assert_eq!(
         rebound.status, 403,
         "the forwarded Host passes the allow-list too"
@@ -446,26 +429,19 @@ async fn forwarded_headers_count_only_from_the_trusted_proxy() {
 
     // Attempts count per forwarded client, not per proxy.
     for _ in 0..10 {
-        let answer = send_from(
-            loopback(2),
-            server.addr,
-            &login("console.example", "192.0.2.7", "wrong"),
-        )
-        .await;
-        assert_eq!(answer.status, 401);
+        assert_eq!(
+            login_via(2, "console.example", "192.0.2.7", "wrong")
+                .await
+                .status,
+            401
+        );
     }
-    let limited = send_from(
-        loopback(2),
-        server.addr,
-        &login("console.example", "192.0.2.7", "wrong"),
-    )
-    .await;
-    assert_eq!(limited.status, 429);
-    let other = send_from(
-        loopback(2),
-        server.addr,
-        &login("console.example", "192.0.2.8", TOKEN),
-    )
-    .await;
+    assert_eq!(
+        login_via(2, "console.example", "192.0.2.7", "wrong")
+            .await
+            .status,
+        429
+    );
+    let other = login_via(2, "console.example", "192.0.2.8", TOKEN).await;
     assert_eq!(other.status, 200, "another client behind the same proxy");
 }

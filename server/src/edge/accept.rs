@@ -8,9 +8,12 @@
 
 use std::convert::Infallible;
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
+use axum::body::Body;
 use axum::extract::Request;
 use axum::Router;
 use hyper::body::Incoming;
@@ -23,7 +26,7 @@ use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
 use tower::Service;
 
-use super::limits::{Limits, Refusal};
+use super::limits::{Busy, Limits, Refusal, Slot};
 use super::Peer;
 
 /// How long connections may take to finish once shutdown has begun.
@@ -87,18 +90,27 @@ pub async fn serve(listener: TcpListener, serving: Serving, shutdown: impl Futur
         let http = http.clone();
         let watcher = graceful.watcher();
         tokio::spawn(async move {
-            let _slot = slot;
-            let Some(tls) = serving.tls.clone() else {
-                let peer = Peer { addr, tls: false };
-                return serve_io(&http, stream, serving.app, peer, watcher).await;
-            };
-            match tokio::time::timeout(serving.header_timeout, tls.accept(stream)).await {
-                Ok(Ok(stream)) => {
-                    let peer = Peer { addr, tls: true };
-                    serve_io(&http, stream, serving.app, peer, watcher).await;
+            let slot = Arc::new(slot);
+            let connection = async {
+                let Some(tls) = serving.tls.clone() else {
+                    let peer = Peer { addr, tls: false };
+                    return serve_io(&http, stream, serving.app, peer, &slot, watcher).await;
+                };
+                match tokio::time::timeout(serving.header_timeout, tls.accept(stream)).await {
+                    Ok(Ok(stream)) => {
+                        let peer = Peer { addr, tls: true };
+                        serve_io(&http, stream, serving.app, peer, &slot, watcher).await;
+                    }
+                    Ok(Err(error)) => {
+                        tracing::debug!("TLS handshake with {addr} failed: {error}")
+                    }
+                    Err(_) => tracing::debug!("TLS handshake with {addr} timed out"),
                 }
-                Ok(Err(error)) => tracing::debug!("TLS handshake with {addr} failed: {error}"),
-                Err(_) => tracing::debug!("TLS handshake with {addr} timed out"),
+            };
+            // Dropping the connection closes its socket.
+            tokio::select! {
+                () = connection => {},
+                () = slot.evicted() => tracing::debug!("closed idle connection from {addr} to make way"),
             }
         });
     }
@@ -117,28 +129,63 @@ async fn serve_io(
     io: impl AsyncRead + AsyncWrite + Unpin + Send + 'static,
     app: Router,
     peer: Peer,
+    slot: &Arc<Slot>,
     watcher: Watcher,
 ) {
-    let connection = http.serve_connection_with_upgrades(TokioIo::new(io), service(app, peer));
+    let connection =
+        http.serve_connection_with_upgrades(TokioIo::new(io), service(app, peer, slot.clone()));
     if let Err(error) = watcher.watch(connection.into_owned()).await {
         tracing::debug!("connection from {} ended: {error}", peer.addr);
     }
 }
 
-/// The router as a hyper service, with the connection's [`Peer`] on every request.
+/// The router as a hyper service, with the connection's [`Peer`] on every request; the
+/// connection counts as busy from a request's head to the end of its answer's body.
 fn service(
     app: Router,
     peer: Peer,
+    slot: Arc<Slot>,
 ) -> impl hyper::service::Service<
     Request<Incoming>,
     Response = axum::response::Response,
     Error = Infallible,
     Future = impl Future<Output = Result<axum::response::Response, Infallible>> + Send,
-> + Clone {
+> {
     hyper::service::service_fn(move |mut request: Request<Incoming>| {
         request.extensions_mut().insert(peer);
-        app.clone().call(request)
+        let busy = slot.busy();
+        let answer = app.clone().call(request);
+        async move {
+            let response = answer.await?;
+            Ok(response.map(|body| Body::new(Held { body, _busy: busy })))
+        }
     })
+}
+
+/// An answer's body that keeps its connection busy until it is sent (or dropped).
+struct Held {
+    body: Body,
+    _busy: Busy,
+}
+
+impl http_body::Body for Held {
+    type Data = axum::body::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        Pin::new(&mut self.get_mut().body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.body.size_hint()
+    }
 }
 
 /// Answers a connection over a cap with a plain 503 and closes it, if fewer than

@@ -145,6 +145,45 @@ impl Drop for Server {
     }
 }
 
+/// A loopback port nothing listens on (for a second listener of a console).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Runs the console with `args` (memory registry, no DNS-SD), expecting it to refuse to start
+/// within 10 s; returns what it printed on stderr.
+pub fn refused_at_start(args: &[&str]) -> String {
+    let mut child = Command::new(MUSTER)
+        .args(["--registry", "memory", "--no-advertise", "--no-lan"])
+        .args(["--listen", "127.0.0.1:0"])
+        .args(args)
+        .env_remove("MUSTER_ADMIN_TOKEN")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("muster runs");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("muster started with {args:?} instead of refusing");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(!status.success(), "exited cleanly with {args:?}: {stderr}");
+    stderr
+}
+
 /// An HTTP client that does not follow redirects (the login flow checks them).
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
