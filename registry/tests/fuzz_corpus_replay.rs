@@ -115,12 +115,28 @@ fn corpus_and_vectors_never_panic() {
     let vector_packets = files(&vectors::dir(), Some("bin"));
     let vector_txts = files(&vectors::dir(), Some("strings"));
     // Counted apart from the corpus, so that neither can stand in for the other when missing.
-    assert!(vector_packets.len() >= 11, "only {} vector packets", vector_packets.len());
-    assert!(vector_txts.len() >= 3, "only {} TXT vectors", vector_txts.len());
+    assert!(
+        vector_packets.len() >= 11,
+        "only {} vector packets",
+        vector_packets.len()
+    );
+    assert!(
+        vector_txts.len() >= 3,
+        "only {} TXT vectors",
+        vector_txts.len()
+    );
     let corpus_packets = files(&crate_dir().join("fuzz/corpus/packet"), None);
     let corpus_txts = files(&crate_dir().join("fuzz/corpus/txt"), None);
-    assert!(corpus_packets.len() >= 11, "packet corpus missing ({} files)", corpus_packets.len());
-    assert!(corpus_txts.len() >= 3, "txt corpus missing ({} files)", corpus_txts.len());
+    assert!(
+        corpus_packets.len() >= 11,
+        "packet corpus missing ({} files)",
+        corpus_packets.len()
+    );
+    assert!(
+        corpus_txts.len() >= 3,
+        "txt corpus missing ({} files)",
+        corpus_txts.len()
+    );
     let packets: Vec<Vec<u8>> = corpus_packets.into_iter().chain(vector_packets).collect();
     let txts: Vec<Vec<u8>> = corpus_txts
         .into_iter()

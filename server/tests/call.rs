@@ -287,7 +287,12 @@ async fn calls_need_the_same_authorization_as_register() {
     let server = Server::start_with(
         ([0, 0, 0, 0], 0).into(),
         dir.path(),
-        &["--admin-token", "call-test-token-0123456789abcdef", "--probe-interval", "0"],
+        &[
+            "--admin-token",
+            "call-test-token-0123456789abcdef",
+            "--probe-interval",
+            "0",
+        ],
     );
     register(
         &server,

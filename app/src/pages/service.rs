@@ -398,6 +398,8 @@ fn EndpointCard(
     service: String,
     nodes: Memo<Vec<String>>,
 ) -> impl IntoView {
+    // Erased: the card's view type with the panel's inside it is deeper than the server
+    // crate's type-layout limit.
     let call = view! {
         <CallPanel
             service
@@ -405,7 +407,8 @@ fn EndpointCard(
             request=endpoint.request.clone()
             nodes=nodes
         />
-    };
+    }
+    .into_any();
     let metadata = endpoint
         .metadata
         .iter()
