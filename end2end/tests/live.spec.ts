@@ -307,7 +307,8 @@ test("the badge says loading, not live, until the snapshot is applied", async ({
     server.onMessage(async (message) => {
       const type = typeof message === "string" ? JSON.parse(message).type : "binary";
       if (type === "loading") loading = true;
-      if (type === "snapshot") {
+      // The page asks for the snapshot deflated: it comes as the one binary frame.
+      if (type === "snapshot" || type === "binary") {
         held = true;
         await released;
       }
@@ -318,10 +319,11 @@ test("the badge says loading, not live, until the snapshot is applied", async ({
   await page.waitForFunction(() => document.body.dataset.hydrated === "true");
   const badge = page.getByTestId("connection");
   await expect.poll(() => held).toBe(true);
-  // Held for a while: never "live" meanwhile; "loading 5 services…" once the server announced it.
+  expect(loading, "the server announces the snapshot before sending it").toBe(true);
+  // Held for a while: never "live" meanwhile, but "loading 5 services…".
   for (let i = 0; i < 5; i++) {
     await expect(badge).not.toHaveText("live", { timeout: 100 });
-    if (loading) await expect(badge).toHaveText("loading 5 services…");
+    await expect(badge).toHaveText("loading 5 services…");
     await sleep(100);
   }
   release();

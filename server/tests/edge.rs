@@ -187,8 +187,8 @@ async fn slow_clients(
 }
 
 /// Item 6: unfinished request heads are cut at the header timeout however slowly they trickle,
-/// one address cannot hold more than its share, and a normal request answers within 100 ms
-/// meanwhile.
+/// one address cannot hold more than its share (a newcomer from it takes the place of its
+/// oldest unfinished head), and a normal request answers within 100 ms meanwhile.
 #[tokio::test]
 async fn slowloris_is_cut_at_the_header_timeout() {
     let server = Server::start(&[
@@ -207,10 +207,10 @@ async fn slowloris_is_cut_at_the_header_timeout() {
         &request("GET", "/healthz", "127.0.0.1", &[], ""),
     )
     .await;
-    assert_eq!(over.status, 503, "a 51st connection from one address");
-    assert!(over
-        .body
-        .contains("too many open connections from this address"));
+    assert_eq!(
+        over.status, 200,
+        "a 51st connection from one address is served: its oldest idle one made way"
+    );
 
     let http = client();
     let mut slowest = Duration::ZERO;
@@ -226,16 +226,22 @@ async fn slowloris_is_cut_at_the_header_timeout() {
         "/healthz took {slowest:?} during the attack"
     );
 
+    let mut made_way = 0;
     for task in slow {
         let closed_after = task
             .await
             .unwrap()
             .expect("the server closed the connection");
+        if closed_after < Duration::from_millis(1500) {
+            made_way += 1;
+            continue;
+        }
         assert!(
-            closed_after >= Duration::from_millis(1500) && closed_after < Duration::from_secs(6),
+            closed_after < Duration::from_secs(6),
             "closed after {closed_after:?} (header timeout 2 s)"
         );
     }
+    assert_eq!(made_way, 1, "only the 51st's place was taken early");
 }
 
 /// Item 6: at `--max-connections`, the oldest idle connection (spread over many addresses, so

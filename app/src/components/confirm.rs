@@ -9,6 +9,7 @@
 
 use leptos::html;
 use leptos::prelude::*;
+use send_wrapper::SendWrapper;
 
 use crate::api::{deregister_node, evict_node};
 use crate::components::errors::plain_error;
@@ -59,8 +60,10 @@ impl NodeTarget {
 #[derive(Clone, Copy)]
 pub struct NodeConfirm {
     pending: RwSignal<Option<NodeTarget>>,
-    /// The button that opened the dialog, to give focus back to.
-    trigger: StoredValue<Option<web_sys::HtmlElement>, LocalStorage>,
+    /// The button that opened the dialog, to give focus back to. Set only in the browser; the
+    /// wrapper is created there, not on the server, where the page's owner is cleaned up on
+    /// another worker thread than it was made on (a local stored value panics when dropped so).
+    trigger: StoredValue<Option<SendWrapper<web_sys::HtmlElement>>>,
     action: Action<NodeTarget, Result<String, String>>,
     /// The node the last outcome is about.
     last: RwSignal<Option<NodeTarget>>,
@@ -90,7 +93,7 @@ impl NodeConfirm {
         });
         NodeConfirm {
             pending: RwSignal::new(None),
-            trigger: StoredValue::new_local(None),
+            trigger: StoredValue::new(None),
             action,
             last: RwSignal::new(None),
         }
@@ -98,7 +101,7 @@ impl NodeConfirm {
 
     /// Opens the dialog for `target`; `trigger` gets the focus back when it closes.
     pub fn ask(&self, target: NodeTarget, trigger: Option<web_sys::HtmlElement>) {
-        self.trigger.set_value(trigger);
+        self.trigger.set_value(trigger.map(SendWrapper::new));
         self.pending.set(Some(target));
     }
 }
