@@ -4,9 +4,9 @@
 use std::io::Read;
 use std::time::Duration;
 
-use muster_registry::{Node, QueryOptions};
+use muster_registry::Node;
 
-use super::Result;
+use super::{get_service, Result};
 use crate::backend::Backend;
 
 /// The command's arguments.
@@ -60,17 +60,7 @@ pub async fn run(backend: &Backend, args: &Args<'_>) -> Result {
 
 /// Every node of `name` (all versions) that speaks go-micro's rpc over HTTP, by id.
 pub async fn mucp_nodes(backend: &Backend, name: &str) -> Result<Vec<Node>> {
-    let services = match backend
-        .registry()
-        .get_service(name, QueryOptions::default())
-        .await
-    {
-        Ok(services) => services,
-        Err(muster_registry::Error::NotFound) => {
-            return Err(format!("service {name} not found").into())
-        }
-        Err(error) => return Err(error.into()),
-    };
+    let services = get_service(backend, name).await?;
     let mut nodes: Vec<Node> = services
         .into_iter()
         .flat_map(|service| service.nodes)

@@ -3,27 +3,17 @@
 //! Like `micro deregister`: on mDNS that is a goodbye on the node's behalf (go-micro watchers
 //! drop it; a live owner answers the next query and comes back).
 
-use muster_registry::{QueryOptions, Service};
+use muster_registry::Service;
 use serde_json::json;
 
 use app::escape::escape_controls as shown;
 
-use super::{print_json_line, Result};
+use super::{get_service, print_json_line, Result};
 use crate::backend::Backend;
 
 /// Finds the node and removes it.
 pub async fn run(backend: &Backend, name: &str, node_id: &str, json: bool) -> Result {
-    let services = match backend
-        .registry()
-        .get_service(name, QueryOptions::default())
-        .await
-    {
-        Ok(services) => services,
-        Err(muster_registry::Error::NotFound) => {
-            return Err(format!("service {name} not found").into())
-        }
-        Err(error) => return Err(error.into()),
-    };
+    let services = get_service(backend, name).await?;
     let Some((service, node)) = services.iter().find_map(|service| {
         let node = service.nodes.iter().find(|node| node.id == node_id)?;
         Some((service, node))

@@ -63,6 +63,19 @@ pub async fn run(args: &RegistryArgs, command: &Command, json: bool) -> Result {
     result
 }
 
+/// Every version of `name`, or a plain "service NAME not found" for the subcommands that need it.
+async fn get_service(backend: &Backend, name: &str) -> Result<Vec<muster_registry::Service>> {
+    match backend
+        .registry()
+        .get_service(name, muster_registry::QueryOptions::default())
+        .await
+    {
+        Ok(services) => Ok(services),
+        Err(muster_registry::Error::NotFound) => Err(format!("service {name} not found").into()),
+        Err(error) => Err(error.into()),
+    }
+}
+
 /// Prints `value` as pretty JSON on stdout.
 fn print_json(value: &impl serde::Serialize) -> Result {
     println!(

@@ -1,25 +1,15 @@
 //! `muster service NAME`: one service in full.
 
-use muster_registry::{QueryOptions, Service, Value};
+use muster_registry::{Service, Value};
 
 use app::escape::escape_controls as shown;
 
-use super::{print_json, Result};
+use super::{get_service, print_json, Result};
 use crate::backend::Backend;
 
 /// Shows every version of `name` with endpoints and nodes (JSON: go-micro's service list).
 pub async fn run(backend: &Backend, name: &str, json: bool) -> Result {
-    let services = match backend
-        .registry()
-        .get_service(name, QueryOptions::default())
-        .await
-    {
-        Ok(services) => services,
-        Err(muster_registry::Error::NotFound) => {
-            return Err(format!("service {name} not found").into())
-        }
-        Err(error) => return Err(error.into()),
-    };
+    let services = get_service(backend, name).await?;
     if json {
         return print_json(&services);
     }
