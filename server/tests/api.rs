@@ -3,19 +3,12 @@
 
 mod common;
 
-use common::{client, get_service, service, Server};
+use common::{client, get_json, get_service, service, Server};
 use serde_json::{json, Value};
 
 /// The whole state the API shows, to compare before and after a refused request.
 async fn everything(server: &Server) -> Value {
-    let list: Value = client()
-        .get(server.url("/api/services"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = get_json(server.url("/api/services")).await;
     let mut full = Vec::new();
     for summary in list.as_array().unwrap() {
         full.push(get_service(server, summary["name"].as_str().unwrap()).await);
@@ -41,23 +34,9 @@ async fn healthz_and_empty_list() {
     let server = Server::start(&[]);
     let health = client().get(server.url("/healthz")).send().await.unwrap();
     assert_eq!(health.status(), 200);
-    let list: Value = client()
-        .get(server.url("/api/services"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = get_json(server.url("/api/services")).await;
     assert_eq!(list, json!([]));
-    let session: Value = client()
-        .get(server.url("/api/session"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let session: Value = get_json(server.url("/api/session")).await;
     assert_eq!(session["can_write"], true);
     assert_eq!(session["registry"], "memory");
 }

@@ -10,7 +10,7 @@ mod common;
 use std::time::Duration;
 
 use common::netns::{console_ready, skip, url, Lan, Peer, CONSOLE_PORT, TOKEN};
-use common::{client, eventually};
+use common::{client, eventually, get_json};
 use futures::StreamExt;
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
@@ -80,14 +80,7 @@ fn greeter(metadata: Value) -> Value {
 }
 
 async fn lan_snapshot() -> Value {
-    client()
-        .get(url("/api/lan"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    get_json(url("/api/lan")).await
 }
 
 fn lan_row<'a>(snapshot: &'a Value, fullname: &str) -> Option<&'a Value> {

@@ -9,7 +9,7 @@ use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use common::{client, eventually, get_service, node_state, service, Server, MUSTER};
+use common::{client, eventually, get_json, get_service, node_state, service, Server, MUSTER};
 use serde_json::Value;
 
 struct Etcd {
@@ -96,14 +96,7 @@ async fn console_and_cli_share_an_etcd_registry() {
             "0",
         ],
     );
-    let session: Value = client()
-        .get(server.url("/api/session"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let session: Value = get_json(server.url("/api/session")).await;
     assert_eq!(session["registry"], "etcd");
 
     // Another process (the CLI) registers: the console sees a foreign node.

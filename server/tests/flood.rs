@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::netns::{console_ready, skip, url, Console, Lan, TOKEN};
-use common::{client, eventually};
+use common::{client, eventually, get_json};
 use futures::{SinkExt, StreamExt};
 use muster_registry::mdns::message::{announcement, NodeRecords};
 use muster_registry::mdns::names::Names;
@@ -276,14 +276,7 @@ fn fat_nodes_and_goodbyes_stay_within_the_memory_budget() {
     );
     let kept: Vec<usize> = lan.client(0).run(async {
         assert!(!live("huge0", "n").await, "an oversized node is not cached");
-        let services: Value = client()
-            .get(url("/api/services"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let services: Value = get_json(url("/api/services")).await;
         services
             .as_array()
             .unwrap()

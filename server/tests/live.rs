@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{client, eventually, get_service, node_state, service, Server};
+use common::{client, eventually, get_json, get_service, node_state, service, Server};
 use futures::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -197,14 +197,7 @@ async fn unreachable_node_turns_stale() {
         node_state(&server, "here", "here-1").await.unwrap(),
         "alive"
     );
-    let list: Value = client()
-        .get(server.url("/api/services"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = get_json(server.url("/api/services")).await;
     assert_eq!(list[0]["name"], "gone");
     assert_eq!(list[0]["nodes"]["stale"], 1);
 }

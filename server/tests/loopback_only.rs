@@ -18,7 +18,7 @@ use serde_json::Value;
 use socket2::SockRef;
 
 use common::netns::{console_ready, skip, url, Lan};
-use common::{client, eventually};
+use common::{client, eventually, get_json};
 
 const GREETER: &str = "go.micro.srv.greeter";
 const GREETER_NODE: &str = "go.micro.srv.greeter-18015368-48e9-4cb2-9b69-6791349bfdda";
@@ -35,14 +35,7 @@ fn with_only_loopback_the_default_console_serves_and_finds_local_go_micro_nodes(
     let announce = vectors::read("gomicro-v1.18/02-announce.bin");
     host.run(async move {
         console_ready().await;
-        let session: Value = client()
-            .get(url("/api/session"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let session: Value = get_json(url("/api/session")).await;
         assert_eq!(session["registry"], "mdns");
         assert_eq!(session["notice"], "mDNS on loopback only: no LAN interface");
 

@@ -6,7 +6,7 @@ mod common;
 use std::io::Read;
 use std::time::Duration;
 
-use common::{client, service, Server};
+use common::{client, get_json, service, Server};
 use futures::StreamExt;
 use serde_json::Value;
 use tokio_tungstenite::tungstenite::Message;
@@ -102,14 +102,7 @@ async fn the_snapshot_is_announced_shared_and_deflated_on_request() {
              {deflated_bytes} deflated ({:.1}×)",
             plain_bytes as f64 / deflated_bytes as f64
         );
-        let stats: Value = client()
-            .get(server.url("/api/stats"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let stats: Value = get_json(server.url("/api/stats")).await;
         assert_eq!(stats["console"]["snapshots_built"], 1, "{stats:#}");
         assert_eq!(stats["console"]["snapshots_shared"], 1, "{stats:#}");
     }

@@ -209,6 +209,18 @@ pub fn service(name: &str, node_id: &str, address: &str) -> Value {
     })
 }
 
+/// `GET url` as JSON (panics on a transport error or a body that is not JSON).
+pub async fn get_json(url: impl reqwest::IntoUrl) -> Value {
+    client()
+        .get(url)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 /// Polls `check` every 50 ms until it returns `Some`, for at most `timeout`.
 pub async fn eventually<T, F, Fut>(timeout: Duration, mut check: F) -> T
 where
