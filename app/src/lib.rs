@@ -25,6 +25,7 @@ pub mod format;
 pub mod lan;
 pub mod live;
 mod pages;
+pub mod readiness;
 pub mod rpc;
 pub use pages::login::same_origin_path;
 pub mod wire;
@@ -83,11 +84,19 @@ pub fn App() -> impl IntoView {
     provide_context(live);
     let session = Session(Resource::new(|| (), |_| get_session()));
     provide_context(session);
+    let backend = crate::readiness::BackendState(RwSignal::new(None));
+    provide_context(backend);
+    let badge = Memo::new(move |_| {
+        crate::readiness::Badge::of(live.connection.get(), backend.0.get().as_ref())
+    });
 
     // Effects run only in the browser: the live connection starts once the page is hydrated.
     Effect::new(move |_| {
         #[cfg(feature = "hydrate")]
-        crate::live::socket::start(live);
+        {
+            crate::live::socket::start(live);
+            crate::readiness::start(backend);
+        }
     });
 
     view! {
@@ -132,22 +141,19 @@ pub fn App() -> impl IntoView {
                     }}
                 </Suspense>
                 <span
-                    class=move || format!("badge badge-{}", live.connection.get().label())
+                    class=move || format!("badge badge-{}", badge.read().label)
                     data-testid="connection"
                     role="status"
                     aria-label="Live updates"
+                    title=move || badge.read().title.clone()
                 >
-                    {move || live.connection.get().text()}
+                    {move || badge.read().text.clone()}
                 </span>
             </header>
-            <main class:stale=move || {
-                matches!(live.connection.get(), crate::live::Connection::Offline { .. })
-            }>
-                <Show when=move || {
-                    matches!(live.connection.get(), crate::live::Connection::Offline { .. })
-                }>
-                    <p class="stale-note" role="alert">
-                        {move || live.connection.get().unavailable_reason()}
+            <main class:stale=move || badge.read().alert.is_some()>
+                <Show when=move || badge.read().alert.is_some()>
+                    <p class="stale-note" role="alert" data-testid="connection-alert">
+                        {move || badge.read().alert.clone()}
                     </p>
                 </Show>
                 <Routes fallback=|| view! { <p class="empty">"Page not found."</p> }>

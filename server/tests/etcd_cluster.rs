@@ -19,6 +19,10 @@ use serde_json::Value;
 /// count of the message (one status request per member, a second at most, concurrently).
 const OUTAGE_BOUND: Duration = Duration::from_secs(8);
 
+/// Longest `/readyz` may take during the outage: its own 2 s read and the member count (a
+/// readiness probe must answer well before a load balancer's or the badge's next poll).
+const READY_BOUND: Duration = Duration::from_millis(3500);
+
 /// `POST /api/services` of one node; the status, the `Retry-After` header and the body.
 async fn register(server: &Server, id: &str) -> (StatusCode, Option<String>, Value) {
     let response = client()
@@ -104,7 +108,10 @@ async fn member_loss_quorum_loss_and_recovery_through_the_console() {
             "never reported no quorum: {status} {body}"
         );
     }
+    let started = Instant::now();
     let (status, ready) = get(&server, "/readyz").await;
+    let took = started.elapsed();
+    assert!(took <= READY_BOUND, "/readyz took {took:?} without quorum");
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(ready["ready"], false);
     assert_eq!(ready["message"], "etcd has no quorum (2 of 3 members down)");

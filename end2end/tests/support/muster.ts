@@ -35,7 +35,8 @@ export class Muster {
   readonly dataDir: string;
   readonly log: string[] = [];
 
-  constructor(readonly extraArgs: string[] = []) {
+  /** `registry`: the registry flags, when not the run's (a spec with its own etcd). */
+  constructor(readonly extraArgs: string[] = [], readonly registry: string[] = registryArgs()) {
     this.port = nextPort++;
     this.dataDir = mkdtempSync(path.join(tmpdir(), "muster-e2e-"));
   }
@@ -50,7 +51,7 @@ export class Muster {
   /** Starts the console and waits until /healthz answers (over HTTPS: until it listens). */
   async start(): Promise<void> {
     const args = [
-      ...registryArgs(),
+      ...this.registry,
       "--listen", `127.0.0.1:${this.port}`,
       "--site-root", siteRoot,
       "--data-dir", this.dataDir,

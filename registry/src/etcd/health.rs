@@ -25,6 +25,11 @@ pub const HEALTH_REUSE: Duration = Duration::from_secs(1);
 /// Longest wait for one member's status: a member that takes longer is counted down.
 const MEMBER_PROBE: Duration = Duration::from_secs(1);
 
+/// Longest wait for the probe's read. Shorter than a registry call's timeout: a readiness
+/// probe (a load balancer's, the connection badge's) must answer while etcd is away, and a
+/// cluster that cannot serve a count-only read in this long is not ready whatever the cause.
+pub const READ_PROBE: Duration = Duration::from_secs(2);
+
 /// The state of the etcd cluster behind a registry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Health {
@@ -97,6 +102,7 @@ impl Reused {
 
 /// Probes the cluster: one linearizable read with `client`, then, if it failed for want of a
 /// leader or a connection, each member's status through `probe_options` at `endpoints`.
+/// Takes at most `timeout` (capped at [`READ_PROBE`]) plus one [`MEMBER_PROBE`].
 pub(crate) async fn probe(
     client: &Client,
     probe_options: &ConnectOptions,
@@ -107,7 +113,7 @@ pub(crate) async fn probe(
         let options = GetOptions::new().with_prefix().with_count_only();
         client.get(keys::PREFIX, Some(options)).await
     };
-    match retrying(timeout, client, read).await {
+    match retrying(timeout.min(READ_PROBE), client, read).await {
         Ok(_) => Health::Ready,
         Err(Error::Unavailable(_) | Error::Timeout) => {
             count_members(probe_options, endpoints).await
