@@ -15,6 +15,8 @@
 #![recursion_limit = "256"]
 
 pub mod api;
+#[cfg(feature = "hydrate")]
+mod browser;
 pub mod components;
 #[cfg(feature = "ssr")]
 pub mod console;
@@ -110,6 +112,7 @@ pub fn App() -> impl IntoView {
                     <A href="/register">"Register"</A>
                     <A href="/events">"Events"</A>
                     <A href="/lan">"LAN"</A>
+                    <A href="/stats">"Stats"</A>
                 </nav>
                 <span class="spacer"></span>
                 <Suspense>
@@ -162,6 +165,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/register") view=pages::register::RegisterPage />
                     <Route path=path!("/events") view=pages::events::EventsPage />
                     <Route path=path!("/lan") view=pages::lan::LanPage />
+                    <Route path=path!("/stats") view=pages::stats::StatsPage />
                     <Route path=path!("/login") view=pages::login::LoginPage />
                 </Routes>
             </main>

@@ -78,7 +78,7 @@ impl Badge {
 pub fn start(state: BackendState) {
     leptos::task::spawn_local(async move {
         loop {
-            let known = fetch().await.ok();
+            let known = crate::browser::get_json::<Readiness>("/readyz").await.ok();
             let ready = known.as_ref().is_none_or(|readiness| readiness.ready);
             // An unanswered request says nothing about the registry (the watch badge says the
             // console is offline): keep the last answer.
@@ -87,36 +87,9 @@ pub fn start(state: BackendState) {
                     state.0.set(Some(readiness));
                 }
             }
-            sleep(if ready { POLL_READY } else { POLL_NOT_READY }).await;
+            crate::browser::sleep(if ready { POLL_READY } else { POLL_NOT_READY }).await;
         }
     });
-}
-
-/// `GET /readyz`: the same body with 200 and 503.
-#[cfg(feature = "hydrate")]
-async fn fetch() -> Result<Readiness, String> {
-    use wasm_bindgen::JsCast;
-    let error = |value: wasm_bindgen::JsValue| format!("{value:?}");
-    let response = wasm_bindgen_futures::JsFuture::from(window().fetch_with_str("/readyz"))
-        .await
-        .map_err(error)?;
-    let response: web_sys::Response = response.dyn_into().map_err(error)?;
-    let text = wasm_bindgen_futures::JsFuture::from(response.text().map_err(error)?)
-        .await
-        .map_err(error)?;
-    serde_json::from_str(&text.as_string().unwrap_or_default()).map_err(|e| e.to_string())
-}
-
-/// Resolves after `duration`, on the browser's own timer.
-#[cfg(feature = "hydrate")]
-async fn sleep(duration: Duration) {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        let _ = window().set_timeout_with_callback_and_timeout_and_arguments_0(
-            &resolve,
-            duration.as_millis() as i32,
-        );
-    });
-    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
 
 #[cfg(test)]

@@ -206,6 +206,14 @@ pub struct ServeArgs {
     #[arg(long, env = "MUSTER_NO_LAN")]
     pub no_lan: bool,
 
+    /// Most DNS records the standard-DNS-SD daemon may cache (every record a LAN peer sends
+    /// that is not plainly for another querier is kept until its sender's TTL, and the crate
+    /// has no bound of its own: ~1.5 KiB each). Past it the daemon is restarted empty
+    /// (advertisement and mirrors announced again, the LAN browsed again). `--no-advertise
+    /// --no-lan` (without `--bridge-dnssd`) does not start the daemon at all.
+    #[arg(long, env = "MUSTER_DNSSD_MAX_RECORDS", default_value_t = 20_000)]
+    pub dnssd_max_records: u64,
+
     /// Directory holding the built front end (the wasm bundle, CSS and public assets).
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: PathBuf,

@@ -87,13 +87,15 @@ pub async fn run(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
         lan_view,
     )
     .await?;
-    let dnssd = dnssd::Dnssd::start(&dnssd_settings, &hub);
+    let dnssd_cache = Arc::new(dnssd::cache_bound::CacheBound::new(args.dnssd_max_records));
+    let dnssd = dnssd::Supervisor::start(&dnssd_settings, &hub, dnssd_cache.clone());
     let policy = Arc::new(HostPolicy::new(
         args.listen,
         &edge.allowed_host,
         edge.trusted_proxy.clone(),
     ));
-    let state = state::AppState::new(hub.clone(), &args.site_root, args.listen);
+    let state = state::AppState::new(hub.clone(), &args.site_root, args.listen)
+        .with_dnssd_cache(dnssd_cache);
     let https_port = listener.local_addr()?.port();
     let limits = Limits::new(
         edge.max_connections,

@@ -6,6 +6,7 @@ use leptos::prelude::LeptosOptions;
 
 use crate::api::call::RoundRobin;
 use crate::console::Hub;
+use crate::dnssd::cache_bound::CacheBound;
 
 /// Shared by the router, the Leptos pages (through context) and the API handlers.
 #[derive(Clone)]
@@ -16,6 +17,8 @@ pub struct AppState {
     pub hub: Arc<Hub>,
     /// Where endpoint calls without a pinned node go next.
     pub calls: Arc<RoundRobin>,
+    /// The standard-DNS-SD daemon's cache and its bound (`/api/stats`).
+    pub dnssd_cache: Arc<CacheBound>,
 }
 
 impl AppState {
@@ -31,6 +34,15 @@ impl AppState {
             leptos_options,
             hub,
             calls: Arc::default(),
+            dnssd_cache: Arc::default(),
+        }
+    }
+
+    /// The same state, reporting the DNS-SD daemon's cache as `bound` sees it.
+    pub fn with_dnssd_cache(self, bound: Arc<CacheBound>) -> Self {
+        AppState {
+            dnssd_cache: bound,
+            ..self
         }
     }
 }

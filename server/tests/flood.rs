@@ -531,3 +531,84 @@ fn viewers_share_one_snapshot_and_are_capped() {
         let _ = socket.send(Message::Close(None)).await;
     });
 }
+
+/// A standard-DNS response of `count` A records for `junk-<first>.local.` onward (TTL 4,500 s,
+/// cache-flush), with no PTR record: mdns-sd takes such a response as "for us" and caches it.
+fn junk_addresses(first: usize, count: usize) -> Vec<u8> {
+    let mut packet = vec![0, 0, 0x84, 0, 0, 0];
+    packet.extend_from_slice(&(count as u16).to_be_bytes());
+    packet.extend_from_slice(&[0, 0, 0, 0]);
+    for i in first..first + count {
+        let label = format!("junk-{i}");
+        packet.push(label.len() as u8);
+        packet.extend_from_slice(label.as_bytes());
+        packet.extend_from_slice(&[5, b'l', b'o', b'c', b'a', b'l', 0]);
+        packet.extend_from_slice(&[0, 1, 0x80, 1]); // A, IN with cache-flush
+        packet.extend_from_slice(&4_500u32.to_be_bytes());
+        packet.extend_from_slice(&[0, 4, 10, 78, (i >> 8) as u8, i as u8]);
+    }
+    packet
+}
+
+/// Item 10: 160,000 junk A records for the standard-DNS-SD daemon (the console's advertisement
+/// and LAN page keep it running; `--no-lan` alone did not stop it). Before the bound: +124 MiB,
+/// linear (this flood: +90 MiB). Now the daemon is restarted empty past `--dnssd-max-records`, RSS stays under the
+/// ceiling, the restarts are counted, and a real `_http._tcp` peer published after the flood
+/// is on the LAN page.
+#[test]
+fn junk_records_for_the_dnssd_daemon_are_bounded() {
+    const MAX_RECORDS: u64 = 5_000;
+    const CEILING_ABOVE_START: u64 = 40 * MIB;
+    if skip() {
+        return;
+    }
+    let lan = Lan::new(3);
+    let max_records = MAX_RECORDS.to_string();
+    let console = lan.console_logging(
+        0,
+        &["--registry", "memory", "--dnssd-max-records", &max_records],
+        "warn",
+    );
+    lan.client(0).run(console_ready());
+    let packets: Vec<Vec<u8>> = (0..8_000).map(|i| junk_addresses(i * 20, 20)).collect();
+    let before = rss(&console);
+    let during = flood(&lan, &console, packets, 1_000.0);
+    std::thread::sleep(Duration::from_secs(2));
+    let after = rss(&console);
+    report("junk DNS-SD records", before, &during, after);
+    assert!(
+        during.peak_rss < before + CEILING_ABOVE_START,
+        "RSS {} MiB during (from {} MiB)",
+        during.peak_rss / MIB,
+        before / MIB
+    );
+    assert!(
+        after < before + CEILING_ABOVE_START,
+        "RSS {} MiB after",
+        after / MIB
+    );
+    during.assert_healthy();
+    let stats = stats(&lan);
+    assert!(
+        stats["dnssd"]["restarts"].as_u64().unwrap() >= 1,
+        "the daemon was restarted past its bound: {stats:#}"
+    );
+    assert!(
+        stats["dnssd"]["records"].as_u64().unwrap() <= MAX_RECORDS,
+        "{stats:#}"
+    );
+    assert!(
+        console.log().contains("restarting it empty"),
+        "{}",
+        console.log()
+    );
+
+    let _peer = lan.publishing_peer(2, "_http._tcp.local.", "after the flood", 8080, &[]);
+    lan.client(0).run(eventually(LEARN, || async {
+        let lan_page: Value = get_json(url("/api/lan")).await;
+        lan_page
+            .to_string()
+            .contains("after the flood")
+            .then_some(())
+    }));
+}

@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use crate::backend::Backend;
 use crate::console::HubStats;
+use crate::dnssd::cache_bound::CacheStats;
 use crate::state::AppState;
 
 /// The answer.
@@ -21,6 +22,9 @@ pub struct Stats {
     pub console: HubStats,
     /// The mDNS engine's counters (`null` on another backend).
     pub mdns: Option<MdnsStats>,
+    /// The standard-DNS-SD daemon's cache: records held at the last check, the bound, and
+    /// restarts past it.
+    pub dnssd: CacheStats,
     /// The process's resident memory (`VmRSS`), in bytes; `null` where /proc has none.
     pub rss_bytes: Option<u64>,
 }
@@ -34,6 +38,7 @@ pub async fn stats(State(state): State<AppState>) -> Json<Stats> {
     Json(Stats {
         console: state.hub.stats(),
         mdns,
+        dnssd: state.dnssd_cache.stats(),
         rss_bytes: resident_bytes(),
     })
 }

@@ -16,9 +16,13 @@
 //! drops the other's names quietly (the engine: not under its domain; mdns-sd: no querier).
 //! The interfaces are chosen by the same rule as the engine's (`--interface`, default: up,
 //! multicast, not loopback), applied with `disable_interface(All)` then `enable_interface`.
+//!
+//! The daemon runs under a [`Supervisor`] that holds its cache to `--dnssd-max-records`
+//! ([`cache_bound`]: the crate has no bound of its own).
 
 pub mod advertise;
 pub mod bridge;
+pub mod cache_bound;
 pub mod instance_name;
 pub mod lan;
 pub mod lan_view;
@@ -34,6 +38,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::console::Hub;
+use cache_bound::CacheBound;
 
 /// mdns-sd sends a goodbye at once and repeats it 120 ms later; waiting this long before the
 /// daemon stops lets the repeat go out.
@@ -63,6 +68,66 @@ impl Settings {
     }
 }
 
+/// Runs the daemon for as long as the console does, restarting it empty whenever it caches
+/// more than its bound (see [`cache_bound`]).
+pub struct Supervisor {
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl Supervisor {
+    /// Starts the daemon for what `settings` ask for, under `bound`; `None` when nothing is
+    /// asked (the daemon is not started at all).
+    pub fn start(settings: &Settings, hub: &Arc<Hub>, bound: Arc<CacheBound>) -> Option<Self> {
+        if !settings.any() {
+            return None;
+        }
+        let (stop, stopped) = watch::channel(false);
+        let task = tokio::spawn(supervise(settings.clone(), hub.clone(), bound, stopped));
+        Some(Supervisor { stop, task })
+    }
+
+    /// Goodbyes for the advertisement and every mirror, then the daemon stops.
+    pub async fn stop(self) {
+        self.stop.send_replace(true);
+        let _ = self.task.await;
+    }
+}
+
+async fn supervise(
+    settings: Settings,
+    hub: Arc<Hub>,
+    bound: Arc<CacheBound>,
+    mut stopped: watch::Receiver<bool>,
+) {
+    let mut running = Dnssd::start(&settings, &hub);
+    loop {
+        tokio::select! {
+            _ = stopped.wait_for(|stop| *stop) => break,
+            () = tokio::time::sleep(cache_bound::CHECK_EVERY) => {}
+        }
+        let Some(dnssd) = &running else { continue };
+        let Some(records) = cache_bound::records(&dnssd.daemon).await else {
+            continue;
+        };
+        if bound.over(records) {
+            tracing::warn!(
+                "dnssd: the mDNS daemon caches {records} records (--dnssd-max-records {}): \
+                 restarting it empty (a LAN peer announcing junk?)",
+                bound.stats().max_records
+            );
+            if let Some(dnssd) = running.take() {
+                dnssd.stop().await;
+            }
+            bound.restarted();
+            running = Dnssd::start(&settings, &hub);
+        }
+    }
+    if let Some(dnssd) = running {
+        dnssd.stop().await;
+    }
+}
+
 /// The running daemon and its tasks.
 pub struct Dnssd {
     daemon: ServiceDaemon,
@@ -74,7 +139,7 @@ pub struct Dnssd {
 impl Dnssd {
     /// Starts what `settings` ask for. `None` when nothing is asked, or when mdns-sd cannot
     /// start: then a warning is logged, the LAN view says why, and the console runs without.
-    pub fn start(settings: &Settings, hub: &Arc<Hub>) -> Option<Dnssd> {
+    fn start(settings: &Settings, hub: &Arc<Hub>) -> Option<Dnssd> {
         if !settings.any() {
             return None;
         }
@@ -153,7 +218,7 @@ impl Dnssd {
     }
 
     /// Goodbyes for the advertisement and every mirror, then the daemon stops.
-    pub async fn stop(self) {
+    async fn stop(self) {
         self.stop.send_replace(true);
         for task in self.tasks {
             let _ = tokio::time::timeout(STOP_TIMEOUT, task).await;
