@@ -439,3 +439,52 @@ async fn login_next_is_only_a_local_path() {
         wrong.header("location")
     );
 }
+
+/// A request head sent whole, then its body a byte every 200 ms: the body has the header
+/// timeout again to arrive, then the console answers 400 and nothing is registered.
+#[tokio::test]
+async fn a_body_sent_slowly_is_cut_at_the_deadline() {
+    let server = Server::start(&["--header-timeout", "1s"]);
+    let body = register_body("go.micro.srv.trickled");
+    let mut stream = connect_from(loopback(3), server.addr).await.unwrap();
+    let head = format!(
+        "POST /api/services HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let started = Instant::now();
+    let mut answer = Vec::new();
+    let mut bytes = body.bytes();
+    loop {
+        let mut chunk = [0u8; 4096];
+        tokio::select! {
+            read = stream.read(&mut chunk) => match read {
+                Ok(0) | Err(_) => break,
+                Ok(n) => answer.extend_from_slice(&chunk[..n]),
+            },
+            () = tokio::time::sleep(Duration::from_millis(200)) => {
+                if let Some(byte) = bytes.next() {
+                    if stream.write_all(&[byte]).await.is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "never cut");
+    }
+    let took = started.elapsed();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(answer.contains("did not arrive within 1s"), "{answer}");
+    assert!(took < Duration::from_secs(3), "cut after {took:?}");
+    assert_eq!(
+        client()
+            .get(server.url("/api/services/go.micro.srv.trickled"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+}

@@ -26,6 +26,7 @@ use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
 use tower::Service;
 
+use super::body_deadline::Deadline;
 use super::limits::{Busy, Limits, Refusal, Slot};
 use super::Peer;
 
@@ -94,12 +95,12 @@ pub async fn serve(listener: TcpListener, serving: Serving, shutdown: impl Futur
             let connection = async {
                 let Some(tls) = serving.tls.clone() else {
                     let peer = Peer { addr, tls: false };
-                    return serve_io(&http, stream, serving.app, peer, &slot, watcher).await;
+                    return serve_io(&http, stream, &serving, peer, &slot, watcher).await;
                 };
                 match tokio::time::timeout(serving.header_timeout, tls.accept(stream)).await {
                     Ok(Ok(stream)) => {
                         let peer = Peer { addr, tls: true };
-                        serve_io(&http, stream, serving.app, peer, &slot, watcher).await;
+                        serve_io(&http, stream, &serving, peer, &slot, watcher).await;
                     }
                     Ok(Err(error)) => {
                         tracing::debug!("TLS handshake with {addr} failed: {error}")
@@ -127,13 +128,20 @@ pub async fn serve(listener: TcpListener, serving: Serving, shutdown: impl Futur
 async fn serve_io(
     http: &auto::Builder<TokioExecutor>,
     io: impl AsyncRead + AsyncWrite + Unpin + Send + 'static,
-    app: Router,
+    serving: &Serving,
     peer: Peer,
     slot: &Arc<Slot>,
     watcher: Watcher,
 ) {
-    let connection =
-        http.serve_connection_with_upgrades(TokioIo::new(io), service(app, peer, slot.clone()));
+    let connection = http.serve_connection_with_upgrades(
+        TokioIo::new(io),
+        service(
+            serving.app.clone(),
+            peer,
+            slot.clone(),
+            serving.header_timeout,
+        ),
+    );
     if let Err(error) = watcher.watch(connection.into_owned()).await {
         tracing::debug!("connection from {} ended: {error}", peer.addr);
     }
@@ -145,13 +153,15 @@ fn service(
     app: Router,
     peer: Peer,
     slot: Arc<Slot>,
+    body_timeout: Duration,
 ) -> impl hyper::service::Service<
     Request<Incoming>,
     Response = axum::response::Response,
     Error = Infallible,
     Future = impl Future<Output = Result<axum::response::Response, Infallible>> + Send,
 > {
-    hyper::service::service_fn(move |mut request: Request<Incoming>| {
+    hyper::service::service_fn(move |request: Request<Incoming>| {
+        let mut request = request.map(|body| Body::new(Deadline::new(body, body_timeout)));
         request.extensions_mut().insert(peer);
         let busy = slot.busy();
         let answer = app.clone().call(request);
