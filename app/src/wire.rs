@@ -145,6 +145,61 @@ impl StateCounts {
     }
 }
 
+/// Live nodes by their last health check, for a service's row on the services list.
+/// Tombstones are no longer checked and are not counted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HealthCounts {
+    /// `Debug.Health` answered ok.
+    pub healthy: usize,
+    /// Answered, but not ok.
+    pub failing: usize,
+    /// No answer (a TCP-only node whose connect failed counts here too).
+    pub unreachable: usize,
+    /// Answered that it has no Debug handler.
+    pub no_check: usize,
+    /// Not go-micro rpc, and its address accepts TCP: reachable, nothing more known.
+    pub unsupported: usize,
+    /// Not checked yet (or probing is off).
+    pub unchecked: usize,
+}
+
+impl HealthCounts {
+    /// Adds one live node with its last check.
+    pub fn add(&mut self, health: Option<&super::rpc::NodeHealth>) {
+        use super::rpc::HealthState;
+        let Some(health) = health else {
+            self.unchecked += 1;
+            return;
+        };
+        match health.state {
+            HealthState::Healthy => self.healthy += 1,
+            HealthState::Failing => self.failing += 1,
+            HealthState::Unreachable => self.unreachable += 1,
+            HealthState::NoCheck => self.no_check += 1,
+            HealthState::Unsupported if health.latency_ms.is_none() => self.unreachable += 1,
+            HealthState::Unsupported => self.unsupported += 1,
+        }
+    }
+
+    /// Live nodes counted.
+    pub fn total(&self) -> usize {
+        self.healthy
+            + self.failing
+            + self.unreachable
+            + self.no_check
+            + self.unsupported
+            + self.unchecked
+    }
+
+    /// Every live node was checked and none is healthy or answers normally: whoever calls
+    /// the service now gets an error.
+    pub fn broken(&self) -> bool {
+        self.total() > 0
+            && self.unchecked == 0
+            && self.healthy + self.no_check + self.unsupported == 0
+    }
+}
+
 /// One row of `GET /api/services`: a service name across its versions.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServiceSummary {
@@ -154,6 +209,9 @@ pub struct ServiceSummary {
     pub versions: Vec<String>,
     /// Nodes by state, across versions.
     pub nodes: StateCounts,
+    /// Live nodes by their last health check, across versions.
+    #[serde(default)]
+    pub health: HealthCounts,
     /// Distinct endpoint names across versions.
     pub endpoints: usize,
     /// Latest change to any of its nodes.
@@ -166,6 +224,7 @@ pub fn summarize<'a>(services: impl IntoIterator<Item = &'a ServiceView>) -> Vec
     struct Acc {
         versions: BTreeSet<String>,
         nodes: StateCounts,
+        health: HealthCounts,
         endpoints: BTreeSet<String>,
         last_change: UnixMillis,
     }
@@ -174,6 +233,7 @@ pub fn summarize<'a>(services: impl IntoIterator<Item = &'a ServiceView>) -> Vec
         let acc = by_name.entry(&service.name).or_insert_with(|| Acc {
             versions: BTreeSet::new(),
             nodes: StateCounts::default(),
+            health: HealthCounts::default(),
             endpoints: BTreeSet::new(),
             last_change: 0,
         });
@@ -182,6 +242,9 @@ pub fn summarize<'a>(services: impl IntoIterator<Item = &'a ServiceView>) -> Vec
             .extend(service.endpoints.iter().map(|e| e.name.clone()));
         for node in &service.nodes {
             acc.nodes.add(node.state);
+            if !node.state.is_tombstone() {
+                acc.health.add(node.health.as_ref());
+            }
             acc.last_change = acc.last_change.max(node.last_seen);
         }
     }
@@ -191,6 +254,7 @@ pub fn summarize<'a>(services: impl IntoIterator<Item = &'a ServiceView>) -> Vec
             name: name.to_string(),
             versions: acc.versions.into_iter().collect(),
             nodes: acc.nodes,
+            health: acc.health,
             endpoints: acc.endpoints.len(),
             last_change: acc.last_change,
         })

@@ -56,7 +56,7 @@ pub async fn call_capped(address: &str, call: &Call, limit: usize) -> Result<Rep
 
 /// Aborts the connection's task when the call ends, however it ends (a timeout drops the
 /// exchange mid-way: the socket must not outlive it).
-struct Connection(JoinHandle<()>);
+pub(crate) struct Connection(JoinHandle<()>);
 
 impl Drop for Connection {
     fn drop(&mut self) {
@@ -64,12 +64,22 @@ impl Drop for Connection {
     }
 }
 
+/// The request type every call sends.
+pub(crate) type Request = http::Request<http_body_util::Full<bytes::Bytes>>;
+
+/// The sending half of an open HTTP/1.1 connection.
+pub(crate) type Sender =
+    hyper::client::conn::http1::SendRequest<http_body_util::Full<bytes::Bytes>>;
+
 /// Connect, send, read the whole reply.
-async fn exchange(
-    address: &str,
-    request: http::Request<http_body_util::Full<bytes::Bytes>>,
-    limit: usize,
-) -> Result<Box<RawValue>, Error> {
+async fn exchange(address: &str, request: Request, limit: usize) -> Result<Box<RawValue>, Error> {
+    let (mut sender, _connection) = open(address).await?;
+    send(&mut sender, request, limit).await
+}
+
+/// A TCP connection to `address` with HTTP/1.1 over it; the connection lives as long as the
+/// returned guard.
+pub(crate) async fn open(address: &str) -> Result<(Sender, Connection), Error> {
     let stream = TcpStream::connect(address)
         .await
         .map_err(|error| Error::Unreachable {
@@ -78,12 +88,21 @@ async fn exchange(
         })?;
     // The request is small and written at once; no reason to wait for an ACK to send the rest.
     let _ = stream.set_nodelay(true);
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+    let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
         .await
         .map_err(|error| Error::Protocol(format!("HTTP: {error}")))?;
-    let _connection = Connection(tokio::spawn(async move {
+    let connection = Connection(tokio::spawn(async move {
         let _ = connection.await;
     }));
+    Ok((sender, connection))
+}
+
+/// Sends `request` on an open connection and reads the whole reply (at most `limit` bytes).
+pub(crate) async fn send(
+    sender: &mut Sender,
+    request: Request,
+    limit: usize,
+) -> Result<Box<RawValue>, Error> {
     let response = sender.send_request(request).await.map_err(|error| {
         Error::Protocol(if error.is_incomplete_message() || error.is_canceled() {
             "the node closed the connection without a reply".to_string()

@@ -14,6 +14,7 @@
 //! - [`reply`]: the reply's head and body turned into JSON or an [`Error`] (pure, fuzzed).
 //! - [`client`]: one connection per call, the client-side deadline, the reply-size cap.
 //! - [`health`]: `Debug.Health` and what its answer says about the node ([`HealthState`]).
+//! - [`kept`]: a node's own connection, kept open from one health check to the next.
 //! - [`support`]: which nodes speak mucp over HTTP, from their registry metadata.
 //! - [`error`]: why a call failed.
 //! - `fake_peer` (feature `fake-peer`): a go-micro peer for tests and benchmarks.
@@ -35,6 +36,8 @@ pub mod fake_peer;
 #[doc(hidden)]
 pub mod fuzz_entry;
 pub mod health;
+#[cfg(feature = "client")]
+pub mod kept;
 pub mod remote;
 #[cfg(feature = "client")]
 pub mod reply;

@@ -33,6 +33,7 @@ mod console;
 mod dnssd;
 mod edge;
 mod error;
+mod limits;
 mod persist;
 mod routes;
 mod serve;

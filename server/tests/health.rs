@@ -4,6 +4,7 @@
 
 mod common;
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use common::{client, eventually, get_service, Server};
@@ -139,4 +140,85 @@ async fn a_peer_that_comes_back_is_healthy_again() {
     let _back = Peer::start_on(address, Flavour::V1_18).await;
     let node = wait_for(&server, "n", "healthy").await;
     assert_eq!(node["state"], "alive");
+}
+
+/// The first event of `socket` about each node of `wanted` (id, health state) showing it in
+/// that state, by node id, whatever order they come in.
+async fn health_events<S>(socket: &mut S, wanted: &[(&str, &str)]) -> HashMap<String, Value>
+where
+    S: futures::Stream<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin,
+{
+    let mut seen = HashMap::new();
+    let waited = tokio::time::timeout(Duration::from_secs(10), async {
+        while seen.len() < wanted.len() {
+            let Some(Ok(Message::Text(text))) = socket.next().await else {
+                continue;
+            };
+            let message: Value = serde_json::from_str(&text).unwrap();
+            let node = &message["service"]["nodes"][0];
+            let wanted = wanted
+                .iter()
+                .any(|(id, state)| node["id"] == *id && node["health"]["state"] == *state);
+            if message["type"] == "event" && wanted {
+                let id = node["id"].as_str().unwrap().to_string();
+                seen.entry(id).or_insert(message);
+            }
+        }
+    })
+    .await;
+    assert!(
+        waited.is_ok(),
+        "of {wanted:?}, only {:?} within 10 s",
+        seen.keys()
+    );
+    seen
+}
+
+/// [`SERVICE`]'s health counts on `GET /api/services`, once they equal `expected`.
+async fn summary_health(server: &Server, expected: Value) -> Value {
+    eventually(Duration::from_secs(10), || async {
+        let summaries = common::get_json(server.url("/api/services")).await;
+        let health = summaries
+            .as_array()?
+            .iter()
+            .find(|summary| summary["name"] == SERVICE)?["health"]
+            .clone();
+        (health == expected).then_some(health)
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_node_turning_failing_is_an_event_and_the_services_list_counts_health() {
+    let peer = Peer::start(Flavour::V1_18).await;
+    let closed = fake_peer::closed_address().await;
+    let server = Server::start(&["--probe-interval", "200ms"]);
+    let (mut socket, _) = tokio_tungstenite::connect_async(server.ws_url("/api/watch"))
+        .await
+        .unwrap();
+    // The console's own address answers HTTP, but not as go-micro: a failing node.
+    let failing = server.addr.to_string();
+    register(
+        &server,
+        &[
+            ("ok", peer.address(), mucp()),
+            ("bad", failing, mucp()),
+            ("dead", closed, mucp()),
+        ],
+    )
+    .await;
+    let events = health_events(&mut socket, &[("bad", "failing"), ("dead", "unreachable")]).await;
+    let failing = &events["bad"];
+    assert_eq!(failing["action"], "update");
+    assert_eq!(
+        failing["service"]["nodes"][0]["state"], "alive",
+        "failing is not stale"
+    );
+    assert_eq!(events["dead"]["service"]["nodes"][0]["state"], "stale");
+
+    let counts = |healthy: u64, unreachable: u64| json!({"healthy": healthy, "failing": 1, "unreachable": unreachable, "no_check": 0, "unsupported": 0, "unchecked": 0});
+    summary_health(&server, counts(1, 1)).await;
+    peer.kill().await;
+    health_events(&mut socket, &[("ok", "unreachable")]).await;
+    summary_health(&server, counts(0, 2)).await;
 }

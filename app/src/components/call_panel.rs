@@ -199,15 +199,12 @@ pub fn CallPanel(
                     encode(&endpoint),
                     encode(&current.request)
                 ),
-                "curl" => format!(
-                    "curl -X POST '{origin}/api/services/{}/call' -H 'Content-Type: application/json' -d {}",
-                    encode(&service),
-                    shell_quote(&call_body(&endpoint, &current).unwrap_or_default())
+                "curl" => curl_command(
+                    &format!("{origin}/api/services/{}/call", encode(&service)),
+                    &endpoint,
+                    &current,
                 ),
-                _ => format!(
-                    "micro call {service} {endpoint} {}",
-                    shell_quote(&compact(&current.request))
-                ),
+                _ => micro_call_command(&service, &endpoint, &current),
             };
             let _ = window().navigator().clipboard().write_text(&text);
             copied.set(Some(what));
@@ -420,14 +417,11 @@ fn call_body(endpoint: &str, draft: &Draft) -> Result<String, String> {
         .trim()
         .parse()
         .map_err(|_| "the timeout must be a whole number of milliseconds".to_string())?;
-    let metadata: serde_json::Map<String, serde_json::Value> = draft
-        .metadata
-        .iter()
-        .filter(|(key, _)| !key.trim().is_empty())
+    let metadata: serde_json::Map<String, serde_json::Value> = metadata_pairs(draft)
         .map(|(key, value)| {
             (
-                key.trim().to_string(),
-                serde_json::Value::String(value.clone()),
+                key.to_string(),
+                serde_json::Value::String(value.to_string()),
             )
         })
         .collect();
@@ -445,6 +439,41 @@ fn call_body(endpoint: &str, draft: &Draft) -> Result<String, String> {
         compact(&draft.request),
         serde_json::Value::Object(metadata),
     ))
+}
+
+/// The metadata rows that are sent: keys trimmed, rows without a key dropped.
+fn metadata_pairs(draft: &Draft) -> impl Iterator<Item = (&str, &str)> {
+    draft
+        .metadata
+        .iter()
+        .map(|(key, value)| (key.trim(), value.as_str()))
+        .filter(|(key, _)| !key.is_empty())
+}
+
+/// `curl` posting the panel's call to the console at `url` (its `/api/…/call`): the API
+/// body, metadata included.
+fn curl_command(url: &str, endpoint: &str, draft: &Draft) -> String {
+    format!(
+        "curl -X POST {} -H 'Content-Type: application/json' -d {}",
+        shell_quote(url),
+        shell_quote(&call_body(endpoint, draft).unwrap_or_default())
+    )
+}
+
+/// The same call with go-micro's CLI: `micro call [--metadata k=v]… SERVICE ENDPOINT REQUEST`
+/// (its flags come before the arguments; it splits each pair at the first `=`).
+fn micro_call_command(service: &str, endpoint: &str, draft: &Draft) -> String {
+    let mut command = String::from("micro call");
+    for (key, value) in metadata_pairs(draft) {
+        command.push_str(" --metadata ");
+        command.push_str(&shell_quote(&format!("{key}={value}")));
+    }
+    format!(
+        "{command} {} {} {}",
+        shell_quote(service),
+        shell_quote(endpoint),
+        shell_quote(&compact(&draft.request))
+    )
 }
 
 /// What the API answered, for the panel.
@@ -557,6 +586,41 @@ mod tests {
         );
         assert!(
             matches!(read_outcome(400, r#"{"error":"bad"}"#), Outcome::Failure(400, error, None) if error == "bad")
+        );
+    }
+
+    #[test]
+    fn both_copied_commands_carry_the_metadata_rows() {
+        let draft = Draft {
+            request: "{\n  \"name\": \"x\"\n}".into(),
+            node: String::new(),
+            timeout_ms: "1000".into(),
+            metadata: vec![
+                (" X-User ".into(), "alice".into()),
+                ("Trace".into(), "a=b c".into()),
+                ("".into(), "dropped".into()),
+            ],
+        };
+        assert_eq!(
+            micro_call_command("go.micro.srv.greeter", "Greeter.Hello", &draft),
+            "micro call --metadata 'X-User=alice' --metadata 'Trace=a=b c' \
+             'go.micro.srv.greeter' 'Greeter.Hello' '{\"name\":\"x\"}'"
+        );
+        let curl = curl_command("http://h/api/services/s/call", "Greeter.Hello", &draft);
+        assert!(curl.starts_with("curl -X POST 'http://h/api/services/s/call' "));
+        let body = curl.split_once(" -d ").unwrap().1;
+        let body: serde_json::Value = serde_json::from_str(body.trim_matches('\'')).unwrap();
+        assert_eq!(
+            body["metadata"],
+            serde_json::json!({"X-User": "alice", "Trace": "a=b c"})
+        );
+        let bare = Draft {
+            metadata: Vec::new(),
+            ..draft
+        };
+        assert_eq!(
+            micro_call_command("s", "E.m", &bare),
+            "micro call 's' 'E.m' '{\"name\":\"x\"}'"
         );
     }
 

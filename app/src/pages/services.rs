@@ -10,7 +10,7 @@ use wasm_bindgen::JsCast;
 
 use crate::format::utc_time;
 use crate::live::{Live, ServiceMap};
-use crate::wire::{summarize, ServiceSummary};
+use crate::wire::{summarize, HealthCounts, ServiceSummary};
 
 /// Rows per page: keeps the page fast with thousands of services.
 pub const PAGE_SIZE: usize = 50;
@@ -270,7 +270,8 @@ fn ServiceTable(data: ServicesPageData, query: Query) -> impl IntoView {
                     <th scope="col">"Service"</th>
                     <th scope="col">"Versions"</th>
                     <th scope="col">"Nodes"</th>
-                    <th scope="col">"Healthy / stale"</th>
+                    <th scope="col">"Alive / stale"</th>
+                    <th scope="col">"Health"</th>
                     <th scope="col">"Endpoints"</th>
                     <th scope="col">"Last change (UTC)"</th>
                 </tr>
@@ -298,6 +299,7 @@ fn ServiceTable(data: ServicesPageData, query: Query) -> impl IntoView {
                                         "muted"
                                     }}>{service.nodes.stale}</span>
                                 </td>
+                                <HealthCell counts=service.health />
                                 <td>{service.endpoints}</td>
                                 <td>{utc_time(service.last_change)}</td>
                             </tr>
@@ -316,6 +318,52 @@ fn ServiceTable(data: ServicesPageData, query: Query) -> impl IntoView {
                     </nav>
                 }
             })}
+    }
+}
+
+/// A service's live nodes by health, compact: the non-zero counts in their colours, every
+/// count in the title. A service whose checked nodes are all failing or unreachable is
+/// marked broken (the whole row, so it stands out in a long list).
+#[component]
+fn HealthCell(counts: HealthCounts) -> impl IntoView {
+    let parts = [
+        ("healthy", counts.healthy),
+        ("failing", counts.failing),
+        ("unreachable", counts.unreachable),
+        ("no-check", counts.no_check),
+        ("unsupported", counts.unsupported),
+        ("unchecked", counts.unchecked),
+    ];
+    let title = parts
+        .iter()
+        .map(|(state, count)| format!("{count} {}", state.replace('-', " ")))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let shown: Vec<_> = parts.into_iter().filter(|(_, count)| *count > 0).collect();
+    let broken = counts.broken();
+    view! {
+        <td
+            class=if broken { "health-cell health-broken" } else { "health-cell" }
+            title=title
+            data-broken=broken.to_string()
+        >
+            {broken.then(|| view! { <span class="health-broken-label">"broken "</span> })}
+            {if shown.is_empty() {
+                view! { <span class="muted">"–"</span> }.into_any()
+            } else {
+                shown
+                    .into_iter()
+                    .map(|(state, count)| {
+                        view! {
+                            <span class=format!("health-count health-{state}") data-health-count=state>
+                                {count}
+                            </span>
+                        }
+                    })
+                    .collect_view()
+                    .into_any()
+            }}
+        </td>
     }
 }
 
@@ -350,4 +398,127 @@ pub fn urlencode(text: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rpc::{HealthState, NodeHealth};
+    use crate::wire::{NodeState, NodeView, ServiceView};
+
+    fn node(id: &str, state: NodeState, health: Option<(HealthState, Option<u64>)>) -> NodeView {
+        NodeView {
+            node: muster_registry::Node {
+                id: id.into(),
+                address: "127.0.0.1:1".into(),
+                ..Default::default()
+            },
+            first_seen: 1,
+            last_seen: 1,
+            expires_at: None,
+            state,
+            owned: false,
+            health: health.map(|(state, latency_ms)| NodeHealth {
+                state,
+                checked_at: 1,
+                latency_ms,
+                detail: String::new(),
+            }),
+        }
+    }
+
+    fn version(name: &str, version: &str, nodes: Vec<NodeView>) -> ServiceView {
+        ServiceView {
+            name: name.into(),
+            version: version.into(),
+            nodes,
+            ..ServiceView::default()
+        }
+    }
+
+    fn row(services: Vec<ServiceView>, name: &str) -> ServiceSummary {
+        let query = Query {
+            text: String::new(),
+            only_stale: false,
+            sort: SortKey::Name,
+            page: 1,
+        };
+        let data = services_page(&crate::live::index(services), &query);
+        data.rows.into_iter().find(|row| row.name == name).unwrap()
+    }
+
+    #[test]
+    fn rows_count_live_nodes_by_health_across_versions() {
+        use HealthState::*;
+        let services = vec![
+            version(
+                "svc",
+                "1",
+                vec![
+                    node("a", NodeState::Alive, Some((Healthy, Some(1)))),
+                    node("b", NodeState::Alive, Some((Failing, Some(1)))),
+                    node("c", NodeState::Stale, Some((Unreachable, None))),
+                    // A tombstone's last check is history, not the service's health.
+                    node("d", NodeState::Deregistered, Some((Healthy, Some(1)))),
+                ],
+            ),
+            version(
+                "svc",
+                "2",
+                vec![
+                    node("e", NodeState::Alive, Some((NoCheck, None))),
+                    node("f", NodeState::Alive, Some((Unsupported, Some(2)))),
+                    node("g", NodeState::Stale, Some((Unsupported, None))),
+                    node("h", NodeState::Alive, None),
+                ],
+            ),
+        ];
+        let health = row(services, "svc").health;
+        assert_eq!(
+            health,
+            HealthCounts {
+                healthy: 1,
+                failing: 1,
+                unreachable: 2,
+                no_check: 1,
+                unsupported: 1,
+                unchecked: 1,
+            }
+        );
+        assert_eq!(health.total(), 7);
+        assert!(!health.broken());
+    }
+
+    #[test]
+    fn a_service_with_no_node_answering_well_is_broken() {
+        use HealthState::*;
+        let down = |nodes| row(vec![version("svc", "1", nodes)], "svc").health;
+        assert!(down(vec![
+            node("a", NodeState::Stale, Some((Unreachable, None))),
+            node("b", NodeState::Alive, Some((Failing, Some(1)))),
+        ])
+        .broken());
+        assert!(
+            !down(vec![
+                node("a", NodeState::Stale, Some((Unreachable, None))),
+                node("b", NodeState::Alive, None),
+            ])
+            .broken(),
+            "not while a node is still unchecked"
+        );
+        assert!(!down(vec![
+            node("a", NodeState::Stale, Some((Unreachable, None))),
+            node("b", NodeState::Alive, Some((NoCheck, None))),
+        ])
+        .broken());
+        assert!(
+            !down(vec![node(
+                "a",
+                NodeState::Deregistered,
+                Some((Unreachable, None))
+            )])
+            .broken(),
+            "only tombstones: nothing live to be broken"
+        );
+    }
 }

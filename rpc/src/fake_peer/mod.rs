@@ -45,6 +45,8 @@ const MAX_REQUEST: usize = 1024 * 1024;
 pub struct Seen {
     /// Requests read.
     pub requests: AtomicUsize,
+    /// Connections accepted.
+    pub connections: AtomicUsize,
     /// The headers of the last request, names lowercase, in order.
     pub last_headers: Mutex<Vec<(String, String)>>,
     /// The body of the last request.
@@ -83,6 +85,7 @@ impl Peer {
             let mut connections = JoinSet::new();
             while let Ok((stream, _)) = listener.accept().await {
                 let _ = stream.set_nodelay(true);
+                shared.connections.fetch_add(1, Ordering::SeqCst);
                 connections.spawn(serve(stream, flavour, shared.clone()));
             }
         });
@@ -106,6 +109,11 @@ impl Peer {
     /// Requests read so far.
     pub fn requests(&self) -> usize {
         self.seen.requests.load(Ordering::SeqCst)
+    }
+
+    /// Connections accepted so far.
+    pub fn connections(&self) -> usize {
+        self.seen.connections.load(Ordering::SeqCst)
     }
 
     /// Stops listening and drops every connection, as a killed process would.

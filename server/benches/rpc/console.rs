@@ -4,8 +4,11 @@ use std::net::{SocketAddr, TcpListener};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// The binary cargo built next to this bench (the release one under `cargo bench`).
-const MUSTER: &str = env!("CARGO_BIN_EXE_muster");
+/// The binary cargo built next to this bench (the release one under `cargo bench`), unless
+/// `MUSTER_BENCH_BINARY` names another build: a baseline measured in the same run.
+fn muster() -> String {
+    std::env::var("MUSTER_BENCH_BINARY").unwrap_or_else(|_| env!("CARGO_BIN_EXE_muster").into())
+}
 
 /// A running console; killed on drop.
 pub struct Console {
@@ -24,7 +27,7 @@ impl Console {
             .expect("a free port")
             .port();
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
-        let mut command = Command::new(MUSTER);
+        let mut command = Command::new(muster());
         command
             .args(["--registry", "memory", "--listen", &addr.to_string()])
             .args(["--no-advertise", "--no-lan", "--site-root", "/nonexistent"])
@@ -55,6 +58,23 @@ impl Console {
     /// `http://addr/path`.
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
+    }
+
+    /// Resident memory now (`VmRSS`), in MiB.
+    pub fn rss_mib(&self) -> f64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .expect("the console runs");
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .and_then(|kb| kb.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+            .map_or(0.0, |kb| kb / 1024.0)
+    }
+
+    /// File descriptors open now.
+    pub fn open_files(&self) -> usize {
+        std::fs::read_dir(format!("/proc/{}/fd", self.child.id()))
+            .map_or(0, |entries| entries.count())
     }
 
     /// User + system CPU time so far (`/proc/PID/stat`, clock ticks of 10 ms).

@@ -153,6 +153,14 @@ async fn sweep() -> Vec<Row> {
             json!({"name": format!("bench.sweep.{service}"), "version": "1", "nodes": nodes})
         })
         .collect();
+    // Same-run baselines, before any sweep: the same GET with the same view and no probing,
+    // and `/healthz`, the floor of an HTTP round trip to the console.
+    let http = reqwest::Client::new();
+    let (idle_get, idle_healthz) = {
+        let idle = Console::start(&["--probe-interval", "0"], Some(&seed));
+        let samples = poll(&http, &idle, SWEEP_WATCH / 2).await;
+        (samples.get, samples.healthz)
+    };
     let interval = format!("{}ms", SWEEP_INTERVAL.as_millis());
     let console = Console::start(&["--probe-interval", &interval], Some(&seed));
     let checks = || peers.iter().map(Peer::requests).sum::<usize>();
@@ -167,22 +175,14 @@ async fn sweep() -> Vec<Row> {
     let first_sweep = started.elapsed();
     eprintln!("sweep: every node checked once after {first_sweep:?}");
 
-    let http = reqwest::Client::new();
-    let url = console.url("/api/services/bench.sweep.0");
     let (checks_before, cpu_before, watch_started) = (checks(), console.cpu(), Instant::now());
-    let mut latencies = Vec::new();
-    while watch_started.elapsed() < SWEEP_WATCH {
-        let started = Instant::now();
-        let response = http.get(&url).send().await.expect("GET");
-        assert_eq!(response.status(), 200);
-        response.bytes().await.expect("body");
-        latencies.push(started.elapsed());
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    let samples = poll(&http, &console, SWEEP_WATCH).await;
     let wall = watch_started.elapsed();
     let done = checks() - checks_before;
     let cpu = console.cpu() - cpu_before;
-    latencies.sort();
+    let (rss, files) = (console.rss_mib(), console.open_files());
+    let latencies = samples.get;
+    let healthz = samples.healthz;
     let per_second = done as f64 / wall.as_secs_f64();
     let sweep_time = NODES as f64 / per_second;
     let p99 = percentile(&latencies, 99);
@@ -222,5 +222,63 @@ async fn sweep() -> Vec<Row> {
             ),
             format!("≤ 1 ms: {}", verdict(p99 <= 1.0)),
         ),
+        (
+            "baseline: the same GET, same view, no probing (p50 / p99)".into(),
+            format!(
+                "{:.3} / {:.3} ms → during the sweeps {:.1}× at p50",
+                percentile(&idle_get, 50),
+                percentile(&idle_get, 99),
+                percentile(&latencies, 50) / percentile(&idle_get, 50)
+            ),
+            "baseline".into(),
+        ),
+        (
+            "baseline: GET /healthz during the sweeps (p50 / p99); with no probing".into(),
+            format!(
+                "{:.3} / {:.3} ms; {:.3} / {:.3} ms",
+                percentile(&healthz, 50),
+                percentile(&healthz, 99),
+                percentile(&idle_healthz, 50),
+                percentile(&idle_healthz, 99)
+            ),
+            "baseline".into(),
+        ),
+        (
+            "console memory and sockets after the sweeps".into(),
+            format!("{rss:.0} MiB VmRSS, {files} open files"),
+            String::new(),
+        ),
     ]
+}
+
+/// Latencies of `GET /api/services/bench.sweep.0` and of `GET /healthz`, alternated every
+/// 10 ms for `span`, each sorted.
+struct Samples {
+    get: Vec<Duration>,
+    healthz: Vec<Duration>,
+}
+
+async fn poll(http: &reqwest::Client, console: &Console, span: Duration) -> Samples {
+    let urls = [
+        console.url("/api/services/bench.sweep.0"),
+        console.url("/healthz"),
+    ];
+    let mut samples = [Vec::new(), Vec::new()];
+    let started = Instant::now();
+    for round in 0.. {
+        if started.elapsed() >= span {
+            break;
+        }
+        let which = round % 2;
+        let sent = Instant::now();
+        let response = http.get(&urls[which]).send().await.expect("GET");
+        assert_eq!(response.status(), 200);
+        response.bytes().await.expect("body");
+        samples[which].push(sent.elapsed());
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let [mut get, mut healthz] = samples;
+    get.sort();
+    healthz.sort();
+    Samples { get, healthz }
 }

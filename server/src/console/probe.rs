@@ -7,19 +7,23 @@
 //! `Debug.Health`; the others (grpc or http servers, brokers) get a TCP connect, as their
 //! reachability is all the console can tell. An unreachable node is stale until it answers.
 //!
-//! Bounded: at most [`CONCURRENCY`] checks at once, each given [`CHECK_TIMEOUT`]. The view
-//! lock is taken to read the live nodes once per interval and to store each result, never
-//! while a check waits.
+//! Bounded: at most [`CONCURRENCY`] checks at once, each given [`CHECK_TIMEOUT`]. A check
+//! starts as soon as it is due and a place is free (the schedule is a deadline queue; the
+//! loop sleeps until the next due check or a result). The view lock is taken to read the
+//! live nodes once per interval and to store results, a batch at a time, never while a check
+//! waits. Each mucp node's connection is kept from one check to the next ([`Kept`]).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use app::rpc::{HealthState, NodeHealth};
+use muster_rpc::kept::{check_kept, KeptConnection};
 use muster_rpc::Health;
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 
-use super::schedule::Schedule;
+use super::schedule::{self, Schedule};
 use super::view::ProbeTarget;
 use super::{now_ms, Hub};
 
@@ -29,10 +33,60 @@ const CONCURRENCY: usize = 64;
 /// How long one check may take before the node counts as unreachable.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// How often due checks are started. Each tick starts at most the free share of
-/// [`CONCURRENCY`], so the tick bounds the rate too: at 100 ms, 640 checks/s, and 10,000 nodes
-/// took 16 s per sweep (rpc bench). A tick scans the schedule without the view lock.
-const TICK: Duration = Duration::from_millis(10);
+/// Results stored under one hold of the view lock: enough that 5,000 checks a second take
+/// the lock some hundred times, few enough that a request waiting for it waits microseconds.
+const BATCH: usize = 64;
+
+/// Most connections kept at once. Each costs a socket and hyper's buffers: with all 10,000
+/// of the rpc bench's nodes kept the console's RSS was 311 MiB, so past this many nodes the
+/// others connect afresh for each check, as before.
+const MAX_KEPT: usize = 1024;
+
+/// Connections kept at once: [`MAX_KEPT`], and at most half the soft limit of open files, so
+/// that serving browsers and the registry always has the other half.
+fn kept_limit() -> usize {
+    crate::limits::open_files()
+        .map_or(256, |limit| limit / 2)
+        .min(MAX_KEPT)
+}
+
+/// What a finished check sends back to the loop.
+struct Done {
+    target: ProbeTarget,
+    health: NodeHealth,
+    reachable: bool,
+    connection: Option<KeptConnection>,
+}
+
+/// Each mucp node's connection between two of its checks, at most `limit` of them (a node
+/// past the limit connects afresh for each check).
+struct Kept {
+    connections: HashMap<schedule::Key, KeptConnection>,
+    limit: usize,
+}
+
+impl Kept {
+    /// `target`'s connection, if one is kept for its current address.
+    fn take(&mut self, target: &ProbeTarget) -> Option<KeptConnection> {
+        self.connections
+            .remove(&schedule::key(target))
+            .filter(|connection| connection.address() == target.address)
+    }
+
+    /// Keeps `target`'s connection for its next check, if there is room.
+    fn put(&mut self, target: &ProbeTarget, connection: Option<KeptConnection>) {
+        if let Some(connection) = connection {
+            if self.connections.len() < self.limit {
+                self.connections.insert(schedule::key(target), connection);
+            }
+        }
+    }
+
+    /// Closes the connections of nodes no longer live.
+    fn retain(&mut self, schedule: &Schedule) {
+        self.connections.retain(|key, _| schedule.tracks(key));
+    }
+}
 
 /// Checks until shutdown.
 pub async fn run(hub: Arc<Hub>) {
@@ -40,43 +94,80 @@ pub async fn run(hub: Arc<Hub>) {
     let interval = hub.settings.probe_interval;
     let timeout = CHECK_TIMEOUT.min(interval);
     let mut schedule = Schedule::new(interval);
-    let (done, mut results) = mpsc::unbounded_channel();
-    let mut tick = tokio::time::interval(TICK.min(interval));
+    let mut kept = Kept {
+        connections: HashMap::new(),
+        limit: kept_limit(),
+    };
+    let (done, mut results) = mpsc::unbounded_channel::<Done>();
     let mut tracked_at: Option<Instant> = None;
+    let mut batch = Vec::with_capacity(BATCH);
     loop {
+        if tracked_at.is_none_or(|at| at.elapsed() >= interval) {
+            let live = hub.lock_view().live_nodes();
+            schedule.track(live, now_ms());
+            kept.retain(&schedule);
+            tracked_at = Some(Instant::now());
+        }
+        let room = CONCURRENCY.saturating_sub(schedule.in_flight());
+        let now = now_ms();
+        for target in schedule.take_due(now, room) {
+            let connection = kept.take(&target);
+            let done = done.clone();
+            tokio::spawn(async move {
+                let (health, reachable, connection) = check(&target, connection, timeout).await;
+                let _ = done.send(Done {
+                    target,
+                    health,
+                    reachable,
+                    connection,
+                });
+            });
+        }
+        // Sleep until the next due check (none while every place is taken: a result wakes
+        // the loop first) or the next re-read of the live nodes.
+        let track_in =
+            interval.saturating_sub(tracked_at.map_or(Duration::ZERO, |at| at.elapsed()));
+        let due_in = (schedule.in_flight() < CONCURRENCY)
+            .then(|| schedule.next_due())
+            .flatten()
+            .map(|due| Duration::from_millis(due.saturating_sub(now_ms())));
+        let wake = due_in.map_or(track_in, |due_in| due_in.min(track_in));
         tokio::select! {
             () = crate::console::until_stopping(&mut shutdown) => return,
-            Some((target, health, reachable)) = results.recv() => {
-                schedule.finish(&target, now_ms());
+            received = results.recv_many(&mut batch, BATCH) => {
+                if received == 0 {
+                    return;
+                }
+                let now = now_ms();
+                for result in &mut batch {
+                    schedule.finish(&result.target, now);
+                    kept.put(&result.target, result.connection.take());
+                }
                 hub.commit(|view, now| {
-                    view.set_health(&target, health, reachable, now).into_iter().collect()
+                    batch
+                        .drain(..)
+                        .filter_map(|result| {
+                            view.set_health(&result.target, result.health, result.reachable, now)
+                        })
+                        .collect()
                 });
             }
-            _ = tick.tick() => {
-                if tracked_at.is_none_or(|at| at.elapsed() >= interval) {
-                    let live = hub.lock_view().live_nodes();
-                    schedule.track(live, now_ms());
-                    tracked_at = Some(Instant::now());
-                }
-                let room = CONCURRENCY.saturating_sub(schedule.in_flight());
-                for target in schedule.take_due(now_ms(), room) {
-                    let done = done.clone();
-                    tokio::spawn(async move {
-                        let (health, reachable) = check(&target, timeout).await;
-                        let _ = done.send((target, health, reachable));
-                    });
-                }
-            }
+            () = tokio::time::sleep(wake) => {}
         }
     }
 }
 
-/// One node's check: its health, and whether it answered at all.
-async fn check(target: &ProbeTarget, timeout: Duration) -> (NodeHealth, bool) {
-    let health = if target.mucp {
-        muster_rpc::check(&target.service, &target.address, timeout).await
+/// One node's check: its health, whether it answered at all, and the connection to keep
+/// for its next check.
+async fn check(
+    target: &ProbeTarget,
+    connection: Option<KeptConnection>,
+    timeout: Duration,
+) -> (NodeHealth, bool, Option<KeptConnection>) {
+    let (health, connection) = if target.mucp {
+        check_kept(&target.service, &target.address, timeout, connection).await
     } else {
-        connect(&target.address, timeout).await
+        (connect(&target.address, timeout).await, None)
     };
     let reachable = match health.state {
         HealthState::Unreachable => false,
@@ -91,7 +182,7 @@ async fn check(target: &ProbeTarget, timeout: Duration) -> (NodeHealth, bool) {
             .map(|latency| u64::try_from(latency.as_millis()).unwrap_or(u64::MAX)),
         detail: health.detail,
     };
-    (health, reachable)
+    (health, reachable, connection)
 }
 
 /// A TCP connect to a node that does not speak mucp: `unsupported`, with a latency when the

@@ -8,8 +8,12 @@
 //! - Never more than one check of a node in flight: a node is not due again until its check
 //!   ended, however long that takes.
 //! - The caller bounds how many checks run at once ([`Schedule::take_due`]'s `room`).
+//! - A deadline queue: taking the due checks costs what is due, not a scan of every node
+//!   (the sweep rescanned 10,000 slots every 10 ms), and [`Schedule::next_due`] says how long
+//!   the caller may sleep.
 
-use std::collections::HashMap;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 use std::hash::{BuildHasher, RandomState};
 use std::time::Duration;
 
@@ -18,14 +22,18 @@ use app::wire::UnixMillis;
 use super::view::ProbeTarget;
 
 /// A node, as the schedule knows it: service, version, node id.
-type Key = (String, String, String);
+pub type Key = (String, String, String);
 
 /// One node's place in the schedule.
 #[derive(Debug, Clone)]
 struct Slot {
     target: ProbeTarget,
-    due: UnixMillis,
+    /// Which queue entry is this slot's (older entries of the same key are stale).
+    ticket: u64,
     in_flight: bool,
+    /// Still a live node; a departed node's slot stays until its check in flight ends, so
+    /// that a node leaving and coming back meanwhile is not checked twice at once.
+    live: bool,
 }
 
 /// The health-check schedule of every live node.
@@ -33,11 +41,18 @@ struct Slot {
 pub struct Schedule {
     interval_ms: u64,
     slots: HashMap<Key, Slot>,
+    /// (due, ticket, node), earliest first. An entry whose ticket is not its slot's any more
+    /// (the node left, came back, or is in flight) is dropped when it comes up.
+    queue: BinaryHeap<Reverse<(UnixMillis, u64, Key)>>,
+    next_ticket: u64,
+    /// Slots in flight (departed nodes' included: each check holds a socket).
+    in_flight: usize,
     /// Seeds the jitter (random per schedule).
     jitter: RandomState,
 }
 
-fn key(target: &ProbeTarget) -> Key {
+/// The schedule's key of `target`.
+pub fn key(target: &ProbeTarget) -> Key {
     (
         target.service.clone(),
         target.version.clone(),
@@ -53,6 +68,9 @@ impl Schedule {
                 .unwrap_or(u64::MAX / 4)
                 .max(1),
             slots: HashMap::new(),
+            queue: BinaryHeap::new(),
+            next_ticket: 0,
+            in_flight: 0,
             jitter: RandomState::new(),
         }
     }
@@ -64,50 +82,117 @@ impl Schedule {
         for target in live {
             let key = key(&target);
             let slot = match self.slots.remove(&key) {
-                Some(slot) => Slot { target, ..slot },
-                None => Slot {
-                    due: now + self.random(&key, now) % self.interval_ms,
+                Some(slot) => Slot {
                     target,
-                    in_flight: false,
+                    live: true,
+                    ..slot
                 },
+                None => {
+                    let due = now + self.random(&key, now) % self.interval_ms;
+                    let ticket = self.enqueue(due, key.clone());
+                    Slot {
+                        target,
+                        ticket,
+                        in_flight: false,
+                        live: true,
+                    }
+                }
             };
             kept.insert(key, slot);
         }
+        for (key, mut slot) in self.slots.drain() {
+            if slot.in_flight {
+                slot.live = false;
+                kept.insert(key, slot);
+            }
+        }
         self.slots = kept;
+        // Departed nodes' entries would only come up to be dropped; past a point, drop them
+        // now so the queue stays about the size of the schedule.
+        if self.queue.len() > 2 * self.slots.len() + 64 {
+            let slots = &self.slots;
+            self.queue.retain(|Reverse((_, ticket, key))| {
+                slots.get(key).is_some_and(|slot| slot.ticket == *ticket)
+            });
+        }
+    }
+
+    /// Whether `key` is a live node of the schedule.
+    pub fn tracks(&self, key: &Key) -> bool {
+        self.slots.get(key).is_some_and(|slot| slot.live)
     }
 
     /// The nodes due at `now` whose check is not in flight, at most `room` of them, earliest
     /// first; they count as in flight from now on.
     pub fn take_due(&mut self, now: UnixMillis, room: usize) -> Vec<ProbeTarget> {
-        let mut due: Vec<&mut Slot> = self
-            .slots
-            .values_mut()
-            .filter(|slot| !slot.in_flight && slot.due <= now)
-            .collect();
-        due.sort_by_key(|slot| slot.due);
-        due.into_iter()
-            .take(room)
-            .map(|slot| {
+        let mut taken = Vec::new();
+        while taken.len() < room {
+            let Some(Reverse((due, ticket, key))) = self.queue.peek() else {
+                break;
+            };
+            let current = self
+                .slots
+                .get(key)
+                .is_some_and(|slot| slot.ticket == *ticket && !slot.in_flight);
+            if current && *due > now {
+                break;
+            }
+            let Some(Reverse((_, _, key))) = self.queue.pop() else {
+                break;
+            };
+            if let Some(slot) = self.slots.get_mut(&key).filter(|_| current) {
                 slot.in_flight = true;
-                slot.target.clone()
-            })
-            .collect()
+                self.in_flight += 1;
+                taken.push(slot.target.clone());
+            }
+        }
+        taken
+    }
+
+    /// When the earliest check not in flight is due; `None` when none is waiting.
+    pub fn next_due(&mut self) -> Option<UnixMillis> {
+        while let Some(Reverse((due, ticket, key))) = self.queue.peek() {
+            if self
+                .slots
+                .get(key)
+                .is_some_and(|slot| slot.ticket == *ticket && !slot.in_flight)
+            {
+                return Some(*due);
+            }
+            self.queue.pop();
+        }
+        None
     }
 
     /// The check of `target` ended at `now`: due again an interval later, ±10 %.
     pub fn finish(&mut self, target: &ProbeTarget, now: UnixMillis) {
         let key = key(target);
+        match self.slots.get(&key) {
+            Some(slot) if slot.in_flight => self.in_flight -= 1,
+            _ => return,
+        }
+        if self.slots.get(&key).is_some_and(|slot| !slot.live) {
+            self.slots.remove(&key);
+            return;
+        }
         let spread = (self.interval_ms / 5).max(1);
         let next = now + self.interval_ms - self.interval_ms / 10 + self.random(&key, now) % spread;
+        let ticket = self.enqueue(next, key.clone());
         if let Some(slot) = self.slots.get_mut(&key) {
             slot.in_flight = false;
-            slot.due = next;
+            slot.ticket = ticket;
         }
     }
 
     /// Checks in flight.
     pub fn in_flight(&self) -> usize {
-        self.slots.values().filter(|slot| slot.in_flight).count()
+        self.in_flight
+    }
+
+    fn enqueue(&mut self, due: UnixMillis, key: Key) -> u64 {
+        self.next_ticket += 1;
+        self.queue.push(Reverse((due, self.next_ticket, key)));
+        self.next_ticket
     }
 
     fn random(&self, key: &Key, now: UnixMillis) -> u64 {
@@ -190,9 +275,58 @@ mod tests {
         let taken = schedule.take_due(INTERVAL, usize::MAX);
         assert_eq!(taken.len(), 3);
         schedule.track(vec![node(0), node(7)], INTERVAL);
-        assert_eq!(schedule.in_flight(), 1, "node 0's check is still in flight");
+        assert_eq!(
+            schedule.in_flight(),
+            3,
+            "the departed nodes' checks still run (and hold a socket each) until they end"
+        );
+        assert!(!schedule.tracks(&key(&node(1))));
         schedule.finish(&node(1), INTERVAL);
+        schedule.finish(&node(2), INTERVAL);
+        assert_eq!(schedule.in_flight(), 1, "node 0's check is still in flight");
         assert_eq!(schedule.take_due(3 * INTERVAL, usize::MAX), vec![node(7)]);
+    }
+
+    #[test]
+    fn the_next_due_check_is_known_without_taking_it() {
+        let mut schedule = schedule(50);
+        let next = schedule.next_due().expect("50 checks waiting");
+        assert!(next < INTERVAL);
+        assert!(schedule
+            .take_due(next.saturating_sub(1), usize::MAX)
+            .is_empty());
+        assert_eq!(schedule.take_due(next, usize::MAX).len(), 1);
+        let all = schedule.take_due(INTERVAL, usize::MAX);
+        assert_eq!(all.len(), 49);
+        assert_eq!(
+            schedule.next_due(),
+            None,
+            "all in flight: nothing to wait for"
+        );
+        schedule.finish(&all[0], INTERVAL);
+        let again = schedule.next_due().unwrap();
+        assert!((INTERVAL + INTERVAL * 9 / 10..=INTERVAL + INTERVAL * 11 / 10).contains(&again));
+    }
+
+    #[test]
+    fn a_node_that_left_and_came_back_is_scheduled_once() {
+        let mut schedule = schedule(1);
+        schedule.track(Vec::new(), 0);
+        schedule.track(nodes(1), 0);
+        assert_eq!(schedule.take_due(INTERVAL * 2, usize::MAX), vec![node(0)]);
+        assert!(schedule.take_due(INTERVAL * 2, usize::MAX).is_empty());
+    }
+
+    #[test]
+    fn a_node_back_while_its_old_check_runs_is_not_checked_twice_at_once() {
+        let mut schedule = schedule(1);
+        assert_eq!(schedule.take_due(INTERVAL, usize::MAX).len(), 1);
+        schedule.track(Vec::new(), INTERVAL);
+        schedule.track(nodes(1), 2 * INTERVAL);
+        assert!(schedule.take_due(10 * INTERVAL, usize::MAX).is_empty());
+        schedule.finish(&node(0), 10 * INTERVAL);
+        assert_eq!(schedule.in_flight(), 0);
+        assert_eq!(schedule.take_due(20 * INTERVAL, usize::MAX), vec![node(0)]);
     }
 
     #[test]
