@@ -140,7 +140,7 @@ pub async fn call(
     parts: Parts,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Error> {
-    state.hub.auth().authorize(&parts)?;
+    state.auth.authorize(&parts)?;
     let request: CallRequest = body::json(body)?;
     let timeout = timeout(request.timeout_ms)?;
     let endpoint = endpoint(&request.endpoint)?;

@@ -19,6 +19,7 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::watch::send_raw;
 use crate::console::Hub;
+use crate::dnssd::lan_view::LanView;
 use crate::error::Error;
 use crate::state::AppState;
 
@@ -27,7 +28,7 @@ const MAX_CLIENT_MESSAGE: usize = 4096;
 
 /// `GET /api/lan`: every instance seen, and whether browsing runs.
 pub async fn list(State(state): State<AppState>) -> Json<LanSnapshot> {
-    Json(state.hub.lan_view().snapshot())
+    Json(state.lan.snapshot())
 }
 
 /// Upgrades to the websocket, after checking that a browser page asking is this console's own.
@@ -36,22 +37,22 @@ pub async fn watch(
     headers: HeaderMap,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, Error> {
-    state.hub.auth().check_origin(&headers)?;
+    state.auth.check_origin(&headers)?;
     let upgrade = upgrade.map_err(|rejection| {
         Error::invalid(format!("GET /api/lan/watch is a websocket: {rejection}"))
     })?;
-    let hub = state.hub.clone();
+    let (hub, lan) = (state.hub.clone(), state.lan.clone());
     Ok(upgrade
         .max_message_size(MAX_CLIENT_MESSAGE)
-        .on_upgrade(move |socket| serve(socket, hub)))
+        .on_upgrade(move |socket| serve(socket, hub, lan)))
 }
 
 /// Streams the LAN view to one client until it leaves, dies, or the console stops.
-async fn serve(mut socket: WebSocket, hub: Arc<Hub>) {
+async fn serve(mut socket: WebSocket, hub: Arc<Hub>, lan: Arc<LanView>) {
     let heartbeat = hub.settings().heartbeat_interval;
     let patience = heartbeat * 3;
     let mut shutdown = hub.shutdown_signal();
-    let (mut changes, first) = hub.lan_view().subscribe();
+    let (mut changes, first) = lan.subscribe();
     if send(&mut socket, &LanMessage::Snapshot(first), patience)
         .await
         .is_err()
@@ -67,7 +68,7 @@ async fn serve(mut socket: WebSocket, hub: Arc<Hub>) {
                 let message = match change {
                     Ok(message) => message,
                     Err(RecvError::Lagged(_)) => {
-                        let (fresh, snapshot) = hub.lan_view().subscribe();
+                        let (fresh, snapshot) = lan.subscribe();
                         changes = fresh;
                         tracing::debug!("lan watch client lagged: resynced with a snapshot");
                         LanMessage::Snapshot(snapshot)

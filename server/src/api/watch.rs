@@ -51,7 +51,7 @@ pub async fn watch(
     query: Result<Query<WatchQuery>, axum::extract::rejection::QueryRejection>,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, Error> {
-    state.hub.auth().check_origin(&headers)?;
+    state.auth.check_origin(&headers)?;
     let Query(query) = query.map_err(|error| Error::Invalid {
         field: Some("since".into()),
         message: format!("since must be a sequence number: {error}"),

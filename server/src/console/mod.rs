@@ -13,6 +13,8 @@
 //! - [`tombstones`]: the bounded store of departed nodes, oldest dropped first.
 //! - [`dedupe`]: one node per service version and address (a repeated register refreshes).
 //! - [`endpoints`]: a version's endpoints settled from its nodes' records.
+//! - [`ui`]: the app's `Console` (what pages and server functions ask), over the hub, the
+//!   access rules and the LAN view.
 //!
 //! The view sits behind one mutex that is never held across an `.await`; events are broadcast
 //! while it is held, so a websocket that subscribes under the same lock gets every event after
@@ -30,6 +32,7 @@ pub mod schedule;
 pub mod sync;
 pub mod ticker;
 pub mod tombstones;
+pub mod ui;
 pub mod view;
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -37,17 +40,12 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
 
 use app::wire::{
-    ApiError, ConsoleEvent, EvictResponse, NodeState, RegisterRequest, ServiceView, SessionInfo,
-    UnixMillis, WatchMessage,
+    ConsoleEvent, EvictResponse, NodeState, RegisterRequest, ServiceView, UnixMillis, WatchMessage,
 };
-use async_trait::async_trait;
-use http::request::Parts;
 use muster_registry::{validate, DeregisterOptions, RegisterOptions, Registry, Service};
 use tokio::sync::{broadcast, watch};
 
-use crate::auth::Auth;
 use crate::backend::Backend;
-use crate::dnssd::lan_view::LanView;
 use crate::error::Error;
 use crate::persist::StateStore;
 
@@ -153,17 +151,16 @@ pub struct Settings {
     pub max_watchers: usize,
 }
 
-/// The console: view, events, actions.
+/// The console: view, events, actions. Who may act ([`crate::auth`]) and what the LAN shows
+/// ([`crate::dnssd`]) are the app state's, beside it: the hub keeps only the registry's view.
 pub struct Hub {
     backend: Backend,
     registry: Arc<dyn Registry>,
     view: Mutex<View>,
     events: broadcast::Sender<EventFrame>,
     owned: tokio::sync::Mutex<Owned>,
-    auth: Auth,
     settings: Settings,
     shutdown: watch::Sender<bool>,
-    lan: Arc<LanView>,
     /// The snapshot frame of the latest revision sent, while any watcher is connected: a
     /// burst of pages opening (or reconnecting after a restart) serializes it once.
     snapshot: tokio::sync::Mutex<Option<Arc<SnapshotFrame>>>,
@@ -178,14 +175,11 @@ pub struct Hub {
 impl Hub {
     /// Builds the hub, loads and re-registers the persisted registrations, loads `seed`
     /// (foreign registrations, memory backend), and starts the follower, ticker and probe tasks.
-    /// `lan` is the LAN page's view, filled by [`crate::dnssd`] when it runs.
     pub async fn start(
         backend: Backend,
         store: StateStore,
-        auth: Auth,
         settings: Settings,
         seed: Vec<RegisterRequest>,
-        lan: Arc<LanView>,
     ) -> Result<Arc<Hub>, String> {
         let saved = store.load()?;
         let (events, _) = broadcast::channel(BROADCAST_CAPACITY);
@@ -195,10 +189,8 @@ impl Hub {
             view: Mutex::new(View::new(now_ms())),
             events,
             owned: tokio::sync::Mutex::new(Owned::new(store)),
-            auth,
             settings,
             shutdown: watch::channel(false).0,
-            lan,
             snapshot: tokio::sync::Mutex::new(None),
             frames_in_flight: Arc::default(),
             watchers: AtomicUsize::new(0),
@@ -241,19 +233,9 @@ impl Hub {
         &self.backend
     }
 
-    /// The access rules.
-    pub fn auth(&self) -> &Auth {
-        &self.auth
-    }
-
     /// The timing settings.
     pub fn settings(&self) -> Settings {
         self.settings
-    }
-
-    /// The standard DNS-SD services seen on the LAN.
-    pub fn lan_view(&self) -> &Arc<LanView> {
-        &self.lan
     }
 
     /// Resolves when the console is shutting down (for long-lived connections).
@@ -383,6 +365,12 @@ impl Hub {
     /// The versions of `name` (tombstones included).
     pub fn service(&self, name: &str) -> Vec<ServiceView> {
         self.lock_view().service(name)
+    }
+
+    /// The whole view (tombstones included) and the sequence number it is at.
+    pub fn snapshot(&self) -> (u64, Vec<ServiceView>) {
+        let view = self.lock_view();
+        (view.seq(), view.services())
     }
 
     /// Validates and registers `request`; this console owns the nodes from now on.
@@ -572,49 +560,6 @@ fn check_registration(request: &RegisterRequest) -> Result<Option<Duration>, Err
 /// Milliseconds since the Unix epoch, now.
 pub fn now_ms() -> UnixMillis {
     view::unix_ms(SystemTime::now())
-}
-
-#[async_trait]
-impl app::console::Console for Hub {
-    fn service(&self, name: &str) -> Vec<ServiceView> {
-        Hub::service(self, name)
-    }
-
-    fn lan(&self) -> app::wire::LanSnapshot {
-        self.lan.snapshot()
-    }
-
-    fn snapshot(&self) -> (u64, Vec<ServiceView>) {
-        let view = self.lock_view();
-        (view.seq(), view.services())
-    }
-
-    fn session(&self, request: &Parts) -> SessionInfo {
-        self.auth.session(request)
-    }
-
-    fn authorize(&self, request: &Parts) -> Result<(), ApiError> {
-        self.auth.authorize(request).map_err(|error| error.body())
-    }
-
-    async fn register(&self, request: RegisterRequest) -> Result<(), ApiError> {
-        Hub::register(self, request)
-            .await
-            .map(drop)
-            .map_err(|error| error.body())
-    }
-
-    async fn deregister(&self, service: &str, node_id: &str) -> Result<(), ApiError> {
-        Hub::deregister(self, service, node_id)
-            .await
-            .map_err(|error| error.body())
-    }
-
-    async fn evict(&self, service: &str, node_id: &str) -> Result<EvictResponse, ApiError> {
-        Hub::evict(self, service, node_id)
-            .await
-            .map_err(|error| error.body())
-    }
 }
 
 /// A service holding only `node`.

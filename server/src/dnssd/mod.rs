@@ -34,6 +34,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::console::Hub;
+use lan_view::LanView;
 
 /// mdns-sd sends a goodbye at once and repeats it 120 ms later; waiting this long before the
 /// daemon stops lets the repeat go out.
@@ -74,24 +75,24 @@ pub struct Dnssd {
 impl Dnssd {
     /// Starts what `settings` ask for. `None` when nothing is asked, or when mdns-sd cannot
     /// start: then a warning is logged, the LAN view says why, and the console runs without.
-    pub fn start(settings: &Settings, hub: &Arc<Hub>) -> Option<Dnssd> {
+    /// `lan` is the LAN page's view, filled here.
+    pub fn start(settings: &Settings, hub: &Arc<Hub>, lan: &Arc<LanView>) -> Option<Dnssd> {
         if !settings.any() {
             return None;
         }
-        match Dnssd::try_start(settings, hub) {
+        match Dnssd::try_start(settings, hub, lan) {
             Ok(dnssd) => Some(dnssd),
             Err(error) => {
                 tracing::warn!("dnssd: not running: {error}");
                 if settings.lan {
-                    hub.lan_view()
-                        .set_disabled(format!("mDNS (DNS-SD) could not start: {error}"));
+                    lan.set_disabled(format!("mDNS (DNS-SD) could not start: {error}"));
                 }
                 None
             }
         }
     }
 
-    fn try_start(settings: &Settings, hub: &Arc<Hub>) -> Result<Dnssd, String> {
+    fn try_start(settings: &Settings, hub: &Arc<Hub>, lan: &Arc<LanView>) -> Result<Dnssd, String> {
         let chosen = muster_registry::mdns::interfaces::select(&settings.interfaces)
             .map_err(|error| error.to_string())?;
         let names: Vec<IfKind> = chosen
@@ -147,7 +148,7 @@ impl Dnssd {
             let stop = dnssd.stop.subscribe();
             dnssd
                 .tasks
-                .push(tokio::spawn(lan::run(daemon, hub.lan_view().clone(), stop)));
+                .push(tokio::spawn(lan::run(daemon, lan.clone(), stop)));
         }
         Ok(dnssd)
     }
