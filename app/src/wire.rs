@@ -253,9 +253,10 @@ pub enum WatchMessage {
 pub struct ApiError {
     /// What went wrong, for a person.
     pub error: String,
-    /// The input field at fault, when there is one (forms show the message next to it).
+    /// The input field at fault, when there is one (forms show the message next to it); sent
+    /// as its label (`"service name"`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub field: Option<String>,
+    pub field: Option<muster_registry::Field>,
 }
 
 /// Body of `POST /api/services`: a go-micro Service plus an optional TTL.

@@ -82,6 +82,7 @@ pub mod error;
 #[cfg(feature = "etcd")]
 pub mod etcd;
 pub mod event;
+pub mod field;
 pub mod footprint;
 pub mod go_json;
 #[cfg(feature = "mdns")]
@@ -97,6 +98,7 @@ pub mod validate;
 
 pub use error::{Error, Result};
 pub use event::{Action, Event};
+pub use field::Field;
 pub use model::{Endpoint, Metadata, Node, Service, Value};
 pub use options::{
     DeregisterOptions, Extensions, Options, QueryOptions, RegisterOptions, TlsConfig, WatchOptions,

@@ -17,7 +17,7 @@ use muster_registry::mdns::{MdnsOptions, MdnsRegistry};
 use muster_registry::memory::MemoryRegistry;
 #[cfg(feature = "etcd")]
 use muster_registry::TlsConfig;
-use muster_registry::{DeregisterOptions, Error, Options, Registry, Service};
+use muster_registry::{DeregisterOptions, Error, Field, Options, Registry, Service};
 
 #[cfg(feature = "etcd")]
 use crate::cli::EtcdArgs;
@@ -59,11 +59,17 @@ fn etcd_options(addrs: &[String], args: &EtcdArgs) -> Result<Options, Error> {
 fn read_password(path: &std::path::Path) -> Result<String, Error> {
     const FLAG: &str = "--registry-password-file";
     let text = std::fs::read_to_string(path).map_err(|error| {
-        Error::invalid(FLAG, format!("cannot read {}: {error}", path.display()))
+        Error::invalid(
+            Field::named(FLAG),
+            format!("cannot read {}: {error}", path.display()),
+        )
     })?;
     let password = text.lines().next().unwrap_or_default();
     if password.is_empty() {
-        return Err(Error::invalid(FLAG, format!("{} is empty", path.display())));
+        return Err(Error::invalid(
+            Field::named(FLAG),
+            format!("{} is empty", path.display()),
+        ));
     }
     Ok(password.to_string())
 }
@@ -115,7 +121,10 @@ impl Backend {
         #[cfg(not(feature = "etcd"))]
         let etcd = false;
         if let Some(flag) = args.etcd.given().filter(|_| !etcd) {
-            return Err(Error::invalid(flag, "is for --registry etcd only"));
+            return Err(Error::invalid(
+                Field::named(flag),
+                "is for --registry etcd only",
+            ));
         }
         match args.registry {
             RegistryKind::Mdns => {

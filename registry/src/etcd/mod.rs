@@ -27,9 +27,6 @@ mod keys;
 mod lease;
 mod watch;
 
-pub use self::failure::{
-    FIELD_CA, FIELD_CLIENT_CERT, FIELD_CLIENT_KEY, FIELD_CREDENTIALS, FIELD_SERVER_NAME, FIELD_TLS,
-};
 pub use self::health::{Health, HEALTH_REUSE};
 
 use std::collections::HashMap;
@@ -47,6 +44,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::sync::watch as signal;
 
 use crate::error::{Error, Result};
+use crate::field::Field;
 use crate::model::Service;
 use crate::options::{
     DeregisterOptions, Options, QueryOptions, RegisterOptions, TlsConfig, WatchOptions,
@@ -157,8 +155,8 @@ impl EtcdRegistry {
     /// not here ([`EtcdRegistry::check`] tries it). With credentials the user is authenticated
     /// here, so wrong ones fail at once.
     ///
-    /// Failures name the setting at fault: [`Error::Invalid`] with one of the `FIELD_*`
-    /// constants of this module as its field.
+    /// Failures name the setting at fault: [`Error::Invalid`] with a TLS or credentials
+    /// [`Field`] (`Field::TlsCaFile`, `Field::Credentials`, …).
     pub async fn connect(options: Options) -> Result<Self> {
         let etcd = etcd_options(&options);
         let timeout = options.timeout.unwrap_or(DEFAULT_TIMEOUT);
@@ -400,7 +398,7 @@ impl Registry for EtcdRegistry {
             && etcd_options(&options) == self.shared.etcd;
         if !same_cluster {
             return Err(Error::invalid(
-                "etcd options",
+                Field::EtcdOptions,
                 "only the timeout can change on a running registry; build a new one",
             ));
         }
@@ -596,18 +594,18 @@ fn tls_options(tls: Option<&TlsConfig>) -> Result<TlsOptions> {
     let Some(tls) = tls else {
         return Ok(TlsOptions::new().with_native_roots());
     };
-    let read = |what: &str, path: &std::path::Path| {
+    let read = |what: Field, path: &std::path::Path| {
         std::fs::read(path).map_err(|error| {
             Error::invalid(what, format!("cannot read {}: {error}", path.display()))
         })
     };
     // The TLS stack reads these only when it first connects, and then says "invalid
     // certificate": checked here so that a wrong file is named at once.
-    let pem_error = |what: &str, path: &std::path::Path, holds: &str| {
+    let pem_error = |what: Field, path: &std::path::Path, holds: &str| {
         Error::invalid(what, format!("{} holds no PEM {holds}", path.display()))
     };
-    let certificates = |what: &str, path: &std::path::Path| {
-        let pem = read(what, path)?;
+    let certificates = |what: Field, path: &std::path::Path| {
+        let pem = read(what.clone(), path)?;
         let parsed: Vec<_> = CertificateDer::pem_slice_iter(&pem).collect();
         if parsed.is_empty() || parsed.iter().any(|one| one.is_err()) {
             return Err(pem_error(what, path, "certificate"));
@@ -615,27 +613,29 @@ fn tls_options(tls: Option<&TlsConfig>) -> Result<TlsOptions> {
         Ok(pem)
     };
     let key = |path: &std::path::Path| {
-        let pem = read(FIELD_CLIENT_KEY, path)?;
+        let pem = read(Field::TlsKeyFile, path)?;
         PrivateKeyDer::from_pem_slice(&pem)
-            .map_err(|_| pem_error(FIELD_CLIENT_KEY, path, "private key"))?;
+            .map_err(|_| pem_error(Field::TlsKeyFile, path, "private key"))?;
         Ok::<_, Error>(pem)
     };
     let mut options = TlsOptions::new();
     options = match &tls.ca_file {
-        Some(path) => options.ca_certificate(Certificate::from_pem(certificates(FIELD_CA, path)?)),
+        Some(path) => {
+            options.ca_certificate(Certificate::from_pem(certificates(Field::TlsCaFile, path)?))
+        }
         None => options.with_native_roots(),
     };
     match (&tls.cert_file, &tls.key_file) {
         (Some(cert), Some(key_path)) => {
             options = options.identity(Identity::from_pem(
-                certificates(FIELD_CLIENT_CERT, cert)?,
+                certificates(Field::TlsCertFile, cert)?,
                 key(key_path)?,
             ));
         }
         (None, None) => {}
         _ => {
             return Err(Error::invalid(
-                FIELD_TLS,
+                Field::Tls,
                 "a client certificate needs both cert_file and key_file",
             ))
         }

@@ -52,9 +52,8 @@ pub async fn watch(
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, Error> {
     state.auth.check_origin(&headers)?;
-    let Query(query) = query.map_err(|error| Error::Invalid {
-        field: Some("since".into()),
-        message: format!("since must be a sequence number: {error}"),
+    let Query(query) = query.map_err(|error| {
+        Error::invalid_parameter("since", format!("since must be a sequence number: {error}"))
     })?;
     let upgrade = upgrade.map_err(|rejection| {
         Error::invalid(format!("GET /api/watch is a websocket: {rejection}"))
