@@ -7,6 +7,7 @@
 //! - [`probe`]: the health sweep: `Debug.Health` of every mucp node (a TCP connect for the
 //!   others), bounded and jittered; [`schedule`]: when each node's check is due (plain data).
 //! - [`owned`]: the registrations this console keeps (persisted, re-announced at start).
+//! - [`pending`]: an action's claim or intent in the view, undone when the action fails.
 //! - [`frames`]: the snapshot frame shared by every watcher of a revision, and the bytes of
 //!   event frames in flight.
 //! - [`budget`]: the byte bounds of what the network and the viewers make the console hold.
@@ -18,15 +19,17 @@
 //!
 //! The view sits behind one mutex that is never held across an `.await`; events are broadcast
 //! while it is held, so a websocket that subscribes under the same lock gets every event after
-//! its snapshot exactly once, in order. Actions (register, deregister, evict) are serialised by
-//! the owned-registrations lock, which is held across the registry call and the state-file
-//! write, so the file always matches what was done.
+//! its snapshot exactly once, in order. Register and deregister are serialised by the
+//! owned-registrations lock, which is held across the registry call and the state-file write,
+//! so the file always matches what was done; evict takes it for its checks only (it writes no
+//! file, and its network wait would stall the ticker's refreshes).
 
 pub mod budget;
 pub mod dedupe;
 pub mod endpoints;
 pub mod frames;
 pub mod owned;
+pub mod pending;
 pub mod probe;
 pub mod schedule;
 pub mod sync;
@@ -51,6 +54,7 @@ use crate::persist::StateStore;
 
 use self::frames::{Held, InFlight, SnapshotFrame};
 use self::owned::Owned;
+use self::pending::{Claim, Intent};
 use self::view::{Holding, Ttl, View};
 
 /// Events a websocket client may fall behind before it counts as lagging (and gets a
@@ -377,8 +381,8 @@ impl Hub {
     pub async fn register(&self, mut request: RegisterRequest) -> Result<Vec<ServiceView>, Error> {
         let ttl = check_registration(&request)?;
         let mut owned = self.owned.lock().await;
-        {
-            let view = self.lock_view();
+        let claim = {
+            let mut view = self.lock_view();
             let known = view.service(&request.service.name);
             dedupe::by_address(&mut request.service, &known)?;
             for node in &request.service.nodes {
@@ -393,93 +397,71 @@ impl Hub {
                     )));
                 }
             }
-        }
-        self.lock_view().claim(&request.service);
-        let registered = self
-            .registry
+            Claim::take(self, &mut view, &request.service)
+        };
+        self.registry
             .register(&request.service, RegisterOptions { ttl })
-            .await;
-        if let Err(error) = registered {
-            self.lock_view().unclaim(&request.service);
-            return Err(error.into());
-        }
+            .await?;
         if let Err(error) = owned.add(&request).await {
             let _ = self
                 .registry
                 .deregister(&request.service, DeregisterOptions::default())
                 .await;
-            self.lock_view().unclaim(&request.service);
             return Err(error);
         }
-        self.commit(|view, now| {
-            let events = view.upsert(&request.service, Some(true), Ttl::Set(ttl), now);
-            view.unclaim(&request.service);
-            events
-        });
+        claim.settle(|view, now| view.upsert(&request.service, Some(true), Ttl::Set(ttl), now));
         Ok(self.service(&request.service.name))
     }
 
     /// Deregisters a node this console registered (a goodbye on mDNS).
     pub async fn deregister(&self, name: &str, node_id: &str) -> Result<(), Error> {
         let mut owned = self.owned.lock().await;
-        let Some(service) = owned.get(name, node_id) else {
-            let found = self.lock_view().find(name, node_id);
-            return Err(if found.is_empty() {
-                self.not_found(name, node_id)
-            } else {
-                Error::Conflict(format!(
-                    "node {node_id} of {name} was not registered by this console: evict it instead"
-                ))
-            });
+        let (service, intent) = {
+            let mut view = self.lock_view();
+            let Some(service) = owned.get(name, node_id) else {
+                return Err(if view.find(name, node_id).is_empty() {
+                    not_found(&view, name, node_id)
+                } else {
+                    Error::Conflict(format!(
+                        "node {node_id} of {name} was not registered by this console: evict it instead"
+                    ))
+                });
+            };
+            let intent = Intent::take(self, &mut view, name, node_id, NodeState::Deregistered);
+            (service, intent)
         };
-        self.lock_view()
-            .intend(name, node_id, NodeState::Deregistered);
-        if let Err(error) = self
-            .registry
+        self.registry
             .deregister(&service, DeregisterOptions::default())
-            .await
-        {
-            self.lock_view().forget_intent(name, node_id);
-            return Err(error.into());
-        }
+            .await?;
         owned.remove(name, node_id).await?;
-        self.commit(|view, now| {
-            view.intend(name, node_id, NodeState::Deregistered);
-            view.depart(name, &service.version, node_id, now)
-        });
-        self.lock_view().forget_intent(name, node_id);
+        intent.depart(&service.version, true);
         Ok(())
     }
 
-    /// Sends a goodbye on behalf of a node another process registered.
+    /// Sends a goodbye on behalf of a node another process registered. The owned lock is
+    /// held for the checks only, not while the backend waits on the network (an mDNS evict
+    /// listens for the owner's answer): the ticker's refreshes go on meanwhile.
     pub async fn evict(&self, name: &str, node_id: &str) -> Result<EvictResponse, Error> {
-        let _owned = self.owned.lock().await;
-        let found = self.lock_view().find(name, node_id);
-        let Some(target) = found.first() else {
-            return Err(self.not_found(name, node_id));
-        };
-        if target.owned {
-            return Err(Error::Conflict(format!(
-                "node {node_id} of {name} is registered by this console: deregister it instead"
-            )));
-        }
-        self.lock_view().intend(name, node_id, NodeState::Evicted);
-        let outcome = match self.backend.evict(&target.service, node_id).await {
-            Ok(outcome) => outcome,
-            Err(error) => {
-                self.lock_view().forget_intent(name, node_id);
-                return Err(error.into());
+        let (target, intent) = {
+            let _owned = self.owned.lock().await;
+            let mut view = self.lock_view();
+            let found = view.find(name, node_id);
+            let Some(target) = found.into_iter().next() else {
+                return Err(not_found(&view, name, node_id));
+            };
+            if target.owned {
+                return Err(Error::Conflict(format!(
+                    "node {node_id} of {name} is registered by this console: deregister it instead"
+                )));
             }
+            let intent = Intent::take(self, &mut view, name, node_id, NodeState::Evicted);
+            (target, intent)
         };
-        let version = target.service.version.clone();
+        let outcome = self.backend.evict(&target.service, node_id).await?;
         if outcome.reappeared {
-            self.lock_view().forget_intent(name, node_id);
+            drop(intent);
         } else {
-            self.commit(|view, now| {
-                view.intend(name, node_id, NodeState::Evicted);
-                view.depart(name, &version, node_id, now)
-            });
-            self.lock_view().forget_intent(name, node_id);
+            intent.depart(&target.service.version, false);
         }
         let message = match (outcome.goodbye_sent, outcome.reappeared) {
             (true, true) => format!(
@@ -523,16 +505,17 @@ impl Hub {
         Ok(())
     }
 
-    fn not_found(&self, name: &str, node_id: &str) -> Error {
-        if self.lock_view().has_service(name) {
-            Error::NotFound(format!("no live node {node_id} in service {name}"))
-        } else {
-            Error::NotFound(format!("no service {name}"))
-        }
-    }
-
     fn lock_view(&self) -> MutexGuard<'_, View> {
         self.view.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// No live node `node_id` of `name`: which of the two is missing.
+fn not_found(view: &View, name: &str, node_id: &str) -> Error {
+    if view.has_service(name) {
+        Error::NotFound(format!("no live node {node_id} in service {name}"))
+    } else {
+        Error::NotFound(format!("no service {name}"))
     }
 }
 
