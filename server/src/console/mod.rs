@@ -14,6 +14,8 @@
 //! - [`tombstones`]: the bounded store of departed nodes, oldest dropped first.
 //! - [`dedupe`]: one node per service version and address (a repeated register refreshes).
 //! - [`endpoints`]: a version's endpoints settled from its nodes' records.
+//! - [`follow`]: following the hub's events in order, starting again after a lag (the watch
+//!   websocket and the DNS-SD bridge).
 //! - [`ui`]: the app's `Console` (what pages and server functions ask), over the hub, the
 //!   access rules and the LAN view.
 //!
@@ -27,6 +29,7 @@
 pub mod budget;
 pub mod dedupe;
 pub mod endpoints;
+pub mod follow;
 pub mod frames;
 pub mod owned;
 pub mod pending;
