@@ -27,15 +27,6 @@ pub enum NodeState {
 }
 
 impl NodeState {
-    /// Every state, in display order.
-    pub const ALL: [NodeState; 5] = [
-        NodeState::Alive,
-        NodeState::Stale,
-        NodeState::Expired,
-        NodeState::Evicted,
-        NodeState::Deregistered,
-    ];
-
     /// A tombstone: the node left the registry and is kept only for a while, to be seen.
     pub fn is_tombstone(self) -> bool {
         matches!(

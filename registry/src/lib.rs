@@ -62,6 +62,8 @@
 //! - [`error`]: the one error type (`NotFound`, `WatcherStopped`, `Lagged`, `Invalid`, …).
 //! - [`event`]: watch events (`create` / `update` / `delete`).
 //! - [`footprint`]: bytes a decoded model value really holds, for memory budgets.
+//! - [`clock`]: wall-clock time as events carry it (Unix milliseconds).
+//! - [`field`]: which input an invalid-argument error is about.
 //! - [`options`]: registry and per-call options, with an extension bag for backend settings.
 //! - [`validate`]: bounds on everything a caller or a peer hands in (names, addresses, schemas).
 //! - [`util`]: go-micro's `Copy` / `Merge` / `Remove` on service lists, without its merge bug.
@@ -76,6 +78,7 @@
 //!   that resumes from its last revision (feature `etcd`).
 #![deny(missing_docs)]
 
+pub mod clock;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 pub mod error;

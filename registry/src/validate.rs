@@ -101,6 +101,12 @@ pub fn registration(service: &Service) -> Result<()> {
     Ok(())
 }
 
+/// Checks the arguments of `register`: a valid [`registration`], and its TTL when it has one.
+pub fn registration_with_ttl(service: &Service, ttl: Option<Duration>) -> Result<()> {
+    registration(service)?;
+    ttl.map_or(Ok(()), self::ttl)
+}
+
 /// Checks a service name: not empty, at most [`MAX_NAME_LEN`] bytes, no control characters.
 pub fn service_name(name: &str) -> Result<()> {
     label_like(&Field::ServiceName, name, false)

@@ -8,12 +8,12 @@
 use std::sync::Arc;
 
 use app::wire::Readiness;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::Instant;
 
 #[cfg(feature = "etcd")]
 use muster_registry::etcd::{EtcdOptions, EtcdRegistry};
 use muster_registry::mdns::interfaces::only_loopback;
-use muster_registry::mdns::{MdnsOptions, MdnsRegistry};
+use muster_registry::mdns::{MdnsOptions, MdnsRegistry, NodeTimes};
 use muster_registry::memory::MemoryRegistry;
 #[cfg(feature = "etcd")]
 use muster_registry::TlsConfig;
@@ -84,23 +84,6 @@ pub enum Backend {
     /// go-micro's etcd layout (`/micro/registry/...`), shared with go-micro services.
     #[cfg(feature = "etcd")]
     Etcd(EtcdRegistry),
-}
-
-/// What a backend knows of a node's timing (the mDNS cache does; others do not).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NodeTiming {
-    /// Service name.
-    pub service: String,
-    /// Node id.
-    pub node_id: String,
-    /// When the backend first saw it.
-    pub first_seen: SystemTime,
-    /// When it was last announced or answered.
-    pub last_seen: SystemTime,
-    /// When it expires unless refreshed.
-    pub expires_at: Option<SystemTime>,
-    /// The TTL it was announced with.
-    pub ttl: Duration,
 }
 
 /// What an eviction did.
@@ -228,23 +211,13 @@ impl Backend {
     /// (a mark this returned before; every node when `None`), and the mark for the next call.
     /// `None` when the backend keeps no timing (the console then tracks timing from events
     /// and its own registrations).
-    pub async fn timings(&self, since: Option<Instant>) -> Option<(Vec<NodeTiming>, Instant)> {
+    pub async fn timings(&self, since: Option<Instant>) -> Option<(Vec<NodeTimes>, Instant)> {
         match self {
-            Backend::Mdns(mdns) => mdns.timings_since(since).await.ok().map(|times| {
-                let nodes = times
-                    .nodes
-                    .into_iter()
-                    .map(|node| NodeTiming {
-                        service: node.service,
-                        node_id: node.node_id,
-                        first_seen: node.first_seen,
-                        last_seen: node.last_seen,
-                        expires_at: node.expires_at,
-                        ttl: node.ttl,
-                    })
-                    .collect();
-                (nodes, times.mark)
-            }),
+            Backend::Mdns(mdns) => mdns
+                .timings_since(since)
+                .await
+                .ok()
+                .map(|times| (times.nodes, times.mark)),
             Backend::Memory(_) => None,
             #[cfg(feature = "etcd")]
             Backend::Etcd(_) => None,

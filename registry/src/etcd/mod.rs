@@ -413,14 +413,8 @@ impl Registry for EtcdRegistry {
     /// Puts each node's key (go-micro goes on after a node fails, and so does this; the first
     /// error is returned). Nothing is written if any node's key is invalid.
     async fn register(&self, service: &Service, options: RegisterOptions) -> Result<()> {
-        validate::registration(service)?;
-        let ttl_secs = match options.ttl {
-            Some(ttl) => {
-                validate::ttl(ttl)?;
-                Some(lease::ttl_secs(ttl))
-            }
-            None => None,
-        };
+        validate::registration_with_ttl(service, options.ttl)?;
+        let ttl_secs = options.ttl.map(lease::ttl_secs);
         let keys = node_keys(service)?;
         let mut first_error = None;
         for (node, key) in service.nodes.iter().zip(keys) {

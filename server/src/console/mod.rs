@@ -43,11 +43,12 @@ pub mod view;
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use app::wire::{
     ConsoleEvent, EvictResponse, NodeState, RegisterRequest, ServiceView, UnixMillis, WatchMessage,
 };
+use muster_registry::clock::unix_ms_now;
 use muster_registry::{validate, DeregisterOptions, RegisterOptions, Registry, Service};
 use tokio::sync::{broadcast, watch};
 
@@ -193,7 +194,7 @@ impl Hub {
         let hub = Arc::new(Hub {
             registry: backend.registry(),
             backend,
-            view: Mutex::new(View::new(now_ms())),
+            view: Mutex::new(View::new(unix_ms_now())),
             events,
             owned: tokio::sync::Mutex::new(Owned::new(store)),
             settings,
@@ -265,7 +266,7 @@ impl Hub {
     /// Runs `change` on the view and broadcasts the events it returns, under the view lock.
     pub fn commit(&self, change: impl FnOnce(&mut View, UnixMillis) -> Vec<ConsoleEvent>) {
         let mut view = self.lock_view();
-        for event in change(&mut view, now_ms()) {
+        for event in change(&mut view, unix_ms_now()) {
             tracing::debug!(seq = event.seq, action = %event.action, service = %event.service.name, "console event");
             if self.events.receiver_count() == 0 {
                 continue;
@@ -535,17 +536,9 @@ fn replay(view: &View, since: Option<u64>) -> Option<Vec<WatchMessage>> {
 
 /// The registration's checks beyond JSON shape: go-micro's bounds and the TTL.
 fn check_registration(request: &RegisterRequest) -> Result<Option<Duration>, Error> {
-    validate::registration(&request.service)?;
     let ttl = request.ttl.map(Duration::from_secs);
-    if let Some(ttl) = ttl {
-        validate::ttl(ttl)?;
-    }
+    validate::registration_with_ttl(&request.service, ttl)?;
     Ok(ttl)
-}
-
-/// Milliseconds since the Unix epoch, now.
-pub fn now_ms() -> UnixMillis {
-    view::unix_ms(SystemTime::now())
 }
 
 /// A service holding only `node`.

@@ -21,7 +21,8 @@ use tokio::sync::mpsc;
 
 use super::schedule::Schedule;
 use super::view::ProbeTarget;
-use super::{now_ms, Hub};
+use super::Hub;
+use muster_registry::clock::unix_ms_now;
 
 /// Checks in flight at once.
 const CONCURRENCY: usize = 64;
@@ -47,7 +48,7 @@ pub async fn run(hub: Arc<Hub>) {
         tokio::select! {
             () = crate::console::until_stopping(&mut shutdown) => return,
             Some((target, health, reachable)) = results.recv() => {
-                schedule.finish(&target, now_ms());
+                schedule.finish(&target, unix_ms_now());
                 hub.commit(|view, now| {
                     view.set_health(&target, health, reachable, now).into_iter().collect()
                 });
@@ -55,11 +56,11 @@ pub async fn run(hub: Arc<Hub>) {
             _ = tick.tick() => {
                 if tracked_at.is_none_or(|at| at.elapsed() >= interval) {
                     let live = hub.lock_view().live_nodes();
-                    schedule.track(live, now_ms());
+                    schedule.track(live, unix_ms_now());
                     tracked_at = Some(Instant::now());
                 }
                 let room = CONCURRENCY.saturating_sub(schedule.in_flight());
-                for target in schedule.take_due(now_ms(), room) {
+                for target in schedule.take_due(unix_ms_now(), room) {
                     let done = done.clone();
                     tokio::spawn(async move {
                         let (health, reachable) = check(&target, timeout).await;
@@ -85,7 +86,7 @@ async fn check(target: &ProbeTarget, timeout: Duration) -> (NodeHealth, bool) {
     };
     let health = NodeHealth {
         state: health.state,
-        checked_at: now_ms(),
+        checked_at: unix_ms_now(),
         latency_ms: health
             .latency
             .map(|latency| u64::try_from(latency.as_millis()).unwrap_or(u64::MAX)),

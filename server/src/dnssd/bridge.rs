@@ -12,7 +12,7 @@
 //! Changes become mdns-sd commands: `register` (again, for an update: mdns-sd re-announces)
 //! and `unregister` (a goodbye). At stop, every mirror says goodbye.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
@@ -61,13 +61,14 @@ pub struct Mirrors {
 }
 
 impl Mirrors {
-    /// Makes the mirrors match `services` (a whole snapshot).
+    /// Makes the mirrors match `services` (a whole snapshot): linear in the snapshot, with a
+    /// set of the nodes seen (a 10,000-node snapshot is one pass, not one per mirror).
     pub fn sync(&mut self, services: &[ServiceView]) -> Vec<Action> {
         let mut actions = Vec::new();
-        let mut seen = Vec::new();
+        let mut seen = BTreeSet::new();
         for service in services {
             for node in &service.nodes {
-                seen.push(key(service, node));
+                seen.insert(key(service, node));
                 actions.extend(self.node(service, node));
             }
         }
