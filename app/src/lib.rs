@@ -19,7 +19,6 @@ pub mod components;
 #[cfg(feature = "ssr")]
 pub mod console;
 pub mod escape;
-#[cfg(feature = "hydrate")]
 pub mod feed;
 pub mod format;
 pub mod lan;
@@ -141,10 +140,10 @@ pub fn App() -> impl IntoView {
                 </span>
             </header>
             <main class:stale=move || {
-                matches!(live.connection.get(), crate::live::Connection::Offline { .. })
+                matches!(live.connection.get(), crate::feed::Connection::Offline { .. })
             }>
                 <Show when=move || {
-                    matches!(live.connection.get(), crate::live::Connection::Offline { .. })
+                    matches!(live.connection.get(), crate::feed::Connection::Offline { .. })
                 }>
                     <p class="stale-note" role="alert">
                         {move || live.connection.get().unavailable_reason()}

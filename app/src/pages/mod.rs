@@ -6,3 +6,4 @@ pub mod login;
 pub mod register;
 pub mod service;
 pub mod services;
+pub mod url;
