@@ -98,7 +98,7 @@ pub async fn register_service(form: RegisterForm) -> Result<FormOutcome, ServerF
             })
         }
         Err(error) => Ok(FormOutcome::error(
-            &form_field(error.field.as_deref()),
+            &form_field(error.field.as_ref()),
             error.error,
         )),
     }
@@ -134,24 +134,25 @@ fn live_nodes_at(
         .collect()
 }
 
-/// Maps a validation field name from the registry to the form input that holds it.
+/// The form input that holds the registry field at fault (`""`: the form as a whole).
 #[cfg(feature = "ssr")]
-fn form_field(field: Option<&str>) -> String {
-    let field = field.unwrap_or("");
-    let input = if field.contains("endpoint") || field.contains("schema") {
-        "endpoints"
-    } else if field.contains("node") || field.contains("address") {
-        "nodes"
-    } else if field.contains("metadata") {
-        "metadata"
-    } else if field.contains("version") {
-        "version"
-    } else if field.contains("ttl") {
-        "ttl"
-    } else if field.contains("name") {
-        "name"
-    } else {
-        ""
+fn form_field(field: Option<&muster_registry::Field>) -> String {
+    use muster_registry::Field;
+    let input = match field {
+        Some(
+            Field::ServiceEndpoints
+            | Field::EndpointName
+            | Field::EndpointMetadata
+            | Field::EndpointSchema,
+        ) => "endpoints",
+        Some(Field::ServiceNodes | Field::NodeId | Field::NodeAddress | Field::NodeMetadata) => {
+            "nodes"
+        }
+        Some(Field::ServiceMetadata) => "metadata",
+        Some(Field::ServiceVersion) => "version",
+        Some(Field::Ttl) => "ttl",
+        Some(Field::ServiceName) => "name",
+        _ => "",
     };
     input.to_string()
 }

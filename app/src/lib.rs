@@ -21,7 +21,6 @@ pub mod components;
 #[cfg(feature = "ssr")]
 pub mod console;
 pub mod escape;
-#[cfg(feature = "hydrate")]
 pub mod feed;
 pub mod format;
 pub mod lan;

@@ -13,73 +13,11 @@ use std::collections::{BTreeMap, VecDeque};
 use leptos::prelude::*;
 use muster_registry::Action;
 
+use crate::feed::{now_ms, Connection};
 use crate::wire::{ConsoleEvent, ServiceView, WatchMessage};
 
 /// How many events the event log keeps in the browser.
 pub const EVENT_LOG_LEN: usize = 500;
-
-/// The state of the watch connection, shown by the badge in the top bar.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Connection {
-    /// Opening the websocket (the page's first state, and on the server).
-    Connecting,
-    /// Connected; a snapshot of this many service versions is on its way. Not live yet: what
-    /// the page shows is what it loaded, until the snapshot is applied.
-    Loading {
-        /// Service versions in the snapshot.
-        services: u64,
-    },
-    /// The snapshot is applied (or the events missed were replayed); events arrive as they
-    /// happen.
-    Live,
-    /// The connection dropped at `since` (Unix ms); retrying. What the page shows may be out
-    /// of date, and actions wait for the connection.
-    Offline {
-        /// When the connection was lost.
-        since: u64,
-    },
-}
-
-impl Connection {
-    /// One word for the state, for CSS classes and tests (`badge-live`).
-    pub fn label(self) -> &'static str {
-        match self {
-            Connection::Connecting => "connecting",
-            Connection::Loading { .. } => "loading",
-            Connection::Live => "live",
-            Connection::Offline { .. } => "offline",
-        }
-    }
-
-    /// The badge's text: `loading 40 services…`, `offline since 10:42:07 UTC`.
-    pub fn text(self) -> String {
-        match self {
-            Connection::Loading { services } => format!(
-                "loading {services} service{}…",
-                if services == 1 { "" } else { "s" }
-            ),
-            Connection::Offline { since } => {
-                let time = crate::format::utc_time(since);
-                let clock = time.split(' ').nth(1).unwrap_or(&time);
-                format!("offline since {clock} UTC")
-            }
-            other => other.label().to_string(),
-        }
-    }
-
-    /// Why actions are disabled in this state: only offline (while connecting, the page
-    /// shows what the server rendered moments ago, and the server checks every action).
-    pub fn unavailable_reason(self) -> Option<String> {
-        match self {
-            Connection::Offline { .. } => Some(
-                "The console is not reachable: what you see may be out of date, and actions \
-                 wait until the connection is back."
-                    .to_string(),
-            ),
-            _ => None,
-        }
-    }
-}
 
 /// A service version's key: (name, version).
 pub type Key = (String, String);
@@ -318,21 +256,6 @@ pub fn apply_event(map: &mut ServiceMap, event: &ConsoleEvent) {
     service.nodes.sort_by(|a, b| a.node.id.cmp(&b.node.id));
 }
 
-/// Milliseconds since the Unix epoch, on either side.
-pub fn now_ms() -> u64 {
-    #[cfg(feature = "hydrate")]
-    {
-        js_sys::Date::now() as u64
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|elapsed| elapsed.as_millis() as u64)
-            .unwrap_or(0)
-    }
-}
-
 /// Browser side: the watch websocket that feeds [`Live`].
 #[cfg(feature = "hydrate")]
 pub mod socket {
@@ -340,8 +263,8 @@ pub mod socket {
 
     use leptos::prelude::*;
 
-    use super::{now_ms, Live};
-    use crate::feed::Feed;
+    use super::Live;
+    use crate::feed::{now_ms, Feed};
     use crate::wire::WatchMessage;
 
     /// Starts the clock and the watch connection; runs for the page's lifetime.

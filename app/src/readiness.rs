@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 
-use crate::live::Connection;
+use crate::feed::Connection;
 use crate::wire::Readiness;
 
 /// How often a page asks while the registry serves.

@@ -27,15 +27,6 @@ pub enum NodeState {
 }
 
 impl NodeState {
-    /// Every state, in display order.
-    pub const ALL: [NodeState; 5] = [
-        NodeState::Alive,
-        NodeState::Stale,
-        NodeState::Expired,
-        NodeState::Evicted,
-        NodeState::Deregistered,
-    ];
-
     /// A tombstone: the node left the registry and is kept only for a while, to be seen.
     pub fn is_tombstone(self) -> bool {
         matches!(
@@ -317,9 +308,10 @@ pub enum WatchMessage {
 pub struct ApiError {
     /// What went wrong, for a person.
     pub error: String,
-    /// The input field at fault, when there is one (forms show the message next to it).
+    /// The input field at fault, when there is one (forms show the message next to it); sent
+    /// as its label (`"service name"`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub field: Option<String>,
+    pub field: Option<muster_registry::Field>,
 }
 
 /// Body of `POST /api/services`: a go-micro Service plus an optional TTL.

@@ -1,5 +1,7 @@
 //! The registry's error type, shared by every backend.
 
+use crate::field::Field;
+
 /// What can go wrong in a registry operation.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Error {
@@ -19,8 +21,8 @@ pub enum Error {
     /// The caller (or a network peer) handed in something the registry refuses; nothing changed.
     #[error("invalid {field}: {reason}")]
     Invalid {
-        /// Which input was wrong, e.g. `service name` or `node address`.
-        field: String,
+        /// Which input was wrong, e.g. [`Field::ServiceName`] or [`Field::NodeAddress`].
+        field: Field,
         /// Why, in words an operator can act on.
         reason: String,
     },
@@ -38,9 +40,9 @@ pub enum Error {
 
 impl Error {
     /// Shorthand for [`Error::Invalid`].
-    pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
+    pub fn invalid(field: Field, reason: impl Into<String>) -> Self {
         Error::Invalid {
-            field: field.into(),
+            field,
             reason: reason.into(),
         }
     }

@@ -62,6 +62,8 @@
 //! - [`error`]: the one error type (`NotFound`, `WatcherStopped`, `Lagged`, `Invalid`, …).
 //! - [`event`]: watch events (`create` / `update` / `delete`).
 //! - [`footprint`]: bytes a decoded model value really holds, for memory budgets.
+//! - [`clock`]: wall-clock time as events carry it (Unix milliseconds).
+//! - [`field`]: which input an invalid-argument error is about.
 //! - [`options`]: registry and per-call options, with an extension bag for backend settings.
 //! - [`validate`]: bounds on everything a caller or a peer hands in (names, addresses, schemas).
 //! - [`util`]: go-micro's `Copy` / `Merge` / `Remove` on service lists, without its merge bug.
@@ -76,12 +78,14 @@
 //!   that resumes from its last revision (feature `etcd`).
 #![deny(missing_docs)]
 
+pub mod clock;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 pub mod error;
 #[cfg(feature = "etcd")]
 pub mod etcd;
 pub mod event;
+pub mod field;
 pub mod footprint;
 pub mod go_json;
 #[cfg(feature = "mdns")]
@@ -97,6 +101,7 @@ pub mod validate;
 
 pub use error::{Error, Result};
 pub use event::{Action, Event};
+pub use field::Field;
 pub use model::{Endpoint, Metadata, Node, Service, Value};
 pub use options::{
     DeregisterOptions, Extensions, Options, QueryOptions, RegisterOptions, TlsConfig, WatchOptions,

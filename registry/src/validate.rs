@@ -16,6 +16,7 @@
 use std::time::Duration;
 
 use crate::error::{Error, Result};
+use crate::field::Field;
 use crate::model::{Endpoint, Metadata, Node, Service, Value};
 
 /// Longest service name, version, node id, endpoint name or metadata key, in bytes: the limit
@@ -65,11 +66,11 @@ const QUOTE_CHARS: usize = 48;
 pub fn service(service: &Service) -> Result<()> {
     service_name(&service.name)?;
     version(&service.version)?;
-    metadata("service metadata", &service.metadata)?;
+    metadata(Field::ServiceMetadata, &service.metadata)?;
     endpoints(&service.endpoints)?;
     if service.nodes.len() > MAX_NODES {
         return Err(Error::invalid(
-            "service nodes",
+            Field::ServiceNodes,
             format!("{} nodes, at most {MAX_NODES}", service.nodes.len()),
         ));
     }
@@ -80,7 +81,7 @@ pub fn service(service: &Service) -> Result<()> {
     ids.sort_unstable();
     match ids.windows(2).find(|pair| pair[0] == pair[1]) {
         Some(pair) => Err(Error::invalid(
-            "node id",
+            Field::NodeId,
             format!("{} is listed twice", quote(pair[0])),
         )),
         None => Ok(()),
@@ -93,34 +94,40 @@ pub fn registration(service: &Service) -> Result<()> {
     self::service(service)?;
     if service.nodes.is_empty() {
         return Err(Error::invalid(
-            "service nodes",
+            Field::ServiceNodes,
             "no nodes listed; register and deregister act on the nodes they name",
         ));
     }
     Ok(())
 }
 
+/// Checks the arguments of `register`: a valid [`registration`], and its TTL when it has one.
+pub fn registration_with_ttl(service: &Service, ttl: Option<Duration>) -> Result<()> {
+    registration(service)?;
+    ttl.map_or(Ok(()), self::ttl)
+}
+
 /// Checks a service name: not empty, at most [`MAX_NAME_LEN`] bytes, no control characters.
 pub fn service_name(name: &str) -> Result<()> {
-    label_like("service name", name, false)
+    label_like(&Field::ServiceName, name, false)
 }
 
 /// Checks a version: at most [`MAX_NAME_LEN`] bytes, no control characters. Empty is allowed:
 /// Go's zero value is a version go-micro services can register with.
 pub fn version(version: &str) -> Result<()> {
-    label_like("service version", version, true)
+    label_like(&Field::ServiceVersion, version, true)
 }
 
 /// Checks one node: its id, its address and its metadata.
 pub fn node(node: &Node) -> Result<()> {
     node_id(&node.id)?;
     address(&node.address)?;
-    metadata("node metadata", &node.metadata)
+    metadata(Field::NodeMetadata, &node.metadata)
 }
 
 /// Checks a node id: not empty, at most [`MAX_NAME_LEN`] bytes, no control characters.
 pub fn node_id(id: &str) -> Result<()> {
-    label_like("node id", id, false)
+    label_like(&Field::NodeId, id, false)
 }
 
 /// Checks a node address: `host:port`, as Go's `net.SplitHostPort` reads it.
@@ -132,7 +139,7 @@ pub fn node_id(id: &str) -> Result<()> {
 pub fn address(address: &str) -> Result<()> {
     let fail = |reason: &str| {
         Err(Error::invalid(
-            "node address",
+            Field::NodeAddress,
             format!("{}: {reason}", quote(address)),
         ))
     };
@@ -181,11 +188,11 @@ pub fn address(address: &str) -> Result<()> {
 /// Checks a registration TTL: longer than zero and at most [`MAX_TTL`].
 pub fn ttl(ttl: Duration) -> Result<()> {
     if ttl.is_zero() {
-        return Err(Error::invalid("ttl", "must be longer than zero"));
+        return Err(Error::invalid(Field::Ttl, "must be longer than zero"));
     }
     if ttl > MAX_TTL {
         return Err(Error::invalid(
-            "ttl",
+            Field::Ttl,
             format!("{ttl:?} is longer than the limit of {MAX_TTL:?}"),
         ));
     }
@@ -195,8 +202,8 @@ pub fn ttl(ttl: Duration) -> Result<()> {
 /// Checks a metadata map: at most [`MAX_METADATA_ENTRIES`] entries; keys not empty, at most
 /// [`MAX_NAME_LEN`] bytes, without control characters; values at most
 /// [`MAX_METADATA_VALUE_LEN`] bytes (values are free text: empty and multi-line are fine).
-/// `field` names the map in the error (`node metadata`, `endpoint metadata`, …).
-pub fn metadata(field: &str, metadata: &Metadata) -> Result<()> {
+/// `field` names the map in the error ([`Field::NodeMetadata`], [`Field::EndpointMetadata`], …).
+pub fn metadata(field: Field, metadata: &Metadata) -> Result<()> {
     if metadata.len() > MAX_METADATA_ENTRIES {
         return Err(Error::invalid(
             field,
@@ -204,10 +211,10 @@ pub fn metadata(field: &str, metadata: &Metadata) -> Result<()> {
         ));
     }
     for (key, value) in metadata {
-        label_like(field, key, false)?;
+        label_like(&field, key, false)?;
         if value.len() > MAX_METADATA_VALUE_LEN {
             return Err(Error::invalid(
-                field,
+                field.clone(),
                 format!(
                     "the value of {} is {} bytes, at most {MAX_METADATA_VALUE_LEN}",
                     quote(key),
@@ -225,14 +232,14 @@ pub fn metadata(field: &str, metadata: &Metadata) -> Result<()> {
 pub fn endpoints(endpoints: &[Endpoint]) -> Result<()> {
     if endpoints.len() > MAX_ENDPOINTS {
         return Err(Error::invalid(
-            "service endpoints",
+            Field::ServiceEndpoints,
             format!("{} endpoints, at most {MAX_ENDPOINTS}", endpoints.len()),
         ));
     }
     let mut budget = MAX_SCHEMA_VALUES;
     for endpoint in endpoints {
-        label_like("endpoint name", &endpoint.name, false)?;
-        metadata("endpoint metadata", &endpoint.metadata)?;
+        label_like(&Field::EndpointName, &endpoint.name, false)?;
+        metadata(Field::EndpointMetadata, &endpoint.metadata)?;
         for value in [&endpoint.request, &endpoint.response]
             .into_iter()
             .flatten()
@@ -250,13 +257,13 @@ fn schema(root: &Value, budget: &mut usize) -> Result<()> {
     while let Some((value, depth)) = stack.pop() {
         if depth > MAX_SCHEMA_DEPTH {
             return Err(Error::invalid(
-                "endpoint schema",
+                Field::EndpointSchema,
                 format!("nested deeper than {MAX_SCHEMA_DEPTH} levels"),
             ));
         }
         let Some(left) = budget.checked_sub(1) else {
             return Err(Error::invalid(
-                "endpoint schema",
+                Field::EndpointSchema,
                 format!("more than {MAX_SCHEMA_VALUES} values across the service's endpoints"),
             ));
         };
@@ -264,7 +271,7 @@ fn schema(root: &Value, budget: &mut usize) -> Result<()> {
         for (what, text) in [("name", &value.name), ("type", &value.r#type)] {
             if text.len() > MAX_SCHEMA_STRING_LEN || text.chars().any(char::is_control) {
                 return Err(Error::invalid(
-                    "endpoint schema",
+                    Field::EndpointSchema,
                     format!(
                         "field {what} {} is longer than {MAX_SCHEMA_STRING_LEN} bytes or \
                          holds control characters",
@@ -280,13 +287,13 @@ fn schema(root: &Value, budget: &mut usize) -> Result<()> {
 
 /// The common rule for identifiers: bounded length, no control characters, and not empty
 /// unless `empty_ok`. Control characters would corrupt logs and the console's tables.
-fn label_like(field: &str, text: &str, empty_ok: bool) -> Result<()> {
+fn label_like(field: &Field, text: &str, empty_ok: bool) -> Result<()> {
     if text.is_empty() && !empty_ok {
-        return Err(Error::invalid(field, "must not be empty"));
+        return Err(Error::invalid(field.clone(), "must not be empty"));
     }
     if text.len() > MAX_NAME_LEN {
         return Err(Error::invalid(
-            field,
+            field.clone(),
             format!(
                 "{} is {} bytes, at most {MAX_NAME_LEN}",
                 quote(text),
@@ -296,7 +303,7 @@ fn label_like(field: &str, text: &str, empty_ok: bool) -> Result<()> {
     }
     if text.chars().any(char::is_control) {
         return Err(Error::invalid(
-            field,
+            field.clone(),
             format!("{} holds control characters", quote(text)),
         ));
     }
@@ -350,7 +357,7 @@ mod tests {
 
     fn field_of(result: Result<()>) -> String {
         match result {
-            Err(Error::Invalid { field, .. }) => field,
+            Err(Error::Invalid { field, .. }) => field.to_string(),
             other => panic!("expected Invalid, got {other:?}"),
         }
     }
@@ -440,12 +447,12 @@ mod tests {
             .map(|i| (i.to_string(), String::new()))
             .collect();
         assert_eq!(
-            field_of(metadata("service metadata", &crowded)),
+            field_of(metadata(Field::ServiceMetadata, &crowded)),
             "service metadata"
         );
         let empty_key = Metadata::from([(String::new(), "v".into())]);
         assert_eq!(
-            field_of(metadata("node metadata", &empty_key)),
+            field_of(metadata(Field::NodeMetadata, &empty_key)),
             "node metadata"
         );
     }

@@ -7,7 +7,8 @@ mod etcd_support;
 use std::time::Duration;
 
 use etcd_client::{GetOptions, LeaseTimeToLiveOptions};
-use muster_registry::etcd::{EtcdOptions, FIELD_CREDENTIALS};
+use muster_registry::etcd::EtcdOptions;
+use muster_registry::Field;
 use muster_registry::{
     DeregisterOptions, Endpoint, Error, Metadata, Node, QueryOptions, RegisterOptions, Registry,
     Service, Value,
@@ -325,7 +326,7 @@ async fn authenticates_with_username_and_password_and_names_a_refusal() {
     // Without credentials etcd refuses: the error names the credentials instead of
     // pretending emptiness.
     fn credentials<T>(result: Result<T, Error>) -> bool {
-        matches!(result, Err(Error::Invalid { field, .. }) if field == FIELD_CREDENTIALS)
+        matches!(result, Err(Error::Invalid { field, .. }) if field == Field::Credentials)
     }
     let anonymous = etcd.registry().await;
     assert!(credentials(

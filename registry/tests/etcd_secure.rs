@@ -7,10 +7,10 @@
 mod etcd_support;
 
 use etcd_support::{Etcd, Tls};
-use muster_registry::etcd::{
-    EtcdRegistry, FIELD_CA, FIELD_CLIENT_CERT, FIELD_CLIENT_KEY, FIELD_SERVER_NAME,
+use muster_registry::etcd::EtcdRegistry;
+use muster_registry::{
+    Error, Field, Node, Options, QueryOptions, RegisterOptions, Registry, Service,
 };
-use muster_registry::{Error, Node, Options, QueryOptions, RegisterOptions, Registry, Service};
 
 fn service(id: &str) -> Service {
     Service {
@@ -26,7 +26,7 @@ fn service(id: &str) -> Service {
 }
 
 /// Connects with `options` and checks; the field of the [`Error::Invalid`] it fails with.
-async fn refusal(options: Options) -> String {
+async fn refusal(options: Options) -> Field {
     let checked = match EtcdRegistry::connect(options).await {
         Ok(registry) => registry.check().await,
         Err(error) => Err(error),
@@ -67,28 +67,28 @@ async fn tls_verifies_etcd_against_the_ca_and_name_given() {
     // The system's roots do not hold the test CA.
     let mut system_roots = etcd.options();
     system_roots.tls.as_mut().unwrap().ca_file = None;
-    assert_eq!(refusal(system_roots).await, FIELD_CA);
+    assert_eq!(refusal(system_roots).await, Field::TlsCaFile);
 
     // A CA that did not sign etcd's certificate.
     let mut wrong_ca = etcd.options();
     wrong_ca.tls.as_mut().unwrap().ca_file = Some(etcd.pki().other_ca_cert);
-    assert_eq!(refusal(wrong_ca).await, FIELD_CA);
+    assert_eq!(refusal(wrong_ca).await, Field::TlsCaFile);
 
     // The certificate names etcd.muster.test, not 127.0.0.1: without the override, refused.
     let mut no_name = etcd.options();
     no_name.tls.as_mut().unwrap().domain_name = None;
-    assert_eq!(refusal(no_name).await, FIELD_SERVER_NAME);
+    assert_eq!(refusal(no_name).await, Field::TlsServerName);
     let mut wrong_name = etcd.options();
     wrong_name.tls.as_mut().unwrap().domain_name = Some("other.muster.test".into());
-    assert_eq!(refusal(wrong_name).await, FIELD_SERVER_NAME);
+    assert_eq!(refusal(wrong_name).await, Field::TlsServerName);
 
     // Files that are missing or hold no PEM are named at connect, before any network.
     let mut missing = etcd.options();
     missing.tls.as_mut().unwrap().ca_file = Some("/nonexistent/ca.pem".into());
-    assert_eq!(refusal(missing).await, FIELD_CA);
+    assert_eq!(refusal(missing).await, Field::TlsCaFile);
     let mut not_pem = etcd.options();
     not_pem.tls.as_mut().unwrap().ca_file = Some(etcd.pki().server_key);
-    assert_eq!(refusal(not_pem).await, FIELD_CA);
+    assert_eq!(refusal(not_pem).await, Field::TlsCaFile);
 }
 
 #[tokio::test]
@@ -113,10 +113,10 @@ async fn mutual_tls_needs_a_client_certificate_of_the_ca() {
     let mut anonymous = etcd.options();
     let tls = anonymous.tls.as_mut().unwrap();
     (tls.cert_file, tls.key_file) = (None, None);
-    assert_eq!(refusal(anonymous).await, FIELD_CLIENT_CERT);
+    assert_eq!(refusal(anonymous).await, Field::TlsCertFile);
 
     // A key that is not a key.
     let mut bad_key = etcd.options();
     bad_key.tls.as_mut().unwrap().key_file = Some(etcd.pki().ca_cert);
-    assert_eq!(refusal(bad_key).await, FIELD_CLIENT_KEY);
+    assert_eq!(refusal(bad_key).await, Field::TlsKeyFile);
 }

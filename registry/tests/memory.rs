@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use muster_registry::memory::{MemoryOptions, MemoryRegistry};
 use muster_registry::{
-    Action, DeregisterOptions, Error, Event, Node, Options, QueryOptions, RegisterOptions,
+    Action, DeregisterOptions, Error, Event, Field, Node, Options, QueryOptions, RegisterOptions,
     Registry, Service, WatchOptions, Watcher,
 };
 use tokio::time::timeout;
@@ -176,7 +176,9 @@ async fn invalid_input_changes_nothing() {
         ..Node::default()
     });
     let refused = registry.register(&bad, RegisterOptions::default()).await;
-    assert!(matches!(refused, Err(Error::Invalid { ref field, .. }) if field == "node address"));
+    assert!(
+        matches!(refused, Err(Error::Invalid { ref field, .. }) if *field == Field::NodeAddress)
+    );
     // The valid first node was not registered either, and no event went out.
     let found = registry
         .get_service("greeter", QueryOptions::default())

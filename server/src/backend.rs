@@ -8,16 +8,16 @@
 use std::sync::Arc;
 
 use app::wire::Readiness;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::Instant;
 
 #[cfg(feature = "etcd")]
 use muster_registry::etcd::{EtcdOptions, EtcdRegistry};
 use muster_registry::mdns::interfaces::only_loopback;
-use muster_registry::mdns::{MdnsOptions, MdnsRegistry};
+use muster_registry::mdns::{MdnsOptions, MdnsRegistry, NodeTimes};
 use muster_registry::memory::MemoryRegistry;
 #[cfg(feature = "etcd")]
 use muster_registry::TlsConfig;
-use muster_registry::{DeregisterOptions, Error, Options, Registry, Service};
+use muster_registry::{DeregisterOptions, Error, Field, Options, Registry, Service};
 
 #[cfg(feature = "etcd")]
 use crate::cli::EtcdArgs;
@@ -59,11 +59,17 @@ fn etcd_options(addrs: &[String], args: &EtcdArgs) -> Result<Options, Error> {
 fn read_password(path: &std::path::Path) -> Result<String, Error> {
     const FLAG: &str = "--registry-password-file";
     let text = std::fs::read_to_string(path).map_err(|error| {
-        Error::invalid(FLAG, format!("cannot read {}: {error}", path.display()))
+        Error::invalid(
+            Field::named(FLAG),
+            format!("cannot read {}: {error}", path.display()),
+        )
     })?;
     let password = text.lines().next().unwrap_or_default();
     if password.is_empty() {
-        return Err(Error::invalid(FLAG, format!("{} is empty", path.display())));
+        return Err(Error::invalid(
+            Field::named(FLAG),
+            format!("{} is empty", path.display()),
+        ));
     }
     Ok(password.to_string())
 }
@@ -78,23 +84,6 @@ pub enum Backend {
     /// go-micro's etcd layout (`/micro/registry/...`), shared with go-micro services.
     #[cfg(feature = "etcd")]
     Etcd(EtcdRegistry),
-}
-
-/// What a backend knows of a node's timing (the mDNS cache does; others do not).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NodeTiming {
-    /// Service name.
-    pub service: String,
-    /// Node id.
-    pub node_id: String,
-    /// When the backend first saw it.
-    pub first_seen: SystemTime,
-    /// When it was last announced or answered.
-    pub last_seen: SystemTime,
-    /// When it expires unless refreshed.
-    pub expires_at: Option<SystemTime>,
-    /// The TTL it was announced with.
-    pub ttl: Duration,
 }
 
 /// What an eviction did.
@@ -115,7 +104,10 @@ impl Backend {
         #[cfg(not(feature = "etcd"))]
         let etcd = false;
         if let Some(flag) = args.etcd.given().filter(|_| !etcd) {
-            return Err(Error::invalid(flag, "is for --registry etcd only"));
+            return Err(Error::invalid(
+                Field::named(flag),
+                "is for --registry etcd only",
+            ));
         }
         match args.registry {
             RegistryKind::Mdns => {
@@ -219,23 +211,13 @@ impl Backend {
     /// (a mark this returned before; every node when `None`), and the mark for the next call.
     /// `None` when the backend keeps no timing (the console then tracks timing from events
     /// and its own registrations).
-    pub async fn timings(&self, since: Option<Instant>) -> Option<(Vec<NodeTiming>, Instant)> {
+    pub async fn timings(&self, since: Option<Instant>) -> Option<(Vec<NodeTimes>, Instant)> {
         match self {
-            Backend::Mdns(mdns) => mdns.timings_since(since).await.ok().map(|times| {
-                let nodes = times
-                    .nodes
-                    .into_iter()
-                    .map(|node| NodeTiming {
-                        service: node.service,
-                        node_id: node.node_id,
-                        first_seen: node.first_seen,
-                        last_seen: node.last_seen,
-                        expires_at: node.expires_at,
-                        ttl: node.ttl,
-                    })
-                    .collect();
-                (nodes, times.mark)
-            }),
+            Backend::Mdns(mdns) => mdns
+                .timings_since(since)
+                .await
+                .ok()
+                .map(|times| (times.nodes, times.mark)),
             Backend::Memory(_) => None,
             #[cfg(feature = "etcd")]
             Backend::Etcd(_) => None,

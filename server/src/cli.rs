@@ -285,20 +285,20 @@ impl EtcdArgs {
     /// says `tls ca file`, the operator typed `--registry-ca-file`.
     #[cfg(feature = "etcd")]
     pub fn name_flag(&self, error: muster_registry::Error) -> muster_registry::Error {
-        use muster_registry::etcd as fields;
+        use muster_registry::Field;
         let muster_registry::Error::Invalid { field, reason } = error else {
             return error;
         };
-        let flag = match field.as_str() {
-            fields::FIELD_CA => "--registry-ca-file",
-            fields::FIELD_CLIENT_CERT => "--registry-cert-file",
-            fields::FIELD_CLIENT_KEY => "--registry-key-file",
-            fields::FIELD_SERVER_NAME => "--registry-server-name",
-            fields::FIELD_TLS => "--registry-secure / --registry-ca-file",
-            fields::FIELD_CREDENTIALS => "--registry-user / --registry-password",
-            _ => return muster_registry::Error::Invalid { field, reason },
+        let flag = match field {
+            Field::TlsCaFile => "--registry-ca-file",
+            Field::TlsCertFile => "--registry-cert-file",
+            Field::TlsKeyFile => "--registry-key-file",
+            Field::TlsServerName => "--registry-server-name",
+            Field::Tls => "--registry-secure / --registry-ca-file",
+            Field::Credentials => "--registry-user / --registry-password",
+            field => return muster_registry::Error::Invalid { field, reason },
         };
-        muster_registry::Error::invalid(flag, reason)
+        muster_registry::Error::invalid(Field::named(flag), reason)
     }
 }
 

@@ -8,6 +8,7 @@ use app::wire::ApiError;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use muster_registry::Field;
 
 /// Why a request failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -15,8 +16,9 @@ pub enum Error {
     /// The input is malformed or out of bounds; nothing changed.
     #[error("{message}")]
     Invalid {
-        /// The field at fault, when there is one (`service name`, `node address`, `ttl`, …).
-        field: Option<String>,
+        /// The field at fault, when there is one (a registry field, or a request's own
+        /// parameter by its name).
+        field: Option<Field>,
         /// What is wrong with it.
         message: String,
     },
@@ -70,6 +72,14 @@ impl Error {
     pub fn invalid(message: impl Into<String>) -> Self {
         Error::Invalid {
             field: None,
+            message: message.into(),
+        }
+    }
+
+    /// An invalid request parameter `name` (not a registry field).
+    pub fn invalid_parameter(name: &str, message: impl Into<String>) -> Self {
+        Error::Invalid {
+            field: Some(Field::named(name)),
             message: message.into(),
         }
     }

@@ -15,6 +15,7 @@ use leptos_axum::{generate_route_list, LeptosRoutes, ResponseOptions};
 use tower_http::services::ServeDir;
 
 use crate::api::{self, body::MAX_BODY};
+use crate::console::ui::Ui;
 use crate::edge::{guard, headers, hosts::HostPolicy};
 use crate::state::AppState;
 
@@ -23,7 +24,11 @@ use crate::state::AppState;
 /// first.
 pub fn router(state: AppState, policy: Arc<HostPolicy>) -> Router {
     let routes = generate_route_list(App);
-    let console: SharedConsole = state.hub.clone();
+    let console: SharedConsole = Arc::new(Ui::new(
+        state.hub.clone(),
+        state.auth.clone(),
+        state.lan.clone(),
+    ));
     let registry = state.hub.registry();
     let site_root = state.leptos_options.site_root.to_string();
     Router::new()

@@ -58,8 +58,9 @@ pub async fn run(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
     if let Some(notice) = notice {
         tracing::warn!("{notice} (--interface chooses)");
     }
-    let auth =
-        auth::Auth::new(args.listen, args.admin_token.clone(), backend_name).with_notice(notice);
+    let auth = Arc::new(
+        auth::Auth::new(args.listen, args.admin_token.clone(), backend_name).with_notice(notice),
+    );
     let settings = console::Settings {
         tombstone_ttl: args.tombstone_ttl,
         probe_interval: args.probe_interval,
@@ -81,20 +82,18 @@ pub async fn run(cli: &Cli) -> Result<(), Box<dyn std::error::Error>> {
     let hub = console::Hub::start(
         backend,
         persist::StateStore::open(&data_dir)?,
-        auth,
         settings,
         seed,
-        lan_view,
     )
     .await?;
     let dnssd_cache = Arc::new(dnssd::cache_bound::CacheBound::new(args.dnssd_max_records));
-    let dnssd = dnssd::Supervisor::start(&dnssd_settings, &hub, dnssd_cache.clone());
+    let dnssd = dnssd::Supervisor::start(&dnssd_settings, &hub, &lan_view, dnssd_cache.clone());
     let policy = Arc::new(HostPolicy::new(
         args.listen,
         &edge.allowed_host,
         edge.trusted_proxy.clone(),
     ));
-    let state = state::AppState::new(hub.clone(), &args.site_root, args.listen)
+    let state = state::AppState::new(hub.clone(), auth, lan_view, &args.site_root, args.listen)
         .with_dnssd_cache(dnssd_cache);
     let https_port = listener.local_addr()?.port();
     let limits = Limits::new(

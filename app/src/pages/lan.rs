@@ -7,10 +7,10 @@ use leptos_router::components::Form;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
 
+use crate::feed::Connection;
 use crate::format::utc_time;
 use crate::lan::{load_lan, short_type, LanView};
-use crate::live::Connection;
-use crate::pages::services::form_query;
+use crate::pages::url::form_query;
 use crate::wire::LanService;
 
 /// The page: loads the snapshot (rendered on the server), then follows `/api/lan/watch` while

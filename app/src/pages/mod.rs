@@ -7,3 +7,4 @@ pub mod register;
 pub mod service;
 pub mod services;
 pub mod stats;
+pub mod url;

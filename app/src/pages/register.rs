@@ -12,7 +12,7 @@ use leptos_router::components::A;
 use crate::api::{FormOutcome, RegisterService};
 use crate::components::errors::plain_error;
 use crate::live::Live;
-use crate::pages::services::urlencode;
+use crate::pages::url::urlencode;
 
 const ENDPOINTS_PLACEHOLDER: &str = r#"[{"name": "Greeter.Hello",
   "request": {"name": "Request", "type": "Request", "values": [

@@ -17,7 +17,7 @@ use crate::components::schema::{example_json, SchemaTree};
 use crate::components::state::StateBadge;
 use crate::format::{duration, utc_time};
 use crate::live::{Key, Live};
-use crate::pages::services::urlencode;
+use crate::pages::url::urlencode;
 use crate::wire::{NodeView, ServiceView};
 use muster_registry::Endpoint;
 

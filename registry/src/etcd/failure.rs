@@ -8,8 +8,8 @@
 //!   text `etcdserver: no leader`, which clientv3 itself compares to tell errors apart), so
 //!   those texts are matched here, in the one place that speaks etcd's protocol.
 //! - The configuration is wrong: [`Error::Invalid`] with the setting at fault as its field
-//!   ([`FIELD_CA`], [`FIELD_CLIENT_CERT`], [`FIELD_SERVER_NAME`], [`FIELD_CREDENTIALS`]), found
-//!   from the typed TLS error at the bottom of the chain or the gRPC code of an auth refusal.
+//!   ([`Field::TlsCaFile`], [`Field::TlsCertFile`], [`Field::TlsServerName`],
+//!   [`Field::Credentials`]), found from the typed TLS error at the bottom of the chain or the gRPC code of an auth refusal.
 //! - Anything else: [`Error::Backend`] with the client's text.
 //!
 //! It also says whether a failed call may be tried again ([`Retry`], used by `call`): a call
@@ -21,19 +21,7 @@ use rustls::{AlertDescription, CertificateError};
 use tonic::Code;
 
 use crate::error::Error;
-
-/// The field of an [`Error::Invalid`] about the CA that should have signed etcd's certificate.
-pub const FIELD_CA: &str = "tls ca file";
-/// The field of an [`Error::Invalid`] about the client certificate (mutual TLS).
-pub const FIELD_CLIENT_CERT: &str = "tls cert file";
-/// The field of an [`Error::Invalid`] about the client certificate's key.
-pub const FIELD_CLIENT_KEY: &str = "tls key file";
-/// The field of an [`Error::Invalid`] about the name etcd's certificate is checked against.
-pub const FIELD_SERVER_NAME: &str = "tls server name";
-/// The field of an [`Error::Invalid`] about TLS as a whole (on or off).
-pub const FIELD_TLS: &str = "tls";
-/// The field of an [`Error::Invalid`] about the user name and password.
-pub const FIELD_CREDENTIALS: &str = "credentials";
+use crate::field::Field;
 
 /// etcd's description of `ErrGRPCNoLeader` (etcd `api/v3rpc/rpctypes/error.go`).
 const NO_LEADER: &str = "etcdserver: no leader";
@@ -66,12 +54,12 @@ pub(crate) fn classify(error: etcd_client::Error) -> Error {
                 || status.message().contains("etcdserver: invalid auth token") =>
         {
             Error::invalid(
-                FIELD_CREDENTIALS,
+                Field::Credentials,
                 "etcd requires a user and password, and refused the ones given (if any)",
             )
         }
         Code::PermissionDenied => Error::invalid(
-            FIELD_CREDENTIALS,
+            Field::Credentials,
             "etcd's user has no permission on the /micro/registry/ keys",
         ),
         _ => Error::Backend(error.to_string()),
@@ -134,7 +122,7 @@ pub(crate) fn closed_under_call(error: &etcd_client::Error) -> bool {
 /// The refusal of a client certificate (or of its absence), for the setting that gives one.
 pub(crate) fn client_certificate_refused() -> Error {
     Error::invalid(
-        FIELD_CLIENT_CERT,
+        Field::TlsCertFile,
         "etcd refused the client certificate (or wants one and none was given)",
     )
 }
@@ -145,21 +133,21 @@ fn tls_error(error: &rustls::Error) -> Error {
         rustls::Error::InvalidCertificate(
             CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
         ) => Error::invalid(
-            FIELD_SERVER_NAME,
+            Field::TlsServerName,
             "etcd's certificate is not valid for the name connected to",
         ),
         rustls::Error::InvalidCertificate(problem) => Error::invalid(
-            FIELD_CA,
+            Field::TlsCaFile,
             format!("etcd's certificate is not trusted: {problem:?}"),
         ),
         rustls::Error::AlertReceived(alert) if REFUSED_CLIENT_CERTIFICATE.contains(alert) => {
             client_certificate_refused()
         }
         rustls::Error::InvalidMessage(_) => Error::invalid(
-            FIELD_TLS,
+            Field::Tls,
             "etcd does not speak TLS on this address (use http:// or no TLS flags)",
         ),
-        other => Error::invalid(FIELD_TLS, format!("TLS with etcd failed: {other}")),
+        other => Error::invalid(Field::Tls, format!("TLS with etcd failed: {other}")),
     }
 }
 
@@ -276,7 +264,7 @@ mod tests {
         ] {
             let error = classify(status(code, message));
             assert!(
-                matches!(&error, Error::Invalid { field, .. } if field == FIELD_CREDENTIALS),
+                matches!(&error, Error::Invalid { field, .. } if *field == Field::Credentials),
                 "{message}: {error:?}"
             );
         }
@@ -290,7 +278,7 @@ mod tests {
         );
         let error = classify(etcd_client::Error::IoError(wrapped));
         assert!(
-            matches!(&error, Error::Invalid { field, .. } if field == FIELD_CA),
+            matches!(&error, Error::Invalid { field, .. } if *field == Field::TlsCaFile),
             "{error:?}"
         );
     }
@@ -303,7 +291,7 @@ mod tests {
         );
         let error = classify(etcd_client::Error::IoError(as_h2_leaves_it));
         assert!(
-            matches!(&error, Error::Invalid { field, .. } if field == FIELD_CLIENT_CERT),
+            matches!(&error, Error::Invalid { field, .. } if *field == Field::TlsCertFile),
             "{error:?}"
         );
     }

@@ -8,6 +8,7 @@
 //! has nothing else to do and plain concatenation gives exactly `path.Join`'s bytes.
 
 use crate::error::{Error, Result};
+use crate::field::Field;
 
 /// Where every registration lives: go-micro's `prefix`.
 pub(crate) const PREFIX: &str = "/micro/registry/";
@@ -17,7 +18,7 @@ pub(crate) fn node_key(service: &str, node_id: &str) -> Result<String> {
     Ok(format!(
         "{}/{}",
         service_dir(service)?,
-        segment("node id", node_id)?
+        segment(Field::NodeId, node_id)?
     ))
 }
 
@@ -29,11 +30,11 @@ pub(crate) fn service_prefix(service: &str) -> Result<String> {
 
 /// `/micro/registry/<service>`, without a trailing `/`.
 fn service_dir(service: &str) -> Result<String> {
-    Ok(format!("{PREFIX}{}", segment("service name", service)?))
+    Ok(format!("{PREFIX}{}", segment(Field::ServiceName, service)?))
 }
 
 /// One path segment: the name with `/` replaced by `-`, refusing what `path.Join` would clean.
-fn segment(field: &str, name: &str) -> Result<String> {
+fn segment(field: Field, name: &str) -> Result<String> {
     let segment = name.replace('/', "-");
     if segment == "." || segment == ".." {
         return Err(Error::invalid(

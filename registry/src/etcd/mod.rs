@@ -5,6 +5,7 @@
 //! writes it; a node registered with a TTL sits on an etcd lease of that many seconds.
 //!
 //! - `keys`: the key layout and its `/` → `-` rule.
+//! - `connect`: the endpoints to dial and the client's options (TLS files, credentials).
 //! - `call`: one call, bounded by the timeout and retried while it was not served.
 //! - `codec`: the stored value, byte-for-byte what Go's `json.Marshal` writes.
 //! - `lease`: leases, and the task keeping a registered node's lease alive.
@@ -19,6 +20,7 @@
 
 mod call;
 mod codec;
+mod connect;
 mod failure;
 #[doc(hidden)]
 pub mod fuzz_entry;
@@ -27,9 +29,6 @@ mod keys;
 mod lease;
 mod watch;
 
-pub use self::failure::{
-    FIELD_CA, FIELD_CLIENT_CERT, FIELD_CLIENT_KEY, FIELD_CREDENTIALS, FIELD_SERVER_NAME, FIELD_TLS,
-};
 pub use self::health::{Health, HEALTH_REUSE};
 
 use std::collections::HashMap;
@@ -39,22 +38,18 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use etcd_client::{
-    Certificate, Client, ConnectOptions, GetOptions, Identity, KeyValue, TlsOptions,
-};
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use etcd_client::{Client, ConnectOptions, GetOptions, KeyValue};
 use tokio::sync::watch as signal;
 
 use crate::error::{Error, Result};
+use crate::field::Field;
 use crate::model::Service;
-use crate::options::{
-    DeregisterOptions, Options, QueryOptions, RegisterOptions, TlsConfig, WatchOptions,
-};
+use crate::options::{DeregisterOptions, Options, QueryOptions, RegisterOptions, WatchOptions};
 use crate::registry::{Registry, Watcher};
 use crate::validate;
 
 use self::call::{retrying, within};
+use self::connect::Dial;
 use self::lease::Registration;
 use self::watch::{EtcdWatcher, Start, View};
 
@@ -66,10 +61,6 @@ pub const DEFAULT_ENDPOINT: &str = "127.0.0.1:2379";
 
 /// How long one operation may take when [`Options::timeout`] is not set: go-micro's 5 s.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// Interval of HTTP/2 pings on the connection, so that a silently dead peer (a cable pulled,
-/// a VM frozen) breaks the watch streams and they resume elsewhere or later.
-const PING_INTERVAL: Duration = Duration::from_secs(10);
 
 /// Settings of the etcd backend, passed in [`Options::extensions`].
 ///
@@ -157,27 +148,16 @@ impl EtcdRegistry {
     /// not here ([`EtcdRegistry::check`] tries it). With credentials the user is authenticated
     /// here, so wrong ones fail at once.
     ///
-    /// Failures name the setting at fault: [`Error::Invalid`] with one of the `FIELD_*`
-    /// constants of this module as its field.
+    /// Failures name the setting at fault: [`Error::Invalid`] with a TLS or credentials
+    /// [`Field`] (`Field::TlsCaFile`, `Field::Credentials`, …).
     pub async fn connect(options: Options) -> Result<Self> {
         let etcd = etcd_options(&options);
         let timeout = options.timeout.unwrap_or(DEFAULT_TIMEOUT);
-        let mut probe = ConnectOptions::new().with_connect_timeout(timeout);
-        if options.secure || options.tls.is_some() {
-            probe = probe.with_tls(tls_options(options.tls.as_ref())?);
-        }
-        let mut connect = probe
-            .clone()
-            .with_keep_alive(PING_INTERVAL, timeout)
-            .with_require_leader(true);
-        if let Some(username) = &etcd.username {
-            let password = etcd.password.clone().unwrap_or_default();
-            // etcd's auth tokens expire (5 min for simple tokens); a console runs for days.
-            connect = connect
-                .with_user(username.clone(), password)
-                .with_auto_token_refresh(true);
-        }
-        let endpoints = endpoints(&options.addrs);
+        let Dial {
+            endpoints,
+            probe,
+            connect,
+        } = Dial::new(&options, &etcd, timeout)?;
         let client = within(timeout, Client::connect(&endpoints, Some(connect))).await?;
         let (alive, _) = signal::channel(());
         Ok(EtcdRegistry {
@@ -400,7 +380,7 @@ impl Registry for EtcdRegistry {
             && etcd_options(&options) == self.shared.etcd;
         if !same_cluster {
             return Err(Error::invalid(
-                "etcd options",
+                Field::EtcdOptions,
                 "only the timeout can change on a running registry; build a new one",
             ));
         }
@@ -415,14 +395,8 @@ impl Registry for EtcdRegistry {
     /// Puts each node's key (go-micro goes on after a node fails, and so does this; the first
     /// error is returned). Nothing is written if any node's key is invalid.
     async fn register(&self, service: &Service, options: RegisterOptions) -> Result<()> {
-        validate::registration(service)?;
-        let ttl_secs = match options.ttl {
-            Some(ttl) => {
-                validate::ttl(ttl)?;
-                Some(lease::ttl_secs(ttl))
-            }
-            None => None,
-        };
+        validate::registration_with_ttl(service, options.ttl)?;
+        let ttl_secs = options.ttl.map(lease::ttl_secs);
         let keys = node_keys(service)?;
         let mut first_error = None;
         for (node, key) in service.nodes.iter().zip(keys) {
@@ -555,126 +529,10 @@ fn etcd_options(options: &Options) -> EtcdOptions {
         .unwrap_or_default()
 }
 
-/// The endpoints to dial for `addrs`, as go-micro reads them: empty entries skipped, a bare
-/// host given port 2379, [`DEFAULT_ENDPOINT`] when none is left.
-fn endpoints(addrs: &[String]) -> Vec<String> {
-    let endpoints: Vec<String> = addrs
-        .iter()
-        .map(|address| address.trim())
-        .filter(|address| !address.is_empty())
-        .map(endpoint)
-        .collect();
-    if endpoints.is_empty() {
-        vec![DEFAULT_ENDPOINT.to_owned()]
-    } else {
-        endpoints
-    }
-}
-
-/// One endpoint: a URL as it is, `host:port` as it is, a bare host with the default port.
-fn endpoint(address: &str) -> String {
-    if address.starts_with("http://") || address.starts_with("https://") {
-        return address.to_owned();
-    }
-    if let Some(rest) = address.strip_prefix('[') {
-        // `[v6]` or `[v6]:port`.
-        return match rest.split_once(']') {
-            Some((_, "")) => format!("{address}:{DEFAULT_PORT}"),
-            _ => address.to_owned(),
-        };
-    }
-    match address.matches(':').count() {
-        0 => format!("{address}:{DEFAULT_PORT}"),
-        1 => address.to_owned(),
-        // An IPv6 literal without brackets cannot carry a port: it is a bare host.
-        _ => format!("[{address}]:{DEFAULT_PORT}"),
-    }
-}
-
-/// The client's TLS settings for `tls` (system roots when it names no CA).
-fn tls_options(tls: Option<&TlsConfig>) -> Result<TlsOptions> {
-    let Some(tls) = tls else {
-        return Ok(TlsOptions::new().with_native_roots());
-    };
-    let read = |what: &str, path: &std::path::Path| {
-        std::fs::read(path).map_err(|error| {
-            Error::invalid(what, format!("cannot read {}: {error}", path.display()))
-        })
-    };
-    // The TLS stack reads these only when it first connects, and then says "invalid
-    // certificate": checked here so that a wrong file is named at once.
-    let pem_error = |what: &str, path: &std::path::Path, holds: &str| {
-        Error::invalid(what, format!("{} holds no PEM {holds}", path.display()))
-    };
-    let certificates = |what: &str, path: &std::path::Path| {
-        let pem = read(what, path)?;
-        let parsed: Vec<_> = CertificateDer::pem_slice_iter(&pem).collect();
-        if parsed.is_empty() || parsed.iter().any(|one| one.is_err()) {
-            return Err(pem_error(what, path, "certificate"));
-        }
-        Ok(pem)
-    };
-    let key = |path: &std::path::Path| {
-        let pem = read(FIELD_CLIENT_KEY, path)?;
-        PrivateKeyDer::from_pem_slice(&pem)
-            .map_err(|_| pem_error(FIELD_CLIENT_KEY, path, "private key"))?;
-        Ok::<_, Error>(pem)
-    };
-    let mut options = TlsOptions::new();
-    options = match &tls.ca_file {
-        Some(path) => options.ca_certificate(Certificate::from_pem(certificates(FIELD_CA, path)?)),
-        None => options.with_native_roots(),
-    };
-    match (&tls.cert_file, &tls.key_file) {
-        (Some(cert), Some(key_path)) => {
-            options = options.identity(Identity::from_pem(
-                certificates(FIELD_CLIENT_CERT, cert)?,
-                key(key_path)?,
-            ));
-        }
-        (None, None) => {}
-        _ => {
-            return Err(Error::invalid(
-                FIELD_TLS,
-                "a client certificate needs both cert_file and key_file",
-            ))
-        }
-    }
-    if let Some(domain) = &tls.domain_name {
-        options = options.domain_name(domain.clone());
-    }
-    Ok(options)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::model::Node;
-
-    #[test]
-    fn endpoints_follow_go_micro() {
-        let addrs = |list: &[&str]| list.iter().map(|a| a.to_string()).collect::<Vec<_>>();
-        assert_eq!(endpoints(&[]), ["127.0.0.1:2379"]);
-        assert_eq!(endpoints(&addrs(&["", "  "])), ["127.0.0.1:2379"]);
-        assert_eq!(
-            endpoints(&addrs(&[
-                "etcd-1",
-                "10.0.0.2:12379",
-                "[::1]",
-                "[::1]:2380",
-                "fe80::1",
-                "https://etcd.example:2379",
-            ])),
-            [
-                "etcd-1:2379",
-                "10.0.0.2:12379",
-                "[::1]:2379",
-                "[::1]:2380",
-                "[fe80::1]:2379",
-                "https://etcd.example:2379",
-            ]
-        );
-    }
 
     #[test]
     fn merges_nodes_per_name_and_version() {

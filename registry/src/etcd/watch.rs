@@ -23,7 +23,7 @@
 //! watcher repairs itself.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use etcd_client::{Client, EventType, GetOptions, WatchOptions as EtcdWatchOptions, WatchStream};
@@ -132,11 +132,7 @@ impl View {
 
 /// A registry event about `service`'s node, stamped now.
 fn event(action: Action, service: Service) -> Event {
-    let timestamp_ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |since| {
-            u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
-        });
+    let timestamp_ms = crate::clock::unix_ms_now();
     Event {
         id: service
             .nodes

@@ -13,6 +13,7 @@ use super::message::NodeRecords;
 use super::names::Names;
 use super::txt::{self, TxtPayload};
 use crate::error::{Error, Result};
+use crate::field::Field;
 use crate::model::{Node, Service};
 
 /// When the announcements go out, counted from registration: +0 s, +1 s, +3 s.
@@ -46,7 +47,7 @@ pub fn node_records(
     names.check_node(&service.name, &node.id)?;
     let address: SocketAddr = node.address.parse().map_err(|_| {
         Error::invalid(
-            "node address",
+            Field::NodeAddress,
             format!(
                 "`{}` is not ip:port; mDNS carries the address as an A/AAAA record",
                 node.address
@@ -54,7 +55,10 @@ pub fn node_records(
         )
     })?;
     if address.port() == 0 {
-        return Err(Error::invalid("node address", "port 0 cannot be announced"));
+        return Err(Error::invalid(
+            Field::NodeAddress,
+            "port 0 cannot be announced",
+        ));
     }
     let ip: IpAddr = address.ip();
     Ok(NodeRecords {

@@ -13,7 +13,7 @@
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::IpAddr;
 use std::time::{Duration, Instant, SystemTime};
 
 use super::admission::{Admission, Origin, Trust};
@@ -259,11 +259,6 @@ impl Cache {
         })
     }
 
-    /// Whether the instance is owned by this process.
-    pub fn is_owned(&self, instance: &str) -> bool {
-        self.entries.get(instance).is_some_and(|entry| entry.owned)
-    }
-
     /// The cached service-with-one-node of an instance.
     pub fn get(&self, instance: &str) -> Option<&Service> {
         self.entries.get(instance).map(|entry| &entry.service)
@@ -472,24 +467,6 @@ impl Cache {
             }
         }
         Some(entry.service)
-    }
-
-    /// Stops owning a node without removing it (it stays until its TTL runs out unless
-    /// refreshed, like any node learned from the network).
-    pub fn disown(&mut self, instance: &str, now: Instant) {
-        let generation = self.bump_generation();
-        if let Some(entry) = self.entries.get_mut(instance) {
-            entry.owned = false;
-            entry.trust = Trust::Confirmed;
-            entry.source = Some(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
-            entry.last_seen = now;
-            entry.refresh_step = 0;
-            entry.generation = generation;
-            let deadline = deadline_of(entry, now);
-            self.deadlines
-                .push(Reverse((deadline, generation, instance.to_string())));
-            self.rank(instance);
-        }
     }
 
     /// The next moment something comes due.
@@ -814,6 +791,8 @@ fn wall_clock(now: Instant) -> impl Fn(Instant) -> SystemTime {
 
 #[cfg(test)]
 mod tests {
+    use std::net::Ipv4Addr;
+
     use super::*;
 
     const HEARD: Origin = Origin::Heard {
@@ -1100,6 +1079,9 @@ mod tests {
             cache.get("n.fake0.micro.").is_some(),
             "the share's first node stays"
         );
-        assert!(cache.is_owned("m.mine.micro."));
+        assert!(cache
+            .entries
+            .get("m.mine.micro.")
+            .is_some_and(|entry| entry.owned));
     }
 }

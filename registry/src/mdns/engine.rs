@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use tokio::net::UdpSocket;
 use tokio::sync::{broadcast, mpsc, oneshot};
@@ -486,10 +486,7 @@ impl Engine {
         ttl: Option<Duration>,
         now: Instant,
     ) -> Result<()> {
-        crate::validate::registration(&service)?;
-        if let Some(ttl) = ttl {
-            crate::validate::ttl(ttl)?;
-        }
+        crate::validate::registration_with_ttl(&service, ttl)?;
         let names = &self.config.names;
         let mut nodes = Vec::with_capacity(service.nodes.len());
         // Check every node before touching anything: a refused registration changes nothing.
@@ -837,9 +834,7 @@ impl Engine {
             .first()
             .map(|node| node.id.clone())
             .unwrap_or_default();
-        let timestamp_ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |since| since.as_millis() as u64);
+        let timestamp_ms = crate::clock::unix_ms_now();
         // No receiver is fine: nobody is watching.
         let _ = self.events.send(Event {
             id,

@@ -15,6 +15,7 @@ use nix::ifaddrs::getifaddrs;
 use nix::net::if_::InterfaceFlags;
 
 use crate::error::{Error, Result};
+use crate::field::Field;
 
 /// One interface the engine uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,7 +110,7 @@ pub fn select(wanted: &[String]) -> Result<Vec<Interface>> {
             });
         let Some(interface) = found else {
             return Err(Error::invalid(
-                "mdns interface",
+                Field::MdnsInterface,
                 format!("`{want}` is not the name or address of an interface that is up"),
             ));
         };

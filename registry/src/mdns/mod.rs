@@ -76,6 +76,7 @@ use stats::Counters;
 
 use crate::error::{Error, Result};
 use crate::event::Event;
+use crate::field::Field;
 use crate::model::Service;
 use crate::options::{DeregisterOptions, Options, QueryOptions, RegisterOptions, WatchOptions};
 use crate::registry::{Registry, Watcher};
@@ -179,7 +180,7 @@ impl MdnsRegistry {
             mdns.timeout = timeout;
         }
         if mdns.ttl < Duration::from_secs(1) {
-            return Err(Error::invalid("mdns ttl", "at least one second"));
+            return Err(Error::invalid(Field::MdnsTtl, "at least one second"));
         }
         let names = Names::new(&mdns.domain)?;
         let host = match &mdns.host_name {
@@ -293,7 +294,7 @@ impl Registry for MdnsRegistry {
             wanted.timeout = self.mdns.timeout;
             if wanted != self.mdns {
                 return Err(Error::invalid(
-                    "mdns options",
+                    Field::MdnsOptions,
                     "domain, interfaces, families, TTL and host name are fixed once the sockets \
                      are bound; build a new registry to change them",
                 ));

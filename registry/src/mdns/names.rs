@@ -7,6 +7,7 @@
 //! as go-micro compares Go strings.
 
 use crate::error::{Error, Result};
+use crate::field::Field;
 
 /// The longest name DNS can carry (RFC 1035 §3.1), counted as text with the trailing dot.
 pub const MAX_NAME_CHARS: usize = 253;
@@ -25,9 +26,9 @@ impl Names {
     pub fn new(domain: &str) -> Result<Self> {
         let domain = domain.trim_matches('.');
         if domain.is_empty() {
-            return Err(Error::invalid("mdns domain", "must not be empty"));
+            return Err(Error::invalid(Field::MdnsDomain, "must not be empty"));
         }
-        check_labels(domain, "mdns domain")?;
+        check_labels(domain, Field::MdnsDomain)?;
         Ok(Names {
             domain: domain.to_string(),
         })
@@ -104,8 +105,8 @@ impl Names {
     /// refuses labels over 63 bytes and names over 255, so registering one would announce
     /// nothing.
     pub fn check_node(&self, service: &str, node_id: &str) -> Result<()> {
-        check_labels(service, "service name")?;
-        check_labels(node_id, "node id")?;
+        check_labels(service, Field::ServiceName)?;
+        check_labels(node_id, Field::NodeId)?;
         // The list-wildcard name is the longer one only for very short node ids; check both.
         let longest = self
             .instance(service, node_id)
@@ -113,7 +114,7 @@ impl Names {
             .max(self.services_instance(service).len());
         if longest > MAX_NAME_CHARS + 1 {
             return Err(Error::invalid(
-                "node id",
+                Field::NodeId,
                 format!("instance name would be {longest} characters; DNS allows {MAX_NAME_CHARS}"),
             ));
         }
@@ -122,7 +123,7 @@ impl Names {
 }
 
 /// Dot-separated text whose labels DNS can carry and whose text form is unambiguous.
-fn check_labels(text: &str, field: &str) -> Result<()> {
+fn check_labels(text: &str, field: Field) -> Result<()> {
     if text.is_empty() {
         return Err(Error::invalid(field, "must not be empty"));
     }
@@ -158,7 +159,7 @@ pub fn local_host_name() -> String {
         .ok()
         .and_then(|name| name.into_string().ok())
         .map(|name| name.trim_matches('.').to_string())
-        .filter(|name| !name.is_empty() && check_labels(name, "host name").is_ok())
+        .filter(|name| !name.is_empty() && check_labels(name, Field::HostName).is_ok())
         .unwrap_or_else(|| "localhost".to_string());
     format!("{name}.")
 }

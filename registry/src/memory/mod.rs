@@ -23,6 +23,7 @@ use tokio::task::JoinHandle;
 
 use crate::error::{Error, Result};
 use crate::event::Event;
+use crate::field::Field;
 use crate::model::Service;
 use crate::options::{DeregisterOptions, Options, QueryOptions, RegisterOptions, WatchOptions};
 use crate::registry::{Registry, Watcher};
@@ -184,7 +185,7 @@ impl Registry for MemoryRegistry {
     async fn init(&self, options: Options) -> Result<()> {
         if watch_buffer(&options) != self.shared.watch_buffer {
             return Err(Error::invalid(
-                "memory watch buffer",
+                Field::MemoryWatchBuffer,
                 "cannot change on a running registry; build a new one",
             ));
         }
@@ -258,6 +259,10 @@ fn watch_buffer(options: &Options) -> usize {
 /// When a node registered at `now` with `ttl` expires; the TTL is checked first.
 fn expiry_of(now: Instant, ttl: Duration) -> Result<Instant> {
     validate::ttl(ttl)?;
-    now.checked_add(ttl)
-        .ok_or_else(|| Error::invalid("ttl", "ends beyond what this system's clock can represent"))
+    now.checked_add(ttl).ok_or_else(|| {
+        Error::invalid(
+            Field::Ttl,
+            "ends beyond what this system's clock can represent",
+        )
+    })
 }

@@ -6,7 +6,7 @@
 //! wraps it in a mutex and publishes the events.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 use crate::event::{Action, Event};
 use crate::model::{Endpoint, Metadata, Node, Service};
@@ -212,7 +212,7 @@ fn event(action: Action, record: &Record, name: &str, version: &str, node: &Node
     Event {
         id: node.id.clone(),
         action,
-        timestamp_ms: unix_millis(),
+        timestamp_ms: crate::clock::unix_ms_now(),
         service: Service {
             name: name.to_owned(),
             version: version.to_owned(),
@@ -221,15 +221,6 @@ fn event(action: Action, record: &Record, name: &str, version: &str, node: &Node
             nodes: vec![node.clone()],
         },
     }
-}
-
-/// Wall-clock time for event timestamps; a clock before 1970 reads as 0 rather than failing.
-fn unix_millis() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |since| {
-            u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
-        })
 }
 
 #[cfg(test)]

@@ -115,10 +115,10 @@ fn target(node: &app::wire::NodeView) -> Target {
 fn timeout(timeout_ms: Option<u64>) -> Result<Duration, Error> {
     match timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS) {
         ms @ 1..=MAX_TIMEOUT_MS => Ok(Duration::from_millis(ms)),
-        ms => Err(Error::Invalid {
-            field: Some("timeout_ms".into()),
-            message: format!("timeout_ms must be between 1 and {MAX_TIMEOUT_MS}, not {ms}"),
-        }),
+        ms => Err(Error::invalid_parameter(
+            "timeout_ms",
+            format!("timeout_ms must be between 1 and {MAX_TIMEOUT_MS}, not {ms}"),
+        )),
     }
 }
 
@@ -126,10 +126,10 @@ fn timeout(timeout_ms: Option<u64>) -> Result<Duration, Error> {
 fn endpoint(text: &str) -> Result<&str, Error> {
     match text.split_once('.') {
         Some((handler, method)) if !handler.is_empty() && !method.is_empty() => Ok(text),
-        _ => Err(Error::Invalid {
-            field: Some("endpoint".into()),
-            message: format!("endpoint must be Handler.Method, not {text:?}"),
-        }),
+        _ => Err(Error::invalid_parameter(
+            "endpoint",
+            format!("endpoint must be Handler.Method, not {text:?}"),
+        )),
     }
 }
 
@@ -140,7 +140,7 @@ pub async fn call(
     parts: Parts,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Error> {
-    state.hub.auth().authorize(&parts)?;
+    state.auth.authorize(&parts)?;
     let request: CallRequest = body::json(body)?;
     let timeout = timeout(request.timeout_ms)?;
     let endpoint = endpoint(&request.endpoint)?;

@@ -6,19 +6,20 @@
 //! silent for three intervals, or one whose socket accepts nothing for that long, is dropped.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use app::wire::{LanMessage, LanSnapshot};
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
-use axum::extract::ws::{Message, WebSocket};
+use axum::extract::ws::WebSocket;
 use axum::extract::{State, WebSocketUpgrade};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::Json;
-use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::broadcast::{self, error::RecvError};
 
-use super::watch::send_raw;
+use super::keepalive::{self, send, Feed};
 use crate::console::Hub;
+use crate::dnssd::lan_view::LanView;
 use crate::error::Error;
 use crate::state::AppState;
 
@@ -27,7 +28,7 @@ const MAX_CLIENT_MESSAGE: usize = 4096;
 
 /// `GET /api/lan`: every instance seen, and whether browsing runs.
 pub async fn list(State(state): State<AppState>) -> Json<LanSnapshot> {
-    Json(state.hub.lan_view().snapshot())
+    Json(state.lan.snapshot())
 }
 
 /// Upgrades to the websocket, after checking that a browser page asking is this console's own.
@@ -36,71 +37,71 @@ pub async fn watch(
     headers: HeaderMap,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, Error> {
-    state.hub.auth().check_origin(&headers)?;
+    state.auth.check_origin(&headers)?;
     let upgrade = upgrade.map_err(|rejection| {
         Error::invalid(format!("GET /api/lan/watch is a websocket: {rejection}"))
     })?;
-    let hub = state.hub.clone();
+    let (hub, lan) = (state.hub.clone(), state.lan.clone());
     Ok(upgrade
         .max_message_size(MAX_CLIENT_MESSAGE)
-        .on_upgrade(move |socket| serve(socket, hub)))
+        .on_upgrade(move |socket| serve(socket, hub, lan)))
 }
 
 /// Streams the LAN view to one client until it leaves, dies, or the console stops.
-async fn serve(mut socket: WebSocket, hub: Arc<Hub>) {
+async fn serve(mut socket: WebSocket, hub: Arc<Hub>, lan: Arc<LanView>) {
     let heartbeat = hub.settings().heartbeat_interval;
-    let patience = heartbeat * 3;
     let mut shutdown = hub.shutdown_signal();
-    let (mut changes, first) = hub.lan_view().subscribe();
-    if send(&mut socket, &LanMessage::Snapshot(first), patience)
+    let (changes, first) = lan.subscribe();
+    if send(&mut socket, &LanMessage::Snapshot(first), heartbeat * 3)
         .await
         .is_err()
     {
         return;
     }
-    let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + heartbeat, heartbeat);
-    let mut last_heard = Instant::now();
-    let closed = loop {
-        tokio::select! {
-            () = crate::console::until_stopping(&mut shutdown) => break true,
-            change = changes.recv() => {
-                let message = match change {
-                    Ok(message) => message,
-                    Err(RecvError::Lagged(_)) => {
-                        let (fresh, snapshot) = hub.lan_view().subscribe();
-                        changes = fresh;
-                        tracing::debug!("lan watch client lagged: resynced with a snapshot");
-                        LanMessage::Snapshot(snapshot)
-                    }
-                    Err(RecvError::Closed) => break true,
-                };
-                if send(&mut socket, &message, patience).await.is_err() {
-                    break false;
-                }
-            },
-            incoming = socket.recv() => match incoming {
-                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break false,
-                Some(Ok(_)) => last_heard = Instant::now(),
-            },
-            _ = ticker.tick() => {
-                if last_heard.elapsed() > patience {
-                    tracing::debug!("lan watch client silent for {patience:?}: disconnecting");
-                    break false;
-                }
-                if send(&mut socket, &LanMessage::Heartbeat, patience).await.is_err()
-                    || send_raw(&mut socket, Message::Ping(Default::default()), patience).await.is_err()
-                {
-                    break false;
-                }
-            }
-        }
-    };
-    if closed {
-        let _ = send_raw(&mut socket, Message::Close(None), Duration::from_secs(1)).await;
-    }
+    let mut feed = Lan { lan, changes };
+    keepalive::serve(
+        &mut socket,
+        &mut feed,
+        heartbeat,
+        &mut shutdown,
+        "lan watch",
+    )
+    .await;
 }
 
-async fn send(socket: &mut WebSocket, message: &LanMessage, patience: Duration) -> Result<(), ()> {
-    let text = serde_json::to_string(message).map_err(|_| ())?;
-    send_raw(socket, Message::Text(text.into()), patience).await
+/// The LAN view's changes, as one client follows them.
+struct Lan {
+    lan: Arc<LanView>,
+    changes: broadcast::Receiver<LanMessage>,
+}
+
+impl Feed for Lan {
+    type Item = LanMessage;
+    type Beat = LanMessage;
+
+    async fn next(&mut self) -> Option<LanMessage> {
+        match self.changes.recv().await {
+            Ok(message) => Some(message),
+            Err(RecvError::Lagged(_)) => {
+                let (fresh, snapshot) = self.lan.subscribe();
+                self.changes = fresh;
+                tracing::debug!("lan watch client lagged: resynced with a snapshot");
+                Some(LanMessage::Snapshot(snapshot))
+            }
+            Err(RecvError::Closed) => None,
+        }
+    }
+
+    async fn send(
+        &mut self,
+        socket: &mut WebSocket,
+        message: LanMessage,
+        patience: Duration,
+    ) -> Result<(), ()> {
+        send(socket, &message, patience).await
+    }
+
+    fn heartbeat(&self) -> LanMessage {
+        LanMessage::Heartbeat
+    }
 }

@@ -12,9 +12,11 @@
 //! - [`lan`]: `GET /api/lan`, `GET /api/lan/watch` (websocket): standard DNS-SD on the LAN.
 //! - [`ready`]: `GET /readyz`: whether the registry backend serves now.
 //! - [`body`]: request bodies: size limit and JSON decoding with readable errors.
+//! - [`keepalive`]: the loop both websockets run: heartbeats, pings, silent clients dropped.
 
 pub mod body;
 pub mod call;
+pub mod keepalive;
 pub mod lan;
 pub mod nodes;
 pub mod ready;

@@ -15,7 +15,7 @@ pub async fn deregister(
     Path((name, node_id)): Path<(String, String)>,
     parts: Parts,
 ) -> Result<StatusCode, Error> {
-    state.hub.auth().authorize(&parts)?;
+    state.auth.authorize(&parts)?;
     state.hub.deregister(&name, &node_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -27,6 +27,6 @@ pub async fn evict(
     Path((name, node_id)): Path<(String, String)>,
     parts: Parts,
 ) -> Result<Json<EvictResponse>, Error> {
-    state.hub.auth().authorize(&parts)?;
+    state.auth.authorize(&parts)?;
     Ok(Json(state.hub.evict(&name, &node_id).await?))
 }

@@ -13,7 +13,7 @@ use crate::state::AppState;
 
 /// `GET /api/services`: one summary per name (versions, node counts by state), by name.
 pub async fn list(State(state): State<AppState>) -> Json<Vec<ServiceSummary>> {
-    let (_, services) = app::console::Console::snapshot(state.hub.as_ref());
+    let (_, services) = state.hub.snapshot();
     Json(summarize(&services))
 }
 
@@ -36,7 +36,7 @@ pub async fn register(
     parts: Parts,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<Vec<ServiceView>>), Error> {
-    state.hub.auth().authorize(&parts)?;
+    state.auth.authorize(&parts)?;
     let request: RegisterRequest = body::json(body)?;
     let versions = state.hub.register(request).await?;
     Ok((StatusCode::CREATED, Json(versions)))

@@ -25,7 +25,7 @@ use crate::state::AppState;
 
 /// `GET /api/session`: whether this client may change things, and why not.
 pub async fn info(State(state): State<AppState>, parts: Parts) -> Json<SessionInfo> {
-    Json(state.hub.auth().session(&parts))
+    Json(state.auth.session(&parts))
 }
 
 /// The login form's fields.
@@ -45,15 +45,15 @@ pub async fn login(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Error> {
-    state.hub.auth().check_origin(&headers)?;
+    state.auth.check_origin(&headers)?;
     if is_json(&headers) {
         let login: Login = body::json(body)?;
-        let id = state.hub.auth().login(&login.token, caller.ip)?;
+        let id = state.auth.login(&login.token, caller.ip)?;
         let info = SessionInfo {
             can_write: true,
             reason: None,
             registry: state.hub.registry().name().to_string(),
-            notice: state.hub.auth().notice(),
+            notice: state.auth.notice(),
         };
         return Ok((
             [(
@@ -72,7 +72,7 @@ pub async fn login(
         .as_deref()
         .and_then(app::same_origin_path)
         .unwrap_or("/");
-    match state.hub.auth().login(&login.token, caller.ip) {
+    match state.auth.login(&login.token, caller.ip) {
         Ok(id) => Ok((
             [(
                 header::SET_COOKIE,
@@ -100,8 +100,8 @@ pub async fn logout(
     Extension(caller): Extension<Caller>,
     parts: Parts,
 ) -> Result<Response, Error> {
-    state.hub.auth().check_origin(&parts.headers)?;
-    state.hub.auth().logout(&parts.headers);
+    state.auth.check_origin(&parts.headers)?;
+    state.auth.logout(&parts.headers);
     let cookie = [(
         header::SET_COOKIE,
         cookie_header(&Auth::expired_cookie(caller.https))?,

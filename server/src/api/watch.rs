@@ -10,7 +10,7 @@
 //! accepts nothing for that long, is disconnected.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use app::wire::WatchMessage;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
@@ -19,8 +19,9 @@ use axum::extract::{Query, State, WebSocketUpgrade};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::Deserialize;
-use tokio::sync::broadcast::error::RecvError;
 
+use super::keepalive::{self, send, send_raw, Feed};
+use crate::console::follow::{Followed, Follower};
 use crate::console::{First, Hub, WatcherSlot};
 use crate::error::Error;
 use crate::state::AppState;
@@ -51,10 +52,9 @@ pub async fn watch(
     query: Result<Query<WatchQuery>, axum::extract::rejection::QueryRejection>,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, Error> {
-    state.hub.auth().check_origin(&headers)?;
-    let Query(query) = query.map_err(|error| Error::Invalid {
-        field: Some("since".into()),
-        message: format!("since must be a sequence number: {error}"),
+    state.auth.check_origin(&headers)?;
+    let Query(query) = query.map_err(|error| {
+        Error::invalid_parameter("since", format!("since must be a sequence number: {error}"))
     })?;
     let upgrade = upgrade.map_err(|rejection| {
         Error::invalid(format!("GET /api/watch is a websocket: {rejection}"))
@@ -77,12 +77,6 @@ pub async fn watch(
         .on_upgrade(move |socket| serve(socket, hub, client)))
 }
 
-/// Why a connection ended.
-enum End {
-    Closed,
-    Dead,
-}
-
 /// What one client asked for, and its place under `--max-watchers` (given back on drop).
 struct Client {
     since: Option<u64>,
@@ -95,72 +89,82 @@ async fn serve(mut socket: WebSocket, hub: Arc<Hub>, client: Client) {
     let heartbeat = hub.settings().heartbeat_interval;
     let patience = heartbeat * 3;
     let mut shutdown = hub.shutdown_signal();
-    let deflate = client.deflate;
-    let (mut events, first, mut seq) = hub.watch(client.since).await;
-    if send_first(&mut socket, first, deflate, patience)
+    let (follower, first) = Follower::watch(hub.clone(), client.since).await;
+    if send_first(&mut socket, first, client.deflate, patience)
         .await
         .is_err()
     {
         return;
     }
-    let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + heartbeat, heartbeat);
-    let mut last_heard = Instant::now();
-    let end = loop {
-        tokio::select! {
-            () = crate::console::until_stopping(&mut shutdown) => break End::Closed,
-            event = events.recv() => match event {
-                Ok(frame) if frame.seq <= seq => {}
-                Ok(_) if !events.is_empty() && hub.frames_over_budget() => {
-                    // Behind while frames in flight are over budget: stop holding them.
-                    hub.count_resync();
-                    drop(events);
-                    let (fresh, first, now_at) = hub.watch(None).await;
-                    events = fresh;
-                    seq = now_at;
-                    tracing::debug!("watch client behind over budget: resynced at {seq}");
-                    if send_first(&mut socket, first, deflate, patience).await.is_err() {
-                        break End::Dead;
-                    }
-                }
-                Ok(frame) => {
-                    seq = frame.seq;
-                    let text = Message::Text(frame.json.as_ref().into());
-                    if send_raw(&mut socket, text, patience).await.is_err() {
-                        break End::Dead;
-                    }
-                }
-                Err(RecvError::Lagged(_)) => {
-                    drop(events);
-                    let (fresh, first, now_at) = hub.watch(None).await;
-                    events = fresh;
-                    seq = now_at;
-                    tracing::debug!("watch client lagged: resynced with a snapshot at {seq}");
-                    if send_first(&mut socket, first, deflate, patience).await.is_err() {
-                        break End::Dead;
-                    }
-                }
-                Err(RecvError::Closed) => break End::Closed,
-            },
-            incoming = socket.recv() => match incoming {
-                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break End::Dead,
-                Some(Ok(_)) => last_heard = Instant::now(),
-            },
-            _ = ticker.tick() => {
-                if last_heard.elapsed() > patience {
-                    tracing::debug!("watch client silent for {patience:?}: disconnecting");
-                    break End::Dead;
-                }
-                let beat = WatchMessage::Heartbeat { seq };
-                if send(&mut socket, &beat, patience).await.is_err()
-                    || send_raw(&mut socket, Message::Ping(Default::default()), patience).await.is_err()
-                {
-                    break End::Dead;
-                }
-            }
-        }
+    let mut feed = Watch {
+        hub,
+        follower,
+        client,
     };
-    if let End::Closed = end {
-        let _ = send_raw(&mut socket, Message::Close(None), Duration::from_secs(1)).await;
+    keepalive::serve(&mut socket, &mut feed, heartbeat, &mut shutdown, "watch").await;
+}
+
+/// The hub's events, as one client follows them.
+struct Watch {
+    hub: Arc<Hub>,
+    follower: Follower,
+    client: Client,
+}
+
+impl Watch {
+    /// Starts the client again from a snapshot (its place in the events is lost).
+    async fn resync(
+        &mut self,
+        socket: &mut WebSocket,
+        patience: Duration,
+        why: &str,
+    ) -> Result<(), ()> {
+        let first = self.follower.rewatch().await;
+        tracing::debug!("watch client {why} at {}", self.follower.seq());
+        send_first(socket, first, self.client.deflate, patience).await
+    }
+}
+
+impl Feed for Watch {
+    type Item = Followed;
+    type Beat = WatchMessage;
+
+    async fn next(&mut self) -> Option<Followed> {
+        match self.follower.next().await {
+            Followed::Closed => None,
+            followed => Some(followed),
+        }
+    }
+
+    async fn send(
+        &mut self,
+        socket: &mut WebSocket,
+        item: Followed,
+        patience: Duration,
+    ) -> Result<(), ()> {
+        match item {
+            Followed::Event(_) if self.follower.behind() && self.hub.frames_over_budget() => {
+                // Behind while frames in flight are over budget: stop holding them.
+                self.hub.count_resync();
+                self.resync(socket, patience, "behind over budget: resynced")
+                    .await
+            }
+            Followed::Event(frame) => {
+                let text = Message::Text(frame.json.as_ref().into());
+                send_raw(socket, text, patience).await
+            }
+            Followed::Lagged => {
+                self.resync(socket, patience, "lagged: resynced with a snapshot")
+                    .await
+            }
+            Followed::Closed => Ok(()),
+        }
+    }
+
+    fn heartbeat(&self) -> WatchMessage {
+        WatchMessage::Heartbeat {
+            seq: self.follower.seq(),
+        }
     }
 }
 
@@ -188,26 +192,5 @@ async fn send_first(
             };
             send_raw(socket, message, patience).await
         }
-    }
-}
-
-async fn send(
-    socket: &mut WebSocket,
-    message: &WatchMessage,
-    patience: Duration,
-) -> Result<(), ()> {
-    let text = serde_json::to_string(message).map_err(|_| ())?;
-    send_raw(socket, Message::Text(text.into()), patience).await
-}
-
-/// Sends one frame, giving up on a client that accepts nothing for `patience`.
-pub(super) async fn send_raw(
-    socket: &mut WebSocket,
-    message: Message,
-    patience: Duration,
-) -> Result<(), ()> {
-    match tokio::time::timeout(patience, socket.send(message)).await {
-        Ok(Ok(())) => Ok(()),
-        _ => Err(()),
     }
 }

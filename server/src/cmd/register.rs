@@ -30,10 +30,7 @@ pub async fn run(backend: &Backend, file: &Path, ttl: Option<Duration>, json: bo
         .map_err(|error| format!("{} is not a go-micro service: {error}", file.display()))?;
     let ttl = ttl.or(request.ttl.map(Duration::from_secs));
     let service = request.service;
-    validate::registration(&service)?;
-    if let Some(ttl) = ttl {
-        validate::ttl(ttl)?;
-    }
+    validate::registration_with_ttl(&service, ttl)?;
     let registry = backend.registry();
     registry.register(&service, RegisterOptions { ttl }).await?;
     let ids: Vec<String> = service

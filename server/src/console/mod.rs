@@ -7,52 +7,58 @@
 //! - [`probe`]: the health sweep: `Debug.Health` of every mucp node (a TCP connect for the
 //!   others), bounded and jittered; [`schedule`]: when each node's check is due (plain data).
 //! - [`owned`]: the registrations this console keeps (persisted, re-announced at start).
+//! - [`pending`]: an action's claim or intent in the view, undone when the action fails.
 //! - [`frames`]: the snapshot frame shared by every watcher of a revision, and the bytes of
 //!   event frames in flight.
 //! - [`budget`]: the byte bounds of what the network and the viewers make the console hold.
 //! - [`tombstones`]: the bounded store of departed nodes, oldest dropped first.
 //! - [`dedupe`]: one node per service version and address (a repeated register refreshes).
 //! - [`endpoints`]: a version's endpoints settled from its nodes' records.
+//! - [`follow`]: following the hub's events in order, starting again after a lag (the watch
+//!   websocket and the DNS-SD bridge).
+//! - [`ui`]: the app's `Console` (what pages and server functions ask), over the hub, the
+//!   access rules and the LAN view.
 //!
 //! The view sits behind one mutex that is never held across an `.await`; events are broadcast
 //! while it is held, so a websocket that subscribes under the same lock gets every event after
-//! its snapshot exactly once, in order. Actions (register, deregister, evict) are serialised by
-//! the owned-registrations lock, which is held across the registry call and the state-file
-//! write, so the file always matches what was done.
+//! its snapshot exactly once, in order. Register and deregister are serialised by the
+//! owned-registrations lock, which is held across the registry call and the state-file write,
+//! so the file always matches what was done; evict takes it for its checks only (it writes no
+//! file, and its network wait would stall the ticker's refreshes).
 
 pub mod budget;
 pub mod dedupe;
 pub mod endpoints;
+pub mod follow;
 pub mod frames;
 pub mod owned;
+pub mod pending;
 pub mod probe;
 pub mod schedule;
 pub mod sync;
 pub mod ticker;
 pub mod tombstones;
+pub mod ui;
 pub mod view;
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use app::wire::{
-    ApiError, ConsoleEvent, EvictResponse, NodeState, RegisterRequest, ServiceView, SessionInfo,
-    UnixMillis, WatchMessage,
+    ConsoleEvent, EvictResponse, NodeState, RegisterRequest, ServiceView, UnixMillis, WatchMessage,
 };
-use async_trait::async_trait;
-use http::request::Parts;
+use muster_registry::clock::unix_ms_now;
 use muster_registry::{validate, DeregisterOptions, RegisterOptions, Registry, Service};
 use tokio::sync::{broadcast, watch};
 
-use crate::auth::Auth;
 use crate::backend::Backend;
-use crate::dnssd::lan_view::LanView;
 use crate::error::Error;
 use crate::persist::StateStore;
 
 use self::frames::{Held, InFlight, SnapshotFrame};
 use self::owned::Owned;
+use self::pending::{Claim, Intent};
 use self::view::{Holding, Ttl, View};
 
 /// Events a websocket client may fall behind before it counts as lagging (and gets a
@@ -153,17 +159,16 @@ pub struct Settings {
     pub max_watchers: usize,
 }
 
-/// The console: view, events, actions.
+/// The console: view, events, actions. Who may act ([`crate::auth`]) and what the LAN shows
+/// ([`crate::dnssd`]) are the app state's, beside it: the hub keeps only the registry's view.
 pub struct Hub {
     backend: Backend,
     registry: Arc<dyn Registry>,
     view: Mutex<View>,
     events: broadcast::Sender<EventFrame>,
     owned: tokio::sync::Mutex<Owned>,
-    auth: Auth,
     settings: Settings,
     shutdown: watch::Sender<bool>,
-    lan: Arc<LanView>,
     /// The snapshot frame of the latest revision sent, while any watcher is connected: a
     /// burst of pages opening (or reconnecting after a restart) serializes it once.
     snapshot: tokio::sync::Mutex<Option<Arc<SnapshotFrame>>>,
@@ -178,27 +183,22 @@ pub struct Hub {
 impl Hub {
     /// Builds the hub, loads and re-registers the persisted registrations, loads `seed`
     /// (foreign registrations, memory backend), and starts the follower, ticker and probe tasks.
-    /// `lan` is the LAN page's view, filled by [`crate::dnssd`] when it runs.
     pub async fn start(
         backend: Backend,
         store: StateStore,
-        auth: Auth,
         settings: Settings,
         seed: Vec<RegisterRequest>,
-        lan: Arc<LanView>,
     ) -> Result<Arc<Hub>, String> {
         let saved = store.load()?;
         let (events, _) = broadcast::channel(BROADCAST_CAPACITY);
         let hub = Arc::new(Hub {
             registry: backend.registry(),
             backend,
-            view: Mutex::new(View::new(now_ms())),
+            view: Mutex::new(View::new(unix_ms_now())),
             events,
             owned: tokio::sync::Mutex::new(Owned::new(store)),
-            auth,
             settings,
             shutdown: watch::channel(false).0,
-            lan,
             snapshot: tokio::sync::Mutex::new(None),
             frames_in_flight: Arc::default(),
             watchers: AtomicUsize::new(0),
@@ -241,19 +241,9 @@ impl Hub {
         &self.backend
     }
 
-    /// The access rules.
-    pub fn auth(&self) -> &Auth {
-        &self.auth
-    }
-
     /// The timing settings.
     pub fn settings(&self) -> Settings {
         self.settings
-    }
-
-    /// The standard DNS-SD services seen on the LAN.
-    pub fn lan_view(&self) -> &Arc<LanView> {
-        &self.lan
     }
 
     /// Resolves when the console is shutting down (for long-lived connections).
@@ -276,7 +266,7 @@ impl Hub {
     /// Runs `change` on the view and broadcasts the events it returns, under the view lock.
     pub fn commit(&self, change: impl FnOnce(&mut View, UnixMillis) -> Vec<ConsoleEvent>) {
         let mut view = self.lock_view();
-        for event in change(&mut view, now_ms()) {
+        for event in change(&mut view, unix_ms_now()) {
             tracing::debug!(seq = event.seq, action = %event.action, service = %event.service.name, "console event");
             if self.events.receiver_count() == 0 {
                 continue;
@@ -385,12 +375,18 @@ impl Hub {
         self.lock_view().service(name)
     }
 
+    /// The whole view (tombstones included) and the sequence number it is at.
+    pub fn snapshot(&self) -> (u64, Vec<ServiceView>) {
+        let view = self.lock_view();
+        (view.seq(), view.services())
+    }
+
     /// Validates and registers `request`; this console owns the nodes from now on.
     pub async fn register(&self, mut request: RegisterRequest) -> Result<Vec<ServiceView>, Error> {
         let ttl = check_registration(&request)?;
         let mut owned = self.owned.lock().await;
-        {
-            let view = self.lock_view();
+        let claim = {
+            let mut view = self.lock_view();
             let known = view.service(&request.service.name);
             dedupe::by_address(&mut request.service, &known)?;
             for node in &request.service.nodes {
@@ -405,93 +401,71 @@ impl Hub {
                     )));
                 }
             }
-        }
-        self.lock_view().claim(&request.service);
-        let registered = self
-            .registry
+            Claim::take(self, &mut view, &request.service)
+        };
+        self.registry
             .register(&request.service, RegisterOptions { ttl })
-            .await;
-        if let Err(error) = registered {
-            self.lock_view().unclaim(&request.service);
-            return Err(error.into());
-        }
+            .await?;
         if let Err(error) = owned.add(&request).await {
             let _ = self
                 .registry
                 .deregister(&request.service, DeregisterOptions::default())
                 .await;
-            self.lock_view().unclaim(&request.service);
             return Err(error);
         }
-        self.commit(|view, now| {
-            let events = view.upsert(&request.service, Some(true), Ttl::Set(ttl), now);
-            view.unclaim(&request.service);
-            events
-        });
+        claim.settle(|view, now| view.upsert(&request.service, Some(true), Ttl::Set(ttl), now));
         Ok(self.service(&request.service.name))
     }
 
     /// Deregisters a node this console registered (a goodbye on mDNS).
     pub async fn deregister(&self, name: &str, node_id: &str) -> Result<(), Error> {
         let mut owned = self.owned.lock().await;
-        let Some(service) = owned.get(name, node_id) else {
-            let found = self.lock_view().find(name, node_id);
-            return Err(if found.is_empty() {
-                self.not_found(name, node_id)
-            } else {
-                Error::Conflict(format!(
-                    "node {node_id} of {name} was not registered by this console: evict it instead"
-                ))
-            });
+        let (service, intent) = {
+            let mut view = self.lock_view();
+            let Some(service) = owned.get(name, node_id) else {
+                return Err(if view.find(name, node_id).is_empty() {
+                    not_found(&view, name, node_id)
+                } else {
+                    Error::Conflict(format!(
+                        "node {node_id} of {name} was not registered by this console: evict it instead"
+                    ))
+                });
+            };
+            let intent = Intent::take(self, &mut view, name, node_id, NodeState::Deregistered);
+            (service, intent)
         };
-        self.lock_view()
-            .intend(name, node_id, NodeState::Deregistered);
-        if let Err(error) = self
-            .registry
+        self.registry
             .deregister(&service, DeregisterOptions::default())
-            .await
-        {
-            self.lock_view().forget_intent(name, node_id);
-            return Err(error.into());
-        }
+            .await?;
         owned.remove(name, node_id).await?;
-        self.commit(|view, now| {
-            view.intend(name, node_id, NodeState::Deregistered);
-            view.depart(name, &service.version, node_id, now)
-        });
-        self.lock_view().forget_intent(name, node_id);
+        intent.depart(&service.version, true);
         Ok(())
     }
 
-    /// Sends a goodbye on behalf of a node another process registered.
+    /// Sends a goodbye on behalf of a node another process registered. The owned lock is
+    /// held for the checks only, not while the backend waits on the network (an mDNS evict
+    /// listens for the owner's answer): the ticker's refreshes go on meanwhile.
     pub async fn evict(&self, name: &str, node_id: &str) -> Result<EvictResponse, Error> {
-        let _owned = self.owned.lock().await;
-        let found = self.lock_view().find(name, node_id);
-        let Some(target) = found.first() else {
-            return Err(self.not_found(name, node_id));
-        };
-        if target.owned {
-            return Err(Error::Conflict(format!(
-                "node {node_id} of {name} is registered by this console: deregister it instead"
-            )));
-        }
-        self.lock_view().intend(name, node_id, NodeState::Evicted);
-        let outcome = match self.backend.evict(&target.service, node_id).await {
-            Ok(outcome) => outcome,
-            Err(error) => {
-                self.lock_view().forget_intent(name, node_id);
-                return Err(error.into());
+        let (target, intent) = {
+            let _owned = self.owned.lock().await;
+            let mut view = self.lock_view();
+            let found = view.find(name, node_id);
+            let Some(target) = found.into_iter().next() else {
+                return Err(not_found(&view, name, node_id));
+            };
+            if target.owned {
+                return Err(Error::Conflict(format!(
+                    "node {node_id} of {name} is registered by this console: deregister it instead"
+                )));
             }
+            let intent = Intent::take(self, &mut view, name, node_id, NodeState::Evicted);
+            (target, intent)
         };
-        let version = target.service.version.clone();
+        let outcome = self.backend.evict(&target.service, node_id).await?;
         if outcome.reappeared {
-            self.lock_view().forget_intent(name, node_id);
+            drop(intent);
         } else {
-            self.commit(|view, now| {
-                view.intend(name, node_id, NodeState::Evicted);
-                view.depart(name, &version, node_id, now)
-            });
-            self.lock_view().forget_intent(name, node_id);
+            intent.depart(&target.service.version, false);
         }
         let message = match (outcome.goodbye_sent, outcome.reappeared) {
             (true, true) => format!(
@@ -535,16 +509,17 @@ impl Hub {
         Ok(())
     }
 
-    fn not_found(&self, name: &str, node_id: &str) -> Error {
-        if self.lock_view().has_service(name) {
-            Error::NotFound(format!("no live node {node_id} in service {name}"))
-        } else {
-            Error::NotFound(format!("no service {name}"))
-        }
-    }
-
     fn lock_view(&self) -> MutexGuard<'_, View> {
         self.view.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// No live node `node_id` of `name`: which of the two is missing.
+fn not_found(view: &View, name: &str, node_id: &str) -> Error {
+    if view.has_service(name) {
+        Error::NotFound(format!("no live node {node_id} in service {name}"))
+    } else {
+        Error::NotFound(format!("no service {name}"))
     }
 }
 
@@ -561,60 +536,9 @@ fn replay(view: &View, since: Option<u64>) -> Option<Vec<WatchMessage>> {
 
 /// The registration's checks beyond JSON shape: go-micro's bounds and the TTL.
 fn check_registration(request: &RegisterRequest) -> Result<Option<Duration>, Error> {
-    validate::registration(&request.service)?;
     let ttl = request.ttl.map(Duration::from_secs);
-    if let Some(ttl) = ttl {
-        validate::ttl(ttl)?;
-    }
+    validate::registration_with_ttl(&request.service, ttl)?;
     Ok(ttl)
-}
-
-/// Milliseconds since the Unix epoch, now.
-pub fn now_ms() -> UnixMillis {
-    view::unix_ms(SystemTime::now())
-}
-
-#[async_trait]
-impl app::console::Console for Hub {
-    fn service(&self, name: &str) -> Vec<ServiceView> {
-        Hub::service(self, name)
-    }
-
-    fn lan(&self) -> app::wire::LanSnapshot {
-        self.lan.snapshot()
-    }
-
-    fn snapshot(&self) -> (u64, Vec<ServiceView>) {
-        let view = self.lock_view();
-        (view.seq(), view.services())
-    }
-
-    fn session(&self, request: &Parts) -> SessionInfo {
-        self.auth.session(request)
-    }
-
-    fn authorize(&self, request: &Parts) -> Result<(), ApiError> {
-        self.auth.authorize(request).map_err(|error| error.body())
-    }
-
-    async fn register(&self, request: RegisterRequest) -> Result<(), ApiError> {
-        Hub::register(self, request)
-            .await
-            .map(drop)
-            .map_err(|error| error.body())
-    }
-
-    async fn deregister(&self, service: &str, node_id: &str) -> Result<(), ApiError> {
-        Hub::deregister(self, service, node_id)
-            .await
-            .map_err(|error| error.body())
-    }
-
-    async fn evict(&self, service: &str, node_id: &str) -> Result<EvictResponse, ApiError> {
-        Hub::evict(self, service, node_id)
-            .await
-            .map_err(|error| error.body())
-    }
 }
 
 /// A service holding only `node`.

@@ -25,7 +25,8 @@ use tokio::sync::mpsc;
 
 use super::schedule::{self, Schedule};
 use super::view::ProbeTarget;
-use super::{now_ms, Hub};
+use super::Hub;
+use muster_registry::clock::unix_ms_now;
 
 /// Checks in flight at once.
 const CONCURRENCY: usize = 64;
@@ -104,12 +105,12 @@ pub async fn run(hub: Arc<Hub>) {
     loop {
         if tracked_at.is_none_or(|at| at.elapsed() >= interval) {
             let live = hub.lock_view().live_nodes();
-            schedule.track(live, now_ms());
+            schedule.track(live, unix_ms_now());
             kept.retain(&schedule);
             tracked_at = Some(Instant::now());
         }
         let room = CONCURRENCY.saturating_sub(schedule.in_flight());
-        let now = now_ms();
+        let now = unix_ms_now();
         for target in schedule.take_due(now, room) {
             let connection = kept.take(&target);
             let done = done.clone();
@@ -130,7 +131,7 @@ pub async fn run(hub: Arc<Hub>) {
         let due_in = (schedule.in_flight() < CONCURRENCY)
             .then(|| schedule.next_due())
             .flatten()
-            .map(|due| Duration::from_millis(due.saturating_sub(now_ms())));
+            .map(|due| Duration::from_millis(due.saturating_sub(unix_ms_now())));
         let wake = due_in.map_or(track_in, |due_in| due_in.min(track_in));
         tokio::select! {
             () = crate::console::until_stopping(&mut shutdown) => return,
@@ -138,7 +139,7 @@ pub async fn run(hub: Arc<Hub>) {
                 if received == 0 {
                     return;
                 }
-                let now = now_ms();
+                let now = unix_ms_now();
                 for result in &mut batch {
                     schedule.finish(&result.target, now);
                     kept.put(&result.target, result.connection.take());
@@ -176,7 +177,7 @@ async fn check(
     };
     let health = NodeHealth {
         state: health.state,
-        checked_at: now_ms(),
+        checked_at: unix_ms_now(),
         latency_ms: health
             .latency
             .map(|latency| u64::try_from(latency.as_millis()).unwrap_or(u64::MAX)),

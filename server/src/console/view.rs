@@ -12,7 +12,8 @@ use app::rpc::NodeHealth;
 use app::wire::{ConsoleEvent, EndpointOutlier, NodeState, NodeView, ServiceView, UnixMillis};
 use muster_registry::{Action, Endpoint, Metadata, Node, Service};
 
-use crate::backend::NodeTiming;
+use muster_registry::clock::unix_ms;
+use muster_registry::mdns::NodeTimes;
 
 use super::budget::{self, MAX_RING_BYTES};
 use super::tombstones::{NodeKey, Tombstones};
@@ -464,7 +465,7 @@ impl View {
 
     /// Takes the backend's own timing of its nodes (the mDNS cache's first/last seen and
     /// expiry); silent unless a state changes as a result.
-    pub fn apply_timings(&mut self, timings: &[NodeTiming], now: UnixMillis) -> Vec<ConsoleEvent> {
+    pub fn apply_timings(&mut self, timings: &[NodeTimes], now: UnixMillis) -> Vec<ConsoleEvent> {
         for timing in timings {
             // The versions of one service are a range of the map: scanning every version for
             // every node held the view lock for a second's worth of compares with 10,000 nodes
@@ -641,13 +642,6 @@ fn live_state(node: &NodeEntry, now: UnixMillis) -> NodeState {
 
 fn duration_ms(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX / 4)
-}
-
-/// Milliseconds since the Unix epoch.
-pub fn unix_ms(time: std::time::SystemTime) -> UnixMillis {
-    time.duration_since(std::time::UNIX_EPOCH)
-        .map(duration_ms)
-        .unwrap_or(0)
 }
 
 /// One version of the view as the wire shows it.

@@ -12,19 +12,19 @@
 //! Changes become mdns-sd commands: `register` (again, for an update: mdns-sd re-announces)
 //! and `unregister` (a goodbye). At stop, every mirror says goodbye.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
 use app::wire::{NodeView, ServiceView, WatchMessage};
 use mdns_sd::{ServiceDaemon, ServiceInfo};
-use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::watch;
 
 use super::instance_name::InstanceNames;
 use super::retry;
 use super::txt::node_txt;
+use crate::console::follow::{Followed, Follower};
 use crate::console::Hub;
 
 /// The DNS-SD type of the mirrors (`micro` is not in IANA's registry; nothing else uses it).
@@ -61,13 +61,14 @@ pub struct Mirrors {
 }
 
 impl Mirrors {
-    /// Makes the mirrors match `services` (a whole snapshot).
+    /// Makes the mirrors match `services` (a whole snapshot): linear in the snapshot, with a
+    /// set of the nodes seen (a 10,000-node snapshot is one pass, not one per mirror).
     pub fn sync(&mut self, services: &[ServiceView]) -> Vec<Action> {
         let mut actions = Vec::new();
-        let mut seen = Vec::new();
+        let mut seen = BTreeSet::new();
         for service in services {
             for node in &service.nodes {
-                seen.push(key(service, node));
+                seen.insert(key(service, node));
                 actions.extend(self.node(service, node));
             }
         }
@@ -167,28 +168,24 @@ pub fn ip_host_name(ip: IpAddr) -> String {
 /// Follows the console until `stop` turns true, then says goodbye for every mirror.
 pub async fn run(daemon: ServiceDaemon, hub: Arc<Hub>, mut stop: watch::Receiver<bool>) {
     let mut mirrors = Mirrors::default();
-    let (mut events, first, mut seq) = hub.subscribe(None);
+    let (mut follower, first) = Follower::subscribe(hub);
     apply_snapshot(&daemon, &mut mirrors, first).await;
     loop {
         tokio::select! {
             () = crate::console::until_stopping(&mut stop) => break,
-            event = events.recv() => match event {
-                Ok(event) if event.seq <= seq => {}
-                Ok(event) => {
-                    seq = event.seq;
-                    for node in &event.event.service.nodes {
-                        if let Some(action) = mirrors.node(&event.event.service, node) {
+            followed = follower.next() => match followed {
+                Followed::Event(frame) => {
+                    for node in &frame.event.service.nodes {
+                        if let Some(action) = mirrors.node(&frame.event.service, node) {
                             execute(&daemon, action).await;
                         }
                     }
                 }
-                Err(RecvError::Lagged(_)) => {
-                    let (fresh, first, now_at) = hub.subscribe(None);
-                    events = fresh;
-                    seq = now_at;
+                Followed::Lagged => {
+                    let first = follower.resubscribe();
                     apply_snapshot(&daemon, &mut mirrors, first).await;
                 }
-                Err(RecvError::Closed) => break,
+                Followed::Closed => break,
             },
         }
     }

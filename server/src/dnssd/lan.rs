@@ -19,7 +19,7 @@ use tokio::sync::watch;
 use super::instance_name::truncate_at_char;
 use super::lan_view::LanView;
 use super::retry;
-use crate::console::now_ms;
+use muster_registry::clock::unix_ms_now;
 
 /// The DNS-SD meta-query name: its PTR records name the service types on the link.
 pub const META_TYPE: &str = "_services._dns-sd._udp.local.";
@@ -119,7 +119,7 @@ impl Browser {
                 Some(name)
             }
             ServiceEvent::ServiceResolved(resolved) => {
-                let Some(service) = lan_service(&resolved, now_ms()) else {
+                let Some(service) = lan_service(&resolved, unix_ms_now()) else {
                     tracing::debug!("dnssd: ignored a malformed instance from the LAN");
                     return None;
                 };

@@ -39,6 +39,7 @@ use tokio::task::JoinHandle;
 
 use crate::console::Hub;
 use cache_bound::CacheBound;
+use lan_view::LanView;
 
 /// mdns-sd sends a goodbye at once and repeats it 120 ms later; waiting this long before the
 /// daemon stops lets the repeat go out.
@@ -78,12 +79,24 @@ pub struct Supervisor {
 impl Supervisor {
     /// Starts the daemon for what `settings` ask for, under `bound`; `None` when nothing is
     /// asked (the daemon is not started at all).
-    pub fn start(settings: &Settings, hub: &Arc<Hub>, bound: Arc<CacheBound>) -> Option<Self> {
+    /// `lan` is the LAN page's view, filled by the daemon's browsing.
+    pub fn start(
+        settings: &Settings,
+        hub: &Arc<Hub>,
+        lan: &Arc<LanView>,
+        bound: Arc<CacheBound>,
+    ) -> Option<Self> {
         if !settings.any() {
             return None;
         }
         let (stop, stopped) = watch::channel(false);
-        let task = tokio::spawn(supervise(settings.clone(), hub.clone(), bound, stopped));
+        let task = tokio::spawn(supervise(
+            settings.clone(),
+            hub.clone(),
+            lan.clone(),
+            bound,
+            stopped,
+        ));
         Some(Supervisor { stop, task })
     }
 
@@ -97,10 +110,11 @@ impl Supervisor {
 async fn supervise(
     settings: Settings,
     hub: Arc<Hub>,
+    lan: Arc<LanView>,
     bound: Arc<CacheBound>,
     mut stopped: watch::Receiver<bool>,
 ) {
-    let mut running = Dnssd::start(&settings, &hub);
+    let mut running = Dnssd::start(&settings, &hub, &lan);
     loop {
         tokio::select! {
             _ = stopped.wait_for(|stop| *stop) => break,
@@ -120,7 +134,7 @@ async fn supervise(
                 dnssd.stop().await;
             }
             bound.restarted();
-            running = Dnssd::start(&settings, &hub);
+            running = Dnssd::start(&settings, &hub, &lan);
         }
     }
     if let Some(dnssd) = running {
@@ -139,24 +153,24 @@ pub struct Dnssd {
 impl Dnssd {
     /// Starts what `settings` ask for. `None` when nothing is asked, or when mdns-sd cannot
     /// start: then a warning is logged, the LAN view says why, and the console runs without.
-    fn start(settings: &Settings, hub: &Arc<Hub>) -> Option<Dnssd> {
+    /// `lan` is the LAN page's view, filled here.
+    fn start(settings: &Settings, hub: &Arc<Hub>, lan: &Arc<LanView>) -> Option<Dnssd> {
         if !settings.any() {
             return None;
         }
-        match Dnssd::try_start(settings, hub) {
+        match Dnssd::try_start(settings, hub, lan) {
             Ok(dnssd) => Some(dnssd),
             Err(error) => {
                 tracing::warn!("dnssd: not running: {error}");
                 if settings.lan {
-                    hub.lan_view()
-                        .set_disabled(format!("mDNS (DNS-SD) could not start: {error}"));
+                    lan.set_disabled(format!("mDNS (DNS-SD) could not start: {error}"));
                 }
                 None
             }
         }
     }
 
-    fn try_start(settings: &Settings, hub: &Arc<Hub>) -> Result<Dnssd, String> {
+    fn try_start(settings: &Settings, hub: &Arc<Hub>, lan: &Arc<LanView>) -> Result<Dnssd, String> {
         let chosen = muster_registry::mdns::interfaces::select(&settings.interfaces)
             .map_err(|error| error.to_string())?;
         let names: Vec<IfKind> = chosen
@@ -212,7 +226,7 @@ impl Dnssd {
             let stop = dnssd.stop.subscribe();
             dnssd
                 .tasks
-                .push(tokio::spawn(lan::run(daemon, hub.lan_view().clone(), stop)));
+                .push(tokio::spawn(lan::run(daemon, lan.clone(), stop)));
         }
         Ok(dnssd)
     }

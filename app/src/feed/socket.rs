@@ -22,7 +22,7 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
 
-use crate::live::{now_ms, Connection};
+use super::{now_ms, Connection};
 
 /// First wait before reconnecting; doubled on each failure.
 const FIRST_BACKOFF: Duration = Duration::from_millis(250);
