@@ -345,6 +345,9 @@ pub enum Command {
     Watch {
         /// Only this service.
         name: Option<String>,
+        /// Times in the system's time zone (`TZ`, /etc/localtime) instead of UTC.
+        #[arg(long, env = "MUSTER_LOCAL_TIME")]
+        local_time: bool,
     },
     /// Call an endpoint of a service over go-micro's RPC and print the reply JSON (a go-micro
     /// error goes to stderr, exit status 1), like `micro call`.

@@ -12,6 +12,7 @@
 //! - [`health`]: `muster health NAME [--node ID]`: `Debug.Health` of each node.
 
 pub mod call;
+pub mod clock;
 pub mod deregister;
 pub mod health;
 pub mod register;
@@ -38,7 +39,10 @@ pub async fn run(args: &RegistryArgs, command: &Command, json: bool) -> Result {
         Command::Deregister { name, node_id } => {
             deregister::run(&backend, name, node_id, json).await
         }
-        Command::Watch { name } => watch::run(&backend, name.as_deref(), json).await,
+        Command::Watch { name, local_time } => {
+            let clock = clock::Clock::new(*local_time);
+            watch::run(&backend, name.as_deref(), json, &clock).await
+        }
         Command::Call {
             name,
             endpoint,
