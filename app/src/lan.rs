@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use leptos::prelude::*;
 
+use crate::pages::url::urlencode;
 use crate::wire::{LanMessage, LanService, LanSnapshot};
 
 /// Instances keyed by full name.
@@ -120,6 +121,64 @@ pub fn short_type(service_type: &str) -> &str {
         .unwrap_or(service_type)
 }
 
+/// Where a browser opens an `_http._tcp` / `_https._tcp` instance: its first address (IPv4
+/// first: a `.local` host name needs an mDNS resolver the browser may not have), its port, and
+/// the TXT `path` (RFC 6763 § 7.1 for `_http`) when it is a plain absolute path. Everything
+/// here came from the LAN: a path that is not `/`-rooted or holds anything but visible ASCII
+/// is replaced by `/`, so the link never leaves the instance's own origin.
+pub fn open_link(service: &LanService) -> Option<String> {
+    let scheme = match short_type(&service.service_type) {
+        "_http._tcp" => "http",
+        "_https._tcp" => "https",
+        _ => return None,
+    };
+    let address = service
+        .addresses
+        .iter()
+        .find(|address| address.parse::<std::net::Ipv4Addr>().is_ok())
+        .or_else(|| service.addresses.first())?;
+    let ip: std::net::IpAddr = address.parse().ok()?;
+    let host = match ip {
+        std::net::IpAddr::V4(ip) => ip.to_string(),
+        std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+    };
+    let path = service
+        .txt
+        .iter()
+        .find(|(key, _)| key.eq_ignore_ascii_case("path"))
+        .map(|(_, path)| path.as_str())
+        .filter(|path| {
+            path.starts_with('/')
+                && !path.starts_with("//")
+                && path
+                    .bytes()
+                    .all(|byte| byte.is_ascii_graphic() && byte != b'\\')
+        })
+        .unwrap_or("/");
+    Some(format!("{scheme}://{host}:{}{path}", service.port))
+}
+
+/// The console page of the go-micro node an `_micro._tcp` mirror stands for (TXT `service=`
+/// and `node=`, as a bridging Muster publishes them): `/services/NAME#node-ID`.
+pub fn mirror_link(service: &LanService) -> Option<String> {
+    if short_type(&service.service_type) != "_micro._tcp" {
+        return None;
+    }
+    let txt = |name: &str| {
+        service
+            .txt
+            .iter()
+            .find(|(key, value)| key == name && !value.is_empty())
+            .map(|(_, value)| value.as_str())
+    };
+    let name = txt("service")?;
+    let mut link = format!("/services/{}", urlencode(name));
+    if let Some(node) = txt("node") {
+        link.push_str(&format!("#node-{}", urlencode(node)));
+    }
+    Some(link)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -216,5 +275,61 @@ mod tests {
         assert_eq!(short_type("_http._tcp.local."), "_http._tcp");
         assert_eq!(short_type("_http._tcp.local"), "_http._tcp");
         assert_eq!(short_type("odd"), "odd");
+    }
+
+    #[test]
+    fn http_instances_open_at_their_address_and_path() {
+        let mut web = service(
+            "Muster on vm._http._tcp.local.",
+            "_http._tcp.local.",
+            "Muster on vm",
+        );
+        web.addresses = vec!["fe80::1".into(), "10.0.0.5".into()];
+        web.port = 3000;
+        web.txt = vec![("path".into(), "/ui/".into())];
+        assert_eq!(open_link(&web).as_deref(), Some("http://10.0.0.5:3000/ui/"));
+        web.addresses = vec!["fe80::1".into()];
+        assert_eq!(
+            open_link(&web).as_deref(),
+            Some("http://[fe80::1]:3000/ui/")
+        );
+        for hostile in [
+            "//evil.example/",
+            "javascript:alert(1)",
+            "/a b",
+            "/\\evil",
+            "/\u{7}",
+        ] {
+            web.txt = vec![("path".into(), hostile.into())];
+            assert_eq!(
+                open_link(&web).as_deref(),
+                Some("http://[fe80::1]:3000/"),
+                "{hostile:?}"
+            );
+        }
+        web.addresses.clear();
+        assert_eq!(open_link(&web), None, "no address, no link");
+        let printer = service("P._ipp._tcp.local.", "_ipp._tcp.local.", "P");
+        assert_eq!(open_link(&printer), None);
+    }
+
+    #[test]
+    fn mirrors_link_to_their_service_and_node() {
+        let mut mirror = service("n1._micro._tcp.local.", "_micro._tcp.local.", "n1");
+        mirror.txt = vec![
+            ("service".into(), "go.micro.srv.a b".into()),
+            ("node".into(), "n/1".into()),
+        ];
+        assert_eq!(
+            mirror_link(&mirror).as_deref(),
+            Some("/services/go.micro.srv.a%20b#node-n%2F1")
+        );
+        mirror.txt.truncate(1);
+        assert_eq!(
+            mirror_link(&mirror).as_deref(),
+            Some("/services/go.micro.srv.a%20b")
+        );
+        mirror.txt.clear();
+        assert_eq!(mirror_link(&mirror), None);
     }
 }

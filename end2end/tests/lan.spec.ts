@@ -1,6 +1,7 @@
 import { test as base, expect, whenLive, nav } from "./fixtures";
 import { Muster, registry, greeter } from "./support/muster";
 import { DnssdPeer } from "./support/dnssd_peer";
+import { Churn } from "./support/churn";
 
 // The LAN page lists standard DNS-SD services (not go-micro's dialect), live. The independent
 // peer is python-zeroconf publishing on the namespace's loopback, like a printer on a LAN.
@@ -51,19 +52,52 @@ test("the console's own advertisement and its bridged go-micro nodes show as DNS
   await page.goto(`${bridging.url}/lan`);
   await whenLive(page);
 
-  // "Muster on <host>" under _http._tcp, with the TXT a browser bookmark needs.
+  const churn = new Churn(bridging, { service: "e2e.lan.churn", intervalMs: 300, basePort: 19300 }).start();
+
+  // "Muster on <host>" under _http._tcp, with the TXT a browser bookmark needs, and a link that
+  // opens it at its address.
   const own = page.locator('tr[data-type="_http._tcp.local."]').filter({ hasText: "Muster on" });
   await expect(own).toBeVisible();
   await expect(own.locator(".pair", { hasText: "path=/" })).toBeVisible();
+  await expect(own.getByTestId("lan-open")).toHaveAttribute("href", `http://127.0.0.1:${bridging.port}/`);
+  await expect(own.getByTestId("lan-open")).toHaveAttribute("rel", "noopener noreferrer");
 
   // The go-micro node, mirrored under _micro._tcp with service/version/node TXT.
   const mirror = page.locator('tr[data-type="_micro._tcp.local."]').filter({ hasText: "lan-node-1" });
   await expect(mirror).toBeVisible();
   await expect(mirror.locator(".pair", { hasText: "service=go.micro.srv.lan" })).toBeVisible();
   await expect(mirror.locator(".pair", { hasText: "zone=a" })).toBeVisible();
+  await expect(mirror.getByTestId("lan-open")).toHaveCount(0);
+
+  // The mirror links to its go-micro service, at its node.
+  await mirror.getByTestId("lan-mirror").click();
+  await expect(page).toHaveURL(/\/services\/go\.micro\.srv\.lan#node-lan-node-1$/);
+  await expect(page.locator('tr[data-node="lan-node-1"]')).toBeVisible();
+  await page.goBack();
+  await expect(mirror).toBeVisible();
+  await churn.until(5);
+  await churn.stop();
 
   // Deregistering the node withdraws the mirror (a goodbye), live on the page.
   const response = await fetch(`${bridging.url}/api/services/go.micro.srv.lan/nodes/lan-node-1`, { method: "DELETE" });
   expect(response.status).toBeLessThan(300);
   await expect(mirror).toHaveCount(0);
+});
+
+base("the LAN page says off when LAN browsing is off", async ({ page }) => {
+  const muster = new Muster(["--no-lan"]);
+  await muster.start();
+  const churn = new Churn(muster, { service: "e2e.lan.off", intervalMs: 300, basePort: 19350 }).start();
+  try {
+    await page.goto(`${muster.url}/lan`);
+    await whenLive(page);
+    await expect(page.getByTestId("lan-connection")).toHaveText("off");
+    await expect(page.getByTestId("lan-connection")).toHaveClass(/badge-off/);
+    await expect(page.getByTestId("lan-disabled")).toContainText("--no-lan");
+    await churn.until(5);
+    await expect(page.getByTestId("lan-connection")).toHaveText("off");
+  } finally {
+    await churn.stop();
+    await muster.stop();
+  }
 });

@@ -9,7 +9,7 @@ use leptos_router::NavigateOptions;
 
 use crate::feed::Connection;
 use crate::format::utc_time;
-use crate::lan::{load_lan, short_type, LanView};
+use crate::lan::{load_lan, mirror_link, open_link, short_type, LanView};
 use crate::pages::url::form_query;
 use crate::wire::LanService;
 
@@ -65,17 +65,28 @@ pub fn LanPage() -> impl IntoView {
             .map(|snapshot| snapshot.map(LanView::from).map_err(|e| e.to_string()))
     };
 
+    // "off" when LAN browsing is off (`--no-lan`, or mDNS could not start): the feed is live,
+    // but there is nothing to follow.
+    let badge_label = move || {
+        let off = view_now().is_some_and(|view| view.is_ok_and(|view| !view.enabled));
+        if off {
+            "off"
+        } else {
+            connection.get().label()
+        }
+    };
+
     view! {
         <section class="lan">
             <h1>
                 "LAN "
                 <span
-                    class=move || format!("badge badge-{}", connection.get().label())
+                    class=move || format!("badge badge-{}", badge_label())
                     data-testid="lan-connection"
                     role="status"
                     aria-label="LAN updates"
                 >
-                    {move || connection.get().label()}
+                    {badge_label}
                 </span>
             </h1>
             <p class="hint">
@@ -147,6 +158,9 @@ fn LanTable(view: LanView, text: String) -> impl IntoView {
                     <th scope="col">"Addresses"</th>
                     <th scope="col">"TXT"</th>
                     <th scope="col">"Last seen (UTC)"</th>
+                    <th scope="col">
+                        <span class="visually-hidden">"Links"</span>
+                    </th>
                 </tr>
             </thead>
             <tbody>
@@ -172,6 +186,17 @@ fn LanRow(service: LanService) -> impl IntoView {
             view! { <span class="pair">{pair}</span> }
         })
         .collect_view();
+    let open = open_link(&service).map(|href| {
+        view! {
+            <a href=href target="_blank" rel="noopener noreferrer" data-testid="lan-open">
+                "Open"
+            </a>
+        }
+    });
+    let mirrored = mirror_link(&service).map(|href| {
+        view! { <a href=href data-testid="lan-mirror">"Service"</a> }
+    });
+    let links = (open, mirrored);
     view! {
         <tr data-fullname=service.fullname.clone() data-type=service.service_type.clone()>
             <td class="name">{short_type(&service.service_type).to_string()}</td>
@@ -181,6 +206,7 @@ fn LanRow(service: LanService) -> impl IntoView {
             <td class="name">{service.addresses.join(", ")}</td>
             <td class="metadata">{pairs}</td>
             <td>{utc_time(service.last_seen)}</td>
+            <td class="links">{links}</td>
         </tr>
     }
 }

@@ -3,8 +3,10 @@
 //!
 //! It follows the console's view (snapshot, then numbered events; a fresh snapshot after a
 //! lag), whatever the backend (go-micro mDNS, etcd, memory). A node that is alive or stale is
-//! mirrored; a tombstone is not. The mirror's SRV points at `ip-<address>.local.`, whose A/AAAA
-//! record is the node's IP, on the node's port; its TXT is [`super::txt::node_txt`]. A node
+//! mirrored; a tombstone is not. The mirror's SRV points at `ip-<address>-<tag>.local.`, whose
+//! A/AAAA record is the node's IP, on the node's port (a host name per mirror: mdns-sd's goodbye
+//! for one mirror withdraws its host's address record too, which would take the address away
+//! from every other mirror sharing the host name, in every peer's cache); its TXT is [`super::txt::node_txt`]. A node
 //! whose address is not an IP literal cannot be mirrored (DNS-SD needs an address record) and
 //! is skipped. mdns-sd announces an address only on an interface whose subnet holds it, so a
 //! node on another network is mirrored nowhere: that is mdns-sd's rule, and a sane one.
@@ -99,7 +101,7 @@ impl Mirrors {
         let info = match ServiceInfo::new(
             MICRO_TYPE,
             &label,
-            &ip_host_name(address.ip()),
+            &mirror_host_name(&label, address.ip()),
             address.ip(),
             address.port(),
             &txt[..],
@@ -155,14 +157,20 @@ fn mirror_address(node: &NodeView) -> Option<SocketAddr> {
     (!address.ip().is_unspecified() && address.port() != 0).then_some(address)
 }
 
-/// `ip-10-78-0-2.local.`: a host name per address, so nodes on one machine share one A record.
-pub fn ip_host_name(ip: IpAddr) -> String {
-    let label: String = ip
+/// `ip-10-78-0-2-1a2b3c4d.local.`: the mirror's own host name, its address and a tag of its
+/// instance label (FNV-1a: the same across restarts, so peers' caches stay right). Not one
+/// name per address: a goodbye for one mirror withdraws its host name's address record, and
+/// every other mirror on a shared name would lose its address with it.
+pub fn mirror_host_name(label: &str, ip: IpAddr) -> String {
+    let address: String = ip
         .to_string()
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
         .collect();
-    format!("ip-{label}.local.")
+    let tag = label.bytes().fold(0x811c_9dc5_u32, |hash, byte| {
+        (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193)
+    });
+    format!("ip-{address}-{tag:08x}.local.")
 }
 
 /// Follows the console until `stop` turns true, then says goodbye for every mirror.
@@ -225,6 +233,19 @@ async fn execute(daemon: &ServiceDaemon, action: Action) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_mirror_has_its_own_host_name_stable_across_runs() {
+        let ip: IpAddr = "10.78.0.3".parse().unwrap();
+        let one = mirror_host_name("greeter-1", ip);
+        assert_eq!(one, "ip-10-78-0-3-a006cd73.local.");
+        assert_ne!(one, mirror_host_name("greeter-2", ip));
+        let longest = mirror_host_name(
+            "x",
+            "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff".parse().unwrap(),
+        );
+        assert!(longest.trim_end_matches(".local.").len() <= 63, "{longest}");
+    }
     use app::wire::NodeState;
     use muster_registry::Node;
 
@@ -267,7 +288,11 @@ mod tests {
         let alive = node("greeter-1", "10.78.0.3:8080", NodeState::Alive);
         let info = registered(mirrors.node(&service, &alive));
         assert_eq!(info.get_fullname(), "greeter-1._micro._tcp.local.");
-        assert_eq!(info.get_hostname(), "ip-10-78-0-3.local.");
+        assert_eq!(
+            info.get_hostname(),
+            mirror_host_name("greeter-1", "10.78.0.3".parse().unwrap())
+        );
+        assert!(info.get_hostname().starts_with("ip-10-78-0-3-"));
         assert_eq!(info.get_port(), 8080);
         assert_eq!(
             info.get_property_val_str("service"),
@@ -318,7 +343,7 @@ mod tests {
             );
         }
         let info = registered(mirrors.node(&service, &node("n", "[fe80::1]:80", NodeState::Alive)));
-        assert_eq!(info.get_hostname(), "ip-fe80--1.local.");
+        assert!(info.get_hostname().starts_with("ip-fe80--1-"));
         // The address became a name: the mirror says goodbye.
         assert!(matches!(
             mirrors.node(&service, &node("n", "host:80", NodeState::Alive)),
