@@ -3,7 +3,8 @@
 #
 #   scripts/bench.sh            end to end (issue #7): the release `muster` on a private LAN of
 #                               network namespaces, real go-micro mDNS packets, websocket clients;
-#                               then the RPC path (issue #14): calls and a 10,000-node health sweep
+#                               then the RPC path (issue #14): calls and a 10,000-node health sweep;
+#                               then the query paths at 1,000 and 10,000 nodes (issue #16)
 #   scripts/bench.sh --all      the same, then the registry's criterion benches (memory, mdns,
 #                               etcd; etcd needs an `etcd` binary and is skipped without one)
 #   MUSTER_BENCH_QUICK=1 ...    100 × 10 nodes and 5 s of churn instead of 1,000 × 10 and 60 s
@@ -44,6 +45,11 @@ cargo bench -p server --bench end_to_end 2>&1 | tee "$out/end_to_end.txt"
 say "rpc: calls through the API, health sweep of 10,000 nodes (cargo bench -p server --bench rpc)"
 (ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"; cargo bench -p server --bench rpc) \
     2>&1 | tee "$out/rpc.txt"
+
+# Issue #16, the query paths: GET /api/services, both pages rendered on the server and the
+# memory registry's list_services at 1,000 and at 10,000 nodes, each beside a same-run baseline.
+say "queries at 1,000 and 10,000 nodes (cargo bench -p server --bench queries)"
+cargo bench -p server --bench queries 2>&1 | tee "$out/queries.txt"
 
 # The page: the release bundle's weight and the time to hydrate it in headless Chromium. The
 # console there runs the memory registry on 127.0.0.1 with no mDNS at all; the private network

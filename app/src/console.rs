@@ -4,13 +4,14 @@
 //! (`Arc<dyn Console>`); server functions and the JSON API both go through it, so a form and a
 //! script get the same validation, authorization and answers.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use http::request::Parts;
 
 use crate::wire::{
-    ApiError, EvictResponse, LanSnapshot, RegisterRequest, ServiceView, SessionInfo,
+    ApiError, EvictResponse, LanSnapshot, RegisterRequest, ServiceSummary, ServiceView, SessionInfo,
 };
 
 /// The console as pages see it. Implemented by the server.
@@ -22,6 +23,14 @@ pub trait Console: Send + Sync {
     /// Every version of the service `name` (tombstones included), sorted by version; empty
     /// when there is none. Reads one range of the view, not a copy of all of it.
     fn service(&self, name: &str) -> Vec<ServiceView>;
+
+    /// One summary per service name, sorted by name (what `GET /api/services` answers),
+    /// counted from the view in place: no node is copied.
+    fn summaries(&self) -> Vec<ServiceSummary>;
+
+    /// The names of the services whose metadata, or any of whose nodes' metadata, has `key`
+    /// set to `value` (the services page's `key=value` search).
+    fn names_with_metadata(&self, key: &str, value: &str) -> HashSet<String>;
 
     /// The standard DNS-SD services seen on the LAN (the LAN page's first load).
     fn lan(&self) -> LanSnapshot;

@@ -211,45 +211,68 @@ pub struct ServiceSummary {
 
 /// Summaries of `services` (any order), one per name, sorted by name.
 pub fn summarize<'a>(services: impl IntoIterator<Item = &'a ServiceView>) -> Vec<ServiceSummary> {
-    use std::collections::{BTreeMap, BTreeSet};
-    struct Acc {
-        versions: BTreeSet<String>,
-        nodes: StateCounts,
-        health: HealthCounts,
-        endpoints: BTreeSet<String>,
-        last_change: UnixMillis,
-    }
-    let mut by_name: BTreeMap<&str, Acc> = BTreeMap::new();
+    use std::collections::BTreeMap;
+    let mut by_name: BTreeMap<&str, Tally> = BTreeMap::new();
     for service in services {
-        let acc = by_name.entry(&service.name).or_insert_with(|| Acc {
-            versions: BTreeSet::new(),
-            nodes: StateCounts::default(),
-            health: HealthCounts::default(),
-            endpoints: BTreeSet::new(),
-            last_change: 0,
-        });
-        acc.versions.insert(service.version.clone());
-        acc.endpoints
-            .extend(service.endpoints.iter().map(|e| e.name.clone()));
-        for node in &service.nodes {
-            acc.nodes.add(node.state);
-            if !node.state.is_tombstone() {
-                acc.health.add(node.health.as_ref());
-            }
-            acc.last_change = acc.last_change.max(node.last_seen);
-        }
+        by_name.entry(&service.name).or_default().add_version(
+            &service.version,
+            &service.endpoints,
+            &service.nodes,
+        );
     }
     by_name
         .into_iter()
-        .map(|(name, acc)| ServiceSummary {
-            name: name.to_string(),
-            versions: acc.versions.into_iter().collect(),
-            nodes: acc.nodes,
-            health: acc.health,
-            endpoints: acc.endpoints.len(),
-            last_change: acc.last_change,
-        })
+        .map(|(name, tally)| tally.finish(name))
         .collect()
+}
+
+/// One service's [`ServiceSummary`] being counted from borrowed versions, so a holder of the
+/// data (the console's view) can summarize without copying nodes first.
+#[derive(Debug, Default)]
+pub struct Tally {
+    versions: std::collections::BTreeSet<String>,
+    nodes: StateCounts,
+    health: HealthCounts,
+    endpoints: std::collections::BTreeSet<String>,
+    last_change: UnixMillis,
+}
+
+impl Tally {
+    /// Counts one version with its settled endpoints and its nodes (tombstones included).
+    pub fn add_version<'a>(
+        &mut self,
+        version: &str,
+        endpoints: &[Endpoint],
+        nodes: impl IntoIterator<Item = &'a NodeView>,
+    ) {
+        if !self.versions.contains(version) {
+            self.versions.insert(version.to_string());
+        }
+        for endpoint in endpoints {
+            if !self.endpoints.contains(&endpoint.name) {
+                self.endpoints.insert(endpoint.name.clone());
+            }
+        }
+        for node in nodes {
+            self.nodes.add(node.state);
+            if !node.state.is_tombstone() {
+                self.health.add(node.health.as_ref());
+            }
+            self.last_change = self.last_change.max(node.last_seen);
+        }
+    }
+
+    /// The summary of the service `name`.
+    pub fn finish(self, name: &str) -> ServiceSummary {
+        ServiceSummary {
+            name: name.to_string(),
+            versions: self.versions.into_iter().collect(),
+            nodes: self.nodes,
+            health: self.health,
+            endpoints: self.endpoints.len(),
+            last_change: self.last_change,
+        }
+    }
 }
 
 /// A change the console saw, numbered in the order it was applied.

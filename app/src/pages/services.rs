@@ -59,15 +59,27 @@ pub struct ServicesPageData {
     pages: usize,
 }
 
-/// Filters, sorts and pages the services of `map`: what both the server (first render) and the
-/// browser (live, from the whole view) show for `query`.
+/// Filters, sorts and pages the services of `map`: what the browser shows for `query` live,
+/// from the whole view.
 fn services_page(map: &ServiceMap, query: &Query) -> ServicesPageData {
-    let summaries = summarize(map.values());
+    page_of(summarize(map.values()), query, |name, key, value| {
+        has_metadata(map, name, key, value)
+    })
+}
+
+/// Filters, sorts and pages `summaries` (sorted by name) for `query`: the same rows on the
+/// server (first render, from the console's summaries) and in the browser (from the live
+/// view). `has_metadata(name, key, value)` answers a `key=value` search.
+fn page_of(
+    summaries: Vec<ServiceSummary>,
+    query: &Query,
+    has_metadata: impl Fn(&str, &str, &str) -> bool,
+) -> ServicesPageData {
     let total = summaries.len();
     let mut visible: Vec<ServiceSummary> = summaries
         .into_iter()
         .filter(|summary| !query.only_stale || summary.nodes.stale > 0)
-        .filter(|summary| matches(map, summary, &query.text))
+        .filter(|summary| matches(summary, &query.text, &has_metadata))
         .collect();
     match query.sort {
         SortKey::Name => {}
@@ -92,36 +104,55 @@ fn services_page(map: &ServiceMap, query: &Query) -> ServicesPageData {
     }
 }
 
-/// The page of the table for `query`, computed on the server from the console's view: the
-/// first render carries these rows only, not the whole registry.
+/// The page of the table for `query`, computed on the server from the console's summaries
+/// (kept by its view: no node is copied); the first render carries these rows only, not the
+/// whole registry.
 #[server(prefix = "/rpc")]
 pub async fn load_services_page(query: Query) -> Result<ServicesPageData, ServerFnError> {
     let console = expect_context::<crate::console::SharedConsole>();
-    let (_, services) = console.snapshot();
-    Ok(services_page(&crate::live::index(services), &query))
+    let named = metadata_search(&query.text)
+        .map(|(key, value)| console.names_with_metadata(key, value))
+        .unwrap_or_default();
+    Ok(page_of(console.summaries(), &query, |name, _, _| {
+        named.contains(name)
+    }))
 }
 
-/// Does `service` match the search text? A `key=value` search matches metadata of the service
-/// or any of its nodes; anything else matches a part of the name, case-insensitively.
-fn matches(map: &ServiceMap, summary: &ServiceSummary, text: &str) -> bool {
+/// The `key=value` of a metadata search, trimmed; `None` for a name search.
+fn metadata_search(text: &str) -> Option<(&str, &str)> {
+    let (key, value) = text.trim().split_once('=')?;
+    Some((key.trim(), value.trim()))
+}
+
+/// Does `summary` match the search text? A `key=value` search matches metadata of the service
+/// or any of its nodes (`has_metadata`); anything else matches a part of the name,
+/// case-insensitively.
+fn matches(
+    summary: &ServiceSummary,
+    text: &str,
+    has_metadata: impl Fn(&str, &str, &str) -> bool,
+) -> bool {
     let text = text.trim();
     if text.is_empty() {
         return true;
     }
-    if let Some((key, value)) = text.split_once('=') {
-        let (key, value) = (key.trim(), value.trim());
-        return map
-            .range((summary.name.clone(), String::new())..)
-            .take_while(|((name, _), _)| *name == summary.name)
-            .any(|(_, service)| {
-                service.metadata.get(key).map(String::as_str) == Some(value)
-                    || service
-                        .nodes
-                        .iter()
-                        .any(|node| node.node.metadata.get(key).map(String::as_str) == Some(value))
-            });
+    if let Some((key, value)) = metadata_search(text) {
+        return has_metadata(&summary.name, key, value);
     }
     summary.name.to_lowercase().contains(&text.to_lowercase())
+}
+
+/// Whether a version of `name` in `map`, or one of its nodes, has `key` set to `value`.
+fn has_metadata(map: &ServiceMap, name: &str, key: &str, value: &str) -> bool {
+    map.range((name.to_string(), String::new())..)
+        .take_while(|((service, _), _)| service == name)
+        .any(|(_, service)| {
+            service.metadata.get(key).map(String::as_str) == Some(value)
+                || service
+                    .nodes
+                    .iter()
+                    .any(|node| node.node.metadata.get(key).map(String::as_str) == Some(value))
+        })
 }
 
 /// The services table with its toolbar.

@@ -1,6 +1,6 @@
 //! Services: the list (summaries), one service in full, and registration.
 
-use app::wire::{summarize, RegisterRequest, ServiceSummary, ServiceView};
+use app::wire::{RegisterRequest, ServiceSummary, ServiceView};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
@@ -12,9 +12,9 @@ use crate::error::Error;
 use crate::state::AppState;
 
 /// `GET /api/services`: one summary per name (versions, node counts by state), by name.
+/// The view keeps them ([`crate::console::summaries`]): no copy of its nodes.
 pub async fn list(State(state): State<AppState>) -> Json<Vec<ServiceSummary>> {
-    let (_, services) = state.hub.snapshot();
-    Json(summarize(&services))
+    Json(state.hub.summaries())
 }
 
 /// `GET /api/services/{name}`: every version with endpoints and nodes (tombstones included).

@@ -12,6 +12,7 @@
 //!   event frames in flight.
 //! - [`budget`]: the byte bounds of what the network and the viewers make the console hold.
 //! - [`tombstones`]: the bounded store of departed nodes, oldest dropped first.
+//! - [`summaries`]: one summary per service name, recounted only where the view changed.
 //! - [`dedupe`]: one node per service version and address (a repeated register refreshes).
 //! - [`endpoints`]: a version's endpoints settled from its nodes' records.
 //! - [`follow`]: following the hub's events in order, starting again after a lag (the watch
@@ -35,18 +36,21 @@ pub mod owned;
 pub mod pending;
 pub mod probe;
 pub mod schedule;
+pub mod summaries;
 pub mod sync;
 pub mod ticker;
 pub mod tombstones;
 pub mod ui;
 pub mod view;
 
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use app::wire::{
-    ConsoleEvent, EvictResponse, NodeState, RegisterRequest, ServiceView, UnixMillis, WatchMessage,
+    ConsoleEvent, EvictResponse, NodeState, RegisterRequest, ServiceSummary, ServiceView,
+    UnixMillis, WatchMessage,
 };
 use muster_registry::clock::unix_ms_now;
 use muster_registry::{validate, DeregisterOptions, RegisterOptions, Registry, Service};
@@ -373,6 +377,16 @@ impl Hub {
     /// The versions of `name` (tombstones included).
     pub fn service(&self, name: &str) -> Vec<ServiceView> {
         self.lock_view().service(name)
+    }
+
+    /// One summary per service name, sorted by name, without copying any node.
+    pub fn summaries(&self) -> Vec<ServiceSummary> {
+        self.lock_view().summaries()
+    }
+
+    /// Names of the services with `key` = `value` in their own or a node's metadata.
+    pub fn names_with_metadata(&self, key: &str, value: &str) -> HashSet<String> {
+        self.lock_view().names_with_metadata(key, value)
     }
 
     /// The whole view (tombstones included) and the sequence number it is at.

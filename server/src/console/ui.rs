@@ -5,10 +5,13 @@
 //! turns the server's errors into the `ApiError` bodies the JSON API answers with, so a form
 //! and a script get the same messages.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use app::console::Console;
-use app::wire::{ApiError, EvictResponse, LanSnapshot, RegisterRequest, ServiceView, SessionInfo};
+use app::wire::{
+    ApiError, EvictResponse, LanSnapshot, RegisterRequest, ServiceSummary, ServiceView, SessionInfo,
+};
 use async_trait::async_trait;
 use http::request::Parts;
 
@@ -34,6 +37,14 @@ impl Ui {
 impl Console for Ui {
     fn service(&self, name: &str) -> Vec<ServiceView> {
         self.hub.service(name)
+    }
+
+    fn summaries(&self) -> Vec<ServiceSummary> {
+        self.hub.summaries()
+    }
+
+    fn names_with_metadata(&self, key: &str, value: &str) -> HashSet<String> {
+        self.hub.names_with_metadata(key, value)
     }
 
     fn lan(&self) -> LanSnapshot {

@@ -9,13 +9,17 @@ use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::time::Duration;
 
 use app::rpc::NodeHealth;
-use app::wire::{ConsoleEvent, EndpointOutlier, NodeState, NodeView, ServiceView, UnixMillis};
+use app::wire::{
+    ConsoleEvent, EndpointOutlier, NodeState, NodeView, ServiceSummary, ServiceView, Tally,
+    UnixMillis,
+};
 use muster_registry::{Action, Endpoint, Metadata, Node, Service};
 
 use muster_registry::clock::unix_ms;
 use muster_registry::mdns::NodeTimes;
 
 use super::budget::{self, MAX_RING_BYTES};
+use super::summaries::Summaries;
 use super::tombstones::{NodeKey, Tombstones};
 
 /// Events kept for replay to reconnecting clients.
@@ -132,6 +136,8 @@ pub struct View {
     /// Bytes each event of the ring holds, in the ring's order, and their sum.
     ring_sizes: VecDeque<usize>,
     ring_bytes: usize,
+    /// One summary per service name; every change to `versions` touches its name here.
+    summaries: Summaries,
 }
 
 /// What the view holds, for the stats.
@@ -163,6 +169,7 @@ impl View {
             tombstones: Tombstones::default(),
             ring_sizes: VecDeque::new(),
             ring_bytes: 0,
+            summaries: Summaries::default(),
         }
     }
 
@@ -195,6 +202,31 @@ impl View {
             .range((name.to_string(), String::new())..)
             .take_while(|((service, _), _)| service == name)
             .map(service_view)
+            .collect()
+    }
+
+    /// One summary per service name, sorted by name: the services that changed since the last
+    /// call are recounted from their borrowed versions, the others copied as they were.
+    pub fn summaries(&mut self) -> Vec<ServiceSummary> {
+        let versions = &self.versions;
+        self.summaries.refresh(|name| summary_of(versions, name));
+        self.summaries.all()
+    }
+
+    /// The names of the services whose metadata, or any of whose nodes' metadata, has `key`
+    /// set to `value` (tombstones included), read in place.
+    pub fn names_with_metadata(&self, key: &str, value: &str) -> HashSet<String> {
+        let is = |metadata: &Metadata| metadata.get(key).map(String::as_str) == Some(value);
+        self.versions
+            .iter()
+            .filter(|(_, entry)| {
+                is(&entry.metadata)
+                    || entry
+                        .nodes
+                        .values()
+                        .any(|node| is(&node.view.node.metadata))
+            })
+            .map(|((name, _), _)| name.clone())
             .collect()
     }
 
@@ -307,6 +339,7 @@ impl View {
         now: UnixMillis,
     ) -> Vec<ConsoleEvent> {
         let key = (service.name.clone(), service.version.clone());
+        self.summaries.touch(&service.name);
         let entry = self.versions.entry(key.clone()).or_default();
         let metadata_changed = entry.metadata != service.metadata;
         entry.metadata = service.metadata.clone();
@@ -365,6 +398,7 @@ impl View {
         if node.departed_at.is_some() {
             return Vec::new();
         }
+        self.summaries.touch(name);
         let expired = node
             .view
             .expires_at
@@ -428,6 +462,7 @@ impl View {
         let key = (service, version);
         self.versions.get(&key)?.nodes.get(&id)?;
         let event = self.emit(Action::Delete, &key, &id, true, now);
+        self.summaries.touch(&key.0);
         if let Some(entry) = self.versions.get_mut(&key) {
             entry.nodes.remove(&id);
             if entry.nodes.is_empty() {
@@ -454,6 +489,7 @@ impl View {
             .get_mut(&key)
             .and_then(|entry| entry.nodes.get_mut(&target.node_id))
             .filter(|node| node.departed_at.is_none())?;
+        self.summaries.touch(&target.service);
         let news = node.view.health.as_ref().map(|old| old.state) != Some(health.state);
         node.view.health = Some(health);
         node.unreachable = !reachable;
@@ -479,6 +515,7 @@ impl View {
                     if node.departed_at.is_some() {
                         continue;
                     }
+                    self.summaries.touch(&timing.service);
                     node.view.first_seen = node.view.first_seen.min(unix_ms(timing.first_seen));
                     node.view.last_seen = unix_ms(timing.last_seen);
                     node.view.expires_at = timing.expires_at.map(unix_ms);
@@ -498,6 +535,7 @@ impl View {
     }
 
     fn refresh_states_of(&mut self, key: &(String, String), now: UnixMillis) {
+        self.summaries.touch(&key.0);
         if let Some(entry) = self.versions.get_mut(key) {
             for node in entry.nodes.values_mut() {
                 if node.departed_at.is_none() {
@@ -522,6 +560,9 @@ impl View {
                 node.view.state = state;
                 changed.push(id.clone());
             }
+        }
+        if !changed.is_empty() {
+            self.summaries.touch(&key.0);
         }
         changed
             .into_iter()
@@ -644,6 +685,25 @@ fn duration_ms(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX / 4)
 }
 
+/// The summary of the service `name` from its versions in place; `None` when it has none.
+fn summary_of(
+    versions: &BTreeMap<(String, String), VersionEntry>,
+    name: &str,
+) -> Option<ServiceSummary> {
+    let mut tally: Option<Tally> = None;
+    for ((_, version), entry) in versions
+        .range((name.to_string(), String::new())..)
+        .take_while(|((service, _), _)| service == name)
+    {
+        tally.get_or_insert_with(Tally::default).add_version(
+            version,
+            &entry.endpoints,
+            entry.nodes.values().map(|node| &node.view),
+        );
+    }
+    tally.map(|tally| tally.finish(name))
+}
+
 /// One version of the view as the wire shows it.
 fn service_view(((name, version), entry): (&(String, String), &VersionEntry)) -> ServiceView {
     ServiceView {
@@ -731,6 +791,67 @@ mod tests {
         let events = view.purge(Duration::from_secs(10), 14_000);
         assert_eq!(actions(&events), [(Action::Delete, 104, true)]);
         assert!(view.services().is_empty());
+    }
+
+    /// The kept summaries are what summarizing a full copy of the view gives, after every
+    /// kind of change (create, a second version, a second service, health, timings, states
+    /// running stale, departure, purge).
+    #[test]
+    fn kept_summaries_equal_a_summary_of_the_whole_view() {
+        use app::wire::summarize;
+        let mut view = View::new(0);
+        let same = |view: &mut View| assert_eq!(view.summaries(), summarize(&view.services()));
+        same(&mut view);
+        view.upsert(&greeter("a", "10.0.0.1:1"), None, Ttl::Keep, 1_000);
+        same(&mut view);
+        let mut v2 = greeter("b", "10.0.0.2:1");
+        v2.version = "2".into();
+        v2.endpoints = vec![Endpoint {
+            name: "Greeter.Hello".into(),
+            ..Endpoint::default()
+        }];
+        view.upsert(
+            &v2,
+            Some(true),
+            Ttl::Set(Some(Duration::from_secs(10))),
+            2_000,
+        );
+        let mut other = greeter("c", "10.0.0.3:1");
+        other.name = "other".into();
+        view.upsert(&other, None, Ttl::Keep, 2_500);
+        same(&mut view);
+        let target = view.live_nodes().remove(0);
+        view.set_health(&target, health(HealthState::Healthy, 3_000), true, 3_000);
+        same(&mut view);
+        let at = |ms: u64| std::time::UNIX_EPOCH + Duration::from_millis(ms);
+        view.apply_timings(
+            &[NodeTimes {
+                service: "other".into(),
+                node_id: "c".into(),
+                first_seen: at(2_500),
+                last_seen: at(5_000),
+                expires_at: Some(at(9_000)),
+                ttl: Duration::from_secs(4),
+            }],
+            5_000,
+        );
+        same(&mut view);
+        view.refresh_states(20_000);
+        same(&mut view);
+        view.depart("greeter", "1", "a", 21_000);
+        same(&mut view);
+        view.purge(Duration::from_secs(1), 30_000);
+        same(&mut view);
+        view.depart("other", "1", "c", 31_000);
+        view.purge(Duration::from_secs(1), 40_000);
+        same(&mut view);
+        assert_eq!(
+            view.summaries()
+                .iter()
+                .map(|s| s.name.as_str())
+                .collect::<Vec<_>>(),
+            ["greeter"]
+        );
     }
 
     #[test]
