@@ -81,8 +81,9 @@ pub fn similar<'a>(names: impl IntoIterator<Item = &'a str>, wanted: &str) -> Ve
     if wanted.is_empty() {
         return Vec::new();
     }
-    // Allow about one typo per four characters, and at least two.
-    let budget = (wanted.chars().count() / 4).max(2);
+    // About one typo per six characters, and at least one: looser budgets suggest names
+    // that merely share a prefix (`go.micro.srv.user` for `go.micro.srv.ordr`).
+    let budget = (wanted.chars().count() / 6).max(1);
     let mut scored: Vec<(usize, &str)> = names
         .into_iter()
         .filter_map(|name| {
@@ -137,6 +138,7 @@ mod tests {
     fn a_typo_finds_the_name() {
         assert_eq!(similar(NAMES, "go.micro.srv.ordr")[0], "go.micro.srv.order");
         assert_eq!(similar(NAMES, "BILLNG"), ["billing"]);
+        assert_eq!(similar(NAMES, "go.micro.srv.ordr"), ["go.micro.srv.order"]);
     }
 
     #[test]
