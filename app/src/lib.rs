@@ -9,7 +9,7 @@
 //!   `feed`: the reconnecting websocket both use; [`format`]: times and durations.
 //! - [`escape`]: control characters made visible, for the CLI's output and copied text.
 //! - [`wire`]: the JSON the server sends (API bodies, watch messages), shared by both sides;
-//!   [`rpc`]: the JSON of endpoint calls and node health.
+//!   [`rpc`]: the JSON of endpoint calls and node health; [`version`]: versions newest first.
 //! - [`console`]: what the server provides to pages (feature `ssr`).
 //! - [`api`]: server functions the pages call.
 #![recursion_limit = "256"]
@@ -28,6 +28,7 @@ pub mod live;
 mod pages;
 pub mod readiness;
 pub mod rpc;
+pub mod version;
 pub use pages::login::same_origin_path;
 pub mod wire;
 
@@ -39,6 +40,8 @@ use leptos_router::{
 };
 
 use crate::api::get_session;
+use crate::components::not_found::NotFound;
+use crate::components::theme::ThemeToggle;
 use crate::live::Live;
 use crate::wire::SessionInfo;
 
@@ -53,6 +56,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light dark" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <AutoReload options=options.clone() />
+                // A stored light/dark choice, applied before first paint (see components::theme).
+                <script nonce=leptos::nonce::use_nonce()>
+                    {crate::components::theme::PRE_PAINT_SCRIPT}
+                </script>
                 <HydrationScripts options />
                 <MetaTags />
             </head>
@@ -104,6 +111,10 @@ pub fn App() -> impl IntoView {
         <Stylesheet id="muster" href="/pkg/muster.css" />
         <Title text="Muster" />
         <Router>
+            // First in tab order: past the top bar straight to the page.
+            <a class="skip-link" href="#content" on:click=focus_content>
+                "Skip to content"
+            </a>
             <header class="topbar">
                 <a class="brand" href="/">"Muster"</a>
                 <nav aria-label="Main">
@@ -142,6 +153,7 @@ pub fn App() -> impl IntoView {
                         })
                     }}
                 </Suspense>
+                <ThemeToggle />
                 <span
                     class=move || format!("badge badge-{}", badge.read().label)
                     data-testid="connection"
@@ -152,13 +164,13 @@ pub fn App() -> impl IntoView {
                     {move || badge.read().text.clone()}
                 </span>
             </header>
-            <main class:stale=move || badge.read().alert.is_some()>
+            <main id="content" tabindex="-1" class:stale=move || badge.read().alert.is_some()>
                 <Show when=move || badge.read().alert.is_some()>
                     <p class="stale-note" role="alert" data-testid="connection-alert">
                         {move || badge.read().alert.clone()}
                     </p>
                 </Show>
-                <Routes fallback=|| view! { <p class="empty">"Page not found."</p> }>
+                <Routes fallback=UnknownPage>
                     <Route path=path!("/") view=pages::services::ServicesPage />
                     <Route path=path!("/services/:name") view=pages::service::ServicePage />
                     <Route path=path!("/register") view=pages::register::RegisterPage />
@@ -172,11 +184,47 @@ pub fn App() -> impl IntoView {
     }
 }
 
+/// The page for a path no route knows: framed, with services named like its last part.
+#[component]
+fn UnknownPage() -> impl IntoView {
+    let location = leptos_router::hooks::use_location();
+    let wanted = Signal::derive(move || {
+        let path = location.pathname.get();
+        let last = path
+            .trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .unwrap_or_default();
+        pages::url::urldecode(last)
+    });
+    view! {
+        <Title text="Not found · Muster" />
+        <NotFound wanted message="There is no page at this address." />
+    }
+}
+
+/// Moves focus to the page's content (the skip link's job: the router handles the `#content`
+/// link itself and would only scroll).
+fn focus_content(_: leptos::ev::MouseEvent) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        if let Some(main) = document()
+            .get_element_by_id("content")
+            .and_then(|element| element.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            let _ = main.focus();
+        }
+    }
+}
+
 /// Entry point of the wasm bundle: attaches the reactive app to the server-rendered page.
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
+    // Again, in case the pre-paint script could not run (storage blocked, say).
+    components::theme::browser::apply(components::theme::browser::stored());
     leptos::mount::hydrate_body(App);
     // A marker for tests and tooling: the page is interactive from here on.
     if let Some(body) = document().body() {

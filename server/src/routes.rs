@@ -5,13 +5,16 @@ use std::sync::Arc;
 
 use app::console::SharedConsole;
 use app::{shell, App};
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, RawQuery};
 use axum::http::{header, HeaderValue};
 use axum::middleware;
+use axum::response::Redirect;
 use axum::routing::{any, delete, get, post};
 use axum::Router;
 use leptos::prelude::{provide_context, use_context};
-use leptos_axum::{generate_route_list, LeptosRoutes, ResponseOptions};
+use leptos_axum::{
+    generate_route_list, render_app_to_stream_with_context, LeptosRoutes, ResponseOptions,
+};
 use tower_http::services::ServeDir;
 
 use crate::api::{self, body::MAX_BODY};
@@ -31,6 +34,24 @@ pub fn router(state: AppState, policy: Arc<HostPolicy>) -> Router {
     ));
     let registry = state.hub.registry();
     let site_root = state.leptos_options.site_root.to_string();
+    // What every page is rendered with: the console, the registry, its CSP.
+    let page_context = move || {
+        provide_context(console.clone());
+        provide_context(registry.clone());
+        page_policy();
+    };
+    let app_shell = {
+        let options = state.leptos_options.clone();
+        move || shell(options.clone())
+    };
+    // A path that is neither a route nor a file gets the app's own framed 404 page.
+    let not_found = {
+        let render = render_app_to_stream_with_context(page_context.clone(), app_shell.clone());
+        tower::service_fn(move |request| {
+            let render = render.clone();
+            async move { Ok::<_, std::convert::Infallible>(render(request).await) }
+        })
+    };
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(api::ready::ready))
@@ -56,28 +77,29 @@ pub fn router(state: AppState, policy: Arc<HostPolicy>) -> Router {
         .route("/api/{*rest}", any(api::not_found))
         .route("/login", post(api::session::login))
         .route("/logout", post(api::session::logout))
-        .leptos_routes_with_context(
-            &state,
-            routes,
-            move || {
-                provide_context(console.clone());
-                provide_context(registry.clone());
-                page_policy();
-            },
-            {
-                let options = state.leptos_options.clone();
-                move || shell(options.clone())
-            },
-        )
+        // `/services/` is the services list (the page lives at `/`).
+        .route("/services", get(services_list))
+        .route("/services/", get(services_list))
+        .leptos_routes_with_context(&state, routes, page_context, app_shell)
         // build-site.sh leaves .br and .gz beside the bundle: sent to browsers that accept them.
         .fallback_service(
             ServeDir::new(site_root)
                 .precompressed_br()
-                .precompressed_gzip(),
+                .precompressed_gzip()
+                .fallback(not_found),
         )
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(middleware::from_fn_with_state(policy, guard::guard))
         .with_state(state)
+}
+
+/// Redirects `/services/` (what one types after seeing `/services/NAME`) to the services
+/// list, keeping its query (search, filter, sort).
+async fn services_list(RawQuery(query): RawQuery) -> Redirect {
+    match query.filter(|query| !query.is_empty()) {
+        Some(query) => Redirect::permanent(&format!("/?{query}")),
+        None => Redirect::permanent("/"),
+    }
 }
 
 /// Gives the page being rendered its Content-Security-Policy, naming the nonce leptos put on

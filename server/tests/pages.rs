@@ -67,3 +67,102 @@ async fn a_service_page_carries_that_service_only() {
         "no other service is shipped with it"
     );
 }
+
+/// GET `path`: its status and body.
+async fn get(server: &Server, path: &str) -> (u16, String) {
+    let response = client().get(server.url(path)).send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn an_unknown_service_is_a_framed_404_naming_services_like_it() {
+    let server = Server::start(&[]);
+    sixty_services(&server).await;
+
+    let (status, page) = get(&server, "/services/svc.7").await;
+    assert_eq!(status, 404, "an unknown service is not found");
+    assert!(
+        page.contains("data-testid=\"not-found\""),
+        "the framed page"
+    );
+    assert!(page.contains("class=\"topbar\""), "inside the app's frame");
+    assert!(page.contains("Did you mean") && page.contains("svc.07"));
+    assert!(page.contains("<title>svc.7 · Muster</title>"), "{page}");
+
+    let (status, page) = get(&server, "/services/svc.07").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("<title>svc.07 · Muster</title>"));
+}
+
+#[tokio::test]
+async fn an_unknown_path_is_the_framed_404_and_services_slash_is_the_list() {
+    let server = Server::start(&[]);
+    sixty_services(&server).await;
+
+    let (status, page) = get(&server, "/no/such/svc.12x").await;
+    assert_eq!(status, 404);
+    assert!(
+        page.contains("class=\"topbar\"") && page.contains("There is no page at this address.")
+    );
+    assert!(
+        page.contains("svc.12"),
+        "suggestions from the path's last part"
+    );
+    assert!(page.contains("<title>Not found · Muster</title>"));
+    // The framed page's inline script carries the nonce its CSP names.
+    let response = client().get(server.url("/nope")).send().await.unwrap();
+    let policy = response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let nonce = policy
+        .split("'nonce-")
+        .nth(1)
+        .unwrap()
+        .split('\'')
+        .next()
+        .unwrap();
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains(&format!("nonce=\"{nonce}\"")));
+
+    let (status, _) = get(&server, "/pkg/no-such-file.js").await;
+    assert_eq!(status, 404);
+
+    for path in ["/services/", "/services"] {
+        let response = client().get(server.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), 308, "{path}");
+        assert_eq!(response.headers()["location"], "/");
+    }
+    let response = client()
+        .get(server.url("/services/?q=svc&sort=nodes"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["location"], "/?q=svc&sort=nodes");
+
+    assert!(html(&server, "/")
+        .await
+        .contains("<title>Services · Muster</title>"));
+}
+
+#[tokio::test]
+async fn the_services_page_sorts_by_a_column_and_pages_keep_the_sort() {
+    let server = Server::start(&[]);
+    sixty_services(&server).await;
+
+    let page = html(&server, "/?sort=name&dir=desc").await;
+    assert!(
+        page.contains("svc.59") && !page.contains("svc.09\""),
+        "Z to A: page 1 ends at svc.10"
+    );
+    assert!(page.contains("aria-sort=\"descending\""));
+    assert!(
+        page.contains("href=\"/?sort=name&amp;dir=desc&amp;page=2\""),
+        "the next page keeps the sort"
+    );
+    assert!(page.contains("Page 1 of 2"));
+}

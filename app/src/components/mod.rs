@@ -5,5 +5,7 @@ pub mod confirm;
 pub mod errors;
 pub mod health;
 pub mod json_text;
+pub mod not_found;
 pub mod schema;
 pub mod state;
+pub mod theme;

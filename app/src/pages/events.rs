@@ -1,6 +1,7 @@
 //! The live event log: every create, update and delete the console saw, newest first.
 
 use leptos::prelude::*;
+use leptos_meta::Title;
 
 use crate::components::health::HealthBadge;
 use crate::format::utc_time;
@@ -11,6 +12,7 @@ use crate::wire::ConsoleEvent;
 #[component]
 pub fn EventsPage() -> impl IntoView {
     view! {
+        <Title text="Events · Muster" />
         <section class="events">
             <h1>"Events"</h1>
             <EventLog />

@@ -3,6 +3,7 @@
 //! searchable. The search lives in the URL, as on the services page.
 
 use leptos::prelude::*;
+use leptos_meta::Title;
 use leptos_router::components::Form;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
@@ -77,6 +78,7 @@ pub fn LanPage() -> impl IntoView {
     };
 
     view! {
+        <Title text="LAN · Muster" />
         <section class="lan">
             <h1>
                 "LAN "

@@ -4,6 +4,7 @@
 //! only ever a path on this console ([`same_origin_path`], the rule the server applies too).
 
 use leptos::prelude::*;
+use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 /// `next` when it is a path on this console, else `None`.
@@ -30,6 +31,7 @@ pub fn LoginPage() -> impl IntoView {
             .unwrap_or_else(|| "/".into())
     };
     view! {
+        <Title text="Sign in · Muster" />
         <section class="login">
             <h1>"Sign in"</h1>
             <p class="muted">

@@ -7,6 +7,7 @@
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
+use leptos_meta::Title;
 use leptos_router::components::A;
 
 use crate::api::{FormOutcome, RegisterService};
@@ -58,6 +59,7 @@ pub fn RegisterPage() -> impl IntoView {
     let reason = move || live.connection.get().unavailable_reason();
 
     view! {
+        <Title text="Register · Muster" />
         <section class="register">
             <h1>"Register a service"</h1>
             <p class="muted">

@@ -7,12 +7,14 @@
 //! (`#version-…`, `#endpoint-…`, `#node-…`) for deep links.
 
 use leptos::prelude::*;
+use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
 use crate::components::call_panel::CallPanel;
 use crate::components::confirm::{NodeConfirm, NodeConfirmDialog, NodeTarget};
 use crate::components::health::HealthBadge;
+use crate::components::not_found::NotFound;
 use crate::components::schema::{example_json, SchemaTree};
 use crate::components::state::StateBadge;
 use crate::format::{duration, utc_time};
@@ -46,8 +48,18 @@ pub fn ServicePage() -> impl IntoView {
     );
     let confirm = NodeConfirm::new();
     provide_context(confirm);
+    // The server knows at once whether the name is registered: an unknown one is a 404 (set
+    // now, before the first chunk goes out; the page itself says so once loaded).
+    #[cfg(feature = "ssr")]
+    if expect_context::<crate::console::SharedConsole>()
+        .service(&name.get_untracked())
+        .is_empty()
+    {
+        crate::components::not_found::set_status_not_found();
+    }
 
     view! {
+        <Title text=move || format!("{} · Muster", name.get()) />
         <section class="service">
             <p class="crumbs">
                 <A href="/">"Services"</A>
@@ -74,7 +86,7 @@ fn Versions(name: Memo<String>, first_load: FirstLoad) -> impl IntoView {
     let live = expect_context::<Live>();
     let keys = Memo::new(move |_| {
         let name = name.get();
-        let versions = if live.has_view() {
+        let mut versions = if live.has_view() {
             live.versions_of(&name)
         } else {
             loaded_versions(first_load)
@@ -82,6 +94,8 @@ fn Versions(name: Memo<String>, first_load: FirstLoad) -> impl IntoView {
                 .map(|service| service.version.clone())
                 .collect()
         };
+        // The newest version is the one an operator looks for first.
+        versions.sort_by(|a, b| crate::version::newest_first(a, b));
         versions
             .into_iter()
             .map(|version| (name.clone(), version))
@@ -89,9 +103,10 @@ fn Versions(name: Memo<String>, first_load: FirstLoad) -> impl IntoView {
     });
     view! {
         <Show when=move || keys.with(Vec::is_empty)>
-            <p class="empty">
-                "No service of this name is registered (or its last nodes' tombstones have expired)."
-            </p>
+            <NotFound
+                wanted=name
+                message="No service of this name is registered (or its last nodes' tombstones have expired)."
+            />
         </Show>
         <For each=move || keys.get() key=Clone::clone let:key>
             <VersionSection key first_load />

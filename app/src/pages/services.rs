@@ -2,6 +2,7 @@
 //! filter, sort and page live in the URL, so a view can be bookmarked and shared.
 
 use leptos::prelude::*;
+use leptos_meta::Title;
 use leptos_router::components::{Form, A};
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
@@ -15,12 +16,13 @@ use crate::wire::{summarize, HealthCounts, ServiceSummary};
 /// Rows per page: keeps the page fast with thousands of services.
 pub const PAGE_SIZE: usize = 50;
 
-/// How the table is ordered.
+/// The column the table is ordered by (`sort=` in the URL).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SortKey {
     Name,
     Nodes,
     Stale,
+    Endpoints,
     Changed,
 }
 
@@ -29,8 +31,36 @@ impl SortKey {
         match text {
             "nodes" => SortKey::Nodes,
             "stale" => SortKey::Stale,
+            "endpoints" => SortKey::Endpoints,
             "changed" => SortKey::Changed,
             _ => SortKey::Name,
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            SortKey::Name => "name",
+            SortKey::Nodes => "nodes",
+            SortKey::Stale => "stale",
+            SortKey::Endpoints => "endpoints",
+            SortKey::Changed => "changed",
+        }
+    }
+
+    /// The direction a first click on the column gives: names A to Z, counts and times
+    /// largest (latest) first, which is what an operator scans for.
+    fn default_desc(self) -> bool {
+        self != SortKey::Name
+    }
+
+    /// `a` against `b` on this column, ascending.
+    fn compare(self, a: &ServiceSummary, b: &ServiceSummary) -> std::cmp::Ordering {
+        match self {
+            SortKey::Name => a.name.cmp(&b.name),
+            SortKey::Nodes => a.nodes.live().cmp(&b.nodes.live()),
+            SortKey::Stale => a.nodes.stale.cmp(&b.nodes.stale),
+            SortKey::Endpoints => a.endpoints.cmp(&b.endpoints),
+            SortKey::Changed => a.last_change.cmp(&b.last_change),
         }
     }
 }
@@ -41,7 +71,78 @@ pub struct Query {
     text: String,
     only_stale: bool,
     sort: SortKey,
+    /// Descending (`dir=desc`); without `dir=`, the column's own default.
+    desc: bool,
     page: usize,
+}
+
+impl Query {
+    /// The query from the URL's parameters.
+    fn from_params(param: impl Fn(&str) -> Option<String>) -> Self {
+        let sort = SortKey::parse(&param("sort").unwrap_or_default());
+        Query {
+            text: param("q").unwrap_or_default(),
+            only_stale: param("stale").is_some_and(|v| v == "1" || v == "on"),
+            sort,
+            desc: match param("dir").as_deref() {
+                Some("asc") => false,
+                Some("desc") => true,
+                _ => sort.default_desc(),
+            },
+            page: param("page")
+                .and_then(|page| page.parse::<usize>().ok())
+                .unwrap_or(1)
+                .max(1),
+        }
+    }
+
+    /// The services page's URL for this query: search, filter and sort kept, defaults left
+    /// out, so paging or re-sorting never loses the rest of the view.
+    fn href(&self) -> String {
+        let mut pairs = Vec::new();
+        if !self.text.is_empty() {
+            pairs.push(format!("q={}", urlencode(&self.text)));
+        }
+        if self.only_stale {
+            pairs.push("stale=1".into());
+        }
+        if self.sort != SortKey::Name || self.desc {
+            pairs.push(format!("sort={}", self.sort.as_str()));
+            pairs.push(format!("dir={}", if self.desc { "desc" } else { "asc" }));
+        }
+        if self.page > 1 {
+            pairs.push(format!("page={}", self.page));
+        }
+        if pairs.is_empty() {
+            "/".into()
+        } else {
+            format!("/?{}", pairs.join("&"))
+        }
+    }
+
+    /// This query on page `page`.
+    fn on_page(&self, page: usize) -> Self {
+        Query {
+            page,
+            ..self.clone()
+        }
+    }
+
+    /// This query sorted by `key` from the first page: a click on the column already sorted
+    /// reverses it, on another column sorts it in that column's default direction.
+    fn sorted_by(&self, key: SortKey) -> Self {
+        let desc = if key == self.sort {
+            !self.desc
+        } else {
+            key.default_desc()
+        };
+        Query {
+            sort: key,
+            desc,
+            page: 1,
+            ..self.clone()
+        }
+    }
 }
 
 /// One page of the table, with the counts around it.
@@ -81,12 +182,15 @@ fn page_of(
         .filter(|summary| !query.only_stale || summary.nodes.stale > 0)
         .filter(|summary| matches(summary, &query.text, &has_metadata))
         .collect();
-    match query.sort {
-        SortKey::Name => {}
-        SortKey::Nodes => visible.sort_by_key(|s| std::cmp::Reverse(s.nodes.live())),
-        SortKey::Stale => visible.sort_by_key(|s| std::cmp::Reverse(s.nodes.stale)),
-        SortKey::Changed => visible.sort_by_key(|s| std::cmp::Reverse(s.last_change)),
-    }
+    // Ties stay in name order (the summaries come sorted by name and the sort is stable).
+    visible.sort_by(|a, b| {
+        let order = query.sort.compare(a, b);
+        if query.desc {
+            order.reverse()
+        } else {
+            order
+        }
+    });
     let matching = visible.len();
     let pages = matching.div_ceil(PAGE_SIZE).max(1);
     let page = query.page.min(pages);
@@ -94,6 +198,12 @@ fn page_of(
         .into_iter()
         .skip((page - 1) * PAGE_SIZE)
         .take(PAGE_SIZE)
+        .map(|mut row| {
+            // The newest version is the one an operator looks for first.
+            row.versions
+                .sort_by(|a, b| crate::version::newest_first(a, b));
+            row
+        })
         .collect();
     ServicesPageData {
         rows,
@@ -162,16 +272,7 @@ pub fn ServicesPage() -> impl IntoView {
     let query_map = use_query_map();
     let query = Memo::new(move |_| {
         let map = query_map.get();
-        Query {
-            text: map.get("q").unwrap_or_default(),
-            only_stale: map.get("stale").is_some_and(|v| v == "1" || v == "on"),
-            sort: SortKey::parse(&map.get("sort").unwrap_or_default()),
-            page: map
-                .get("page")
-                .and_then(|page| page.parse::<usize>().ok())
-                .unwrap_or(1)
-                .max(1),
-        }
+        Query::from_params(|key| map.get(key))
     });
     // What the server renders (and the browser hydrates with): only this query's page. It is
     // not needed, nor fetched, once the live store holds the whole view.
@@ -184,11 +285,17 @@ pub fn ServicesPage() -> impl IntoView {
             }
         },
     );
+    // `/` jumps to the search box from anywhere on the page (browser only).
+    #[cfg(feature = "hydrate")]
+    {
+        let handle = window_event_listener(leptos::ev::keydown, focus_search_on_slash);
+        on_cleanup(move || handle.remove());
+    }
     let navigate = use_navigate();
     // Typing, ticking or choosing updates the URL (and so the table) at once once hydrated;
     // before hydration the form's GET submit does the same.
     let on_change = move |event: leptos::ev::Event| {
-        if let Some(query) = form_query(&event, &["q", "stale", "sort"]) {
+        if let Some(query) = form_query(&event, &["q", "stale", "sort", "dir"]) {
             navigate(
                 &format!("/?{query}"),
                 NavigateOptions {
@@ -201,6 +308,7 @@ pub fn ServicesPage() -> impl IntoView {
     };
 
     view! {
+        <Title text="Services · Muster" />
         <section class="services">
             <h1>"Services"</h1>
             <Form method="GET" action="/" attr:class="toolbar" attr:role="search">
@@ -223,21 +331,13 @@ pub fn ServicesPage() -> impl IntoView {
                     />
                     "Only with stale nodes"
                 </label>
-                <label for="service-sort">"Sort"</label>
-                <select id="service-sort" name="sort" on:change=on_change>
-                    <option value="name" selected=move || query.get().sort == SortKey::Name>
-                        "Name"
-                    </option>
-                    <option value="nodes" selected=move || query.get().sort == SortKey::Nodes>
-                        "Most nodes"
-                    </option>
-                    <option value="stale" selected=move || query.get().sort == SortKey::Stale>
-                        "Most stale"
-                    </option>
-                    <option value="changed" selected=move || query.get().sort == SortKey::Changed>
-                        "Last change"
-                    </option>
-                </select>
+                // The column headers sort; these keep the order while the search changes.
+                <input type="hidden" name="sort" prop:value=move || query.get().sort.as_str() />
+                <input
+                    type="hidden"
+                    name="dir"
+                    prop:value=move || if query.get().desc { "desc" } else { "asc" }
+                />
                 <noscript>
                     <button type="submit">"Apply"</button>
                 </noscript>
@@ -265,6 +365,33 @@ pub fn ServicesPage() -> impl IntoView {
     }
 }
 
+/// Focuses the search box on a bare `/`, unless the user is typing in a field already (a
+/// `/` there is text) or a dialog is open.
+#[cfg(feature = "hydrate")]
+fn focus_search_on_slash(event: web_sys::KeyboardEvent) {
+    use wasm_bindgen::JsCast;
+    if event.key() != "/" || event.ctrl_key() || event.meta_key() || event.alt_key() {
+        return;
+    }
+    let typing = document().active_element().is_some_and(|element| {
+        matches!(element.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT")
+            || element
+                .dyn_ref::<web_sys::HtmlElement>()
+                .is_some_and(|element| element.is_content_editable())
+            || element.closest("dialog[open]").ok().flatten().is_some()
+    });
+    if typing {
+        return;
+    }
+    if let Some(search) = document()
+        .get_element_by_id("service-search")
+        .and_then(|element| element.dyn_into::<web_sys::HtmlElement>().ok())
+    {
+        event.prevent_default();
+        let _ = search.focus();
+    }
+}
+
 /// The filtered, sorted, paged table.
 #[component]
 fn ServiceTable(data: ServicesPageData, query: Query) -> impl IntoView {
@@ -279,18 +406,9 @@ fn ServiceTable(data: ServicesPageData, query: Query) -> impl IntoView {
     if !query.text.trim().is_empty() {
         count.push_str(&format!(" matching “{}”", query.text.trim()));
     }
-    let page_link = {
+    let header = {
         let query = query.clone();
-        move |page: usize| {
-            let mut pairs = vec![format!("page={page}")];
-            if !query.text.is_empty() {
-                pairs.push(format!("q={}", urlencode(&query.text)));
-            }
-            if query.only_stale {
-                pairs.push("stale=1".into());
-            }
-            format!("/?{}", pairs.join("&"))
-        }
+        move |label: &'static str, key: SortKey| view! { <SortHeader label key query=query.clone() /> }
     };
 
     view! {
@@ -298,13 +416,13 @@ fn ServiceTable(data: ServicesPageData, query: Query) -> impl IntoView {
         <table class="service-table">
             <thead>
                 <tr>
-                    <th scope="col">"Service"</th>
+                    {header("Service", SortKey::Name)}
                     <th scope="col">"Versions"</th>
-                    <th scope="col">"Nodes"</th>
-                    <th scope="col">"Alive / stale"</th>
+                    {header("Nodes", SortKey::Nodes)}
+                    {header("Alive / stale", SortKey::Stale)}
                     <th scope="col">"Health"</th>
-                    <th scope="col">"Endpoints"</th>
-                    <th scope="col">"Last change (UTC)"</th>
+                    {header("Endpoints", SortKey::Endpoints)}
+                    {header("Last change (UTC)", SortKey::Changed)}
                 </tr>
             </thead>
             <tbody>
@@ -343,12 +461,42 @@ fn ServiceTable(data: ServicesPageData, query: Query) -> impl IntoView {
             .then(|| {
                 view! {
                     <nav class="pager" aria-label="Pages">
-                        {(page > 1).then(|| view! { <A href={page_link(page - 1)}>"← Previous"</A> })}
-                        <span>{format!("Page {page} of {pages}")}</span>
-                        {(page < pages).then(|| view! { <A href={page_link(page + 1)}>"Next →"</A> })}
+                        {(page > 1)
+                            .then(|| {
+                                view! { <A href=query.on_page(page - 1).href()>"← Previous"</A> }
+                            })}
+                        <span data-testid="page-of">{format!("Page {page} of {pages}")}</span>
+                        {(page < pages)
+                            .then(|| view! { <A href=query.on_page(page + 1).href()>"Next →"</A> })}
                     </nav>
                 }
             })}
+    }
+}
+
+/// A column header that sorts the table by its column: a link (it works before hydration
+/// too) to the same view sorted by it, or reversed when it is the column sorted already.
+#[component]
+fn SortHeader(label: &'static str, key: SortKey, query: Query) -> impl IntoView {
+    let current = query.sort == key;
+    let aria_sort = current.then_some(if query.desc {
+        "descending"
+    } else {
+        "ascending"
+    });
+    let arrow = match (current, query.desc) {
+        (false, _) => "",
+        (true, false) => " ▲",
+        (true, true) => " ▼",
+    };
+    let href = query.sorted_by(key).href();
+    view! {
+        <th scope="col" aria-sort=aria_sort data-sort=key.as_str()>
+            <A href=href attr:class="sort">
+                {label}
+                <span aria-hidden="true">{arrow}</span>
+            </A>
+        </th>
     }
 }
 
@@ -435,14 +583,55 @@ mod tests {
     }
 
     fn row(services: Vec<ServiceView>, name: &str) -> ServiceSummary {
-        let query = Query {
-            text: String::new(),
-            only_stale: false,
-            sort: SortKey::Name,
-            page: 1,
-        };
+        let query = Query::from_params(|_| None);
         let data = services_page(&crate::live::index(services), &query);
         data.rows.into_iter().find(|row| row.name == name).unwrap()
+    }
+
+    fn names(services: &[ServiceView], url: &str) -> Vec<String> {
+        let params: std::collections::HashMap<String, String> = url
+            .split('&')
+            .filter_map(|pair| pair.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let query = Query::from_params(|key| params.get(key).cloned());
+        let data = services_page(&crate::live::index(services.to_vec()), &query);
+        data.rows.into_iter().map(|row| row.name).collect()
+    }
+
+    #[test]
+    fn columns_sort_both_ways_with_ties_in_name_order() {
+        let alive = |id: &str| node(id, NodeState::Alive, None);
+        let services = vec![
+            version("b", "1", vec![alive("b1"), alive("b2")]),
+            version("a", "1", vec![alive("a1")]),
+            version("c", "1", vec![alive("c1"), alive("c2")]),
+        ];
+        assert_eq!(names(&services, ""), ["a", "b", "c"]);
+        assert_eq!(names(&services, "sort=name&dir=desc"), ["c", "b", "a"]);
+        assert_eq!(names(&services, "sort=nodes"), ["b", "c", "a"]);
+        assert_eq!(names(&services, "sort=nodes&dir=asc"), ["a", "b", "c"]);
+    }
+
+    #[test]
+    fn links_keep_search_filter_and_sort() {
+        let query = Query::from_params(|key| match key {
+            "q" => Some("go micro".into()),
+            "stale" => Some("1".into()),
+            "sort" => Some("nodes".into()),
+            _ => None,
+        });
+        assert_eq!(
+            query.on_page(2).href(),
+            "/?q=go%20micro&stale=1&sort=nodes&dir=desc&page=2"
+        );
+        let reversed = query.on_page(3).sorted_by(SortKey::Nodes);
+        assert_eq!(reversed.href(), "/?q=go%20micro&stale=1&sort=nodes&dir=asc");
+        assert_eq!(
+            query.sorted_by(SortKey::Name).href(),
+            "/?q=go%20micro&stale=1"
+        );
+        assert_eq!(Query::from_params(|_| None).href(), "/");
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! "dropped", "refused" or "evicted" count above zero is marked.
 
 use leptos::prelude::*;
+use leptos_meta::Title;
 use serde_json::Value;
 
 /// How often the page asks again while it is shown.
@@ -120,6 +121,7 @@ pub fn StatsPage() -> impl IntoView {
         }
     });
     view! {
+        <Title text="Stats · Muster" />
         <h1>"Stats"</h1>
         <p class="muted">
             "What the console holds now and what it dropped to stay within its bounds \
