@@ -1,28 +1,36 @@
-//! Small browser-side helpers shared by the pages that poll the server (the connection
-//! badge's `/readyz`, the Stats page's `/api/stats`). Browser only.
-
-use std::time::Duration;
+//! Small browser-side helpers for talking to the console from the page: fetch (the Call
+//! panel's POST, the connection badge's `/readyz`, the Stats page's `/api/stats`) and a timer.
+//! They compile natively too (web-sys does), but only the browser calls them.
 
 use leptos::prelude::window;
-use serde::de::DeserializeOwned;
 
-/// `GET path` on this page's origin, its body read as JSON whatever the status (`/readyz`
-/// answers the same body with 200 and 503).
-pub async fn get_json<T: DeserializeOwned>(path: &str) -> Result<T, String> {
+/// `fetch(url, init)` on this page's origin (the session cookie and the Origin header go
+/// along): the status and the body as text. `Err` only when no answer came.
+pub async fn fetch(url: &str, init: &web_sys::RequestInit) -> Result<(u16, String), String> {
     use wasm_bindgen::JsCast;
     let error = |value: wasm_bindgen::JsValue| format!("{value:?}");
-    let response = wasm_bindgen_futures::JsFuture::from(window().fetch_with_str(path))
-        .await
-        .map_err(error)?;
+    let response =
+        wasm_bindgen_futures::JsFuture::from(window().fetch_with_str_and_init(url, init))
+            .await
+            .map_err(error)?;
     let response: web_sys::Response = response.dyn_into().map_err(error)?;
     let text = wasm_bindgen_futures::JsFuture::from(response.text().map_err(error)?)
         .await
         .map_err(error)?;
-    serde_json::from_str(&text.as_string().unwrap_or_default()).map_err(|e| e.to_string())
+    Ok((response.status(), text.as_string().unwrap_or_default()))
+}
+
+/// `GET path`, its body read as JSON whatever the status (`/readyz` answers the same body
+/// with 200 and 503).
+#[cfg(feature = "hydrate")]
+pub async fn get_json<T: serde::de::DeserializeOwned>(path: &str) -> Result<T, String> {
+    let (_, text) = fetch(path, &web_sys::RequestInit::new()).await?;
+    serde_json::from_str(&text).map_err(|e| e.to_string())
 }
 
 /// Resolves after `duration`, on the browser's own timer.
-pub async fn sleep(duration: Duration) {
+#[cfg(feature = "hydrate")]
+pub async fn sleep(duration: std::time::Duration) {
     let promise = js_sys::Promise::new(&mut |resolve, _| {
         let _ = window().set_timeout_with_callback_and_timeout_and_arguments_0(
             &resolve,

@@ -15,7 +15,6 @@
 #![recursion_limit = "256"]
 
 pub mod api;
-#[cfg(feature = "hydrate")]
 mod browser;
 pub mod components;
 #[cfg(feature = "ssr")]

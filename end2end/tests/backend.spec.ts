@@ -1,29 +1,16 @@
 import { test, expect } from "@playwright/test";
 import { spawn, ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { whenLive } from "./fixtures";
-import { Muster, greeter, sleep } from "./support/muster";
+import { Muster, freePort, greeter, sleep } from "./support/muster";
 
 // The connection badge tells the registry's state, not only the console's: a console on etcd
 // whose etcd goes away keeps its websocket (and its view), so without /readyz the badge would
 // say "live" while every action fails. This spec runs its own single-member etcd (whatever
 // registry the run uses), kills it under the open page and starts it again, while a script
 // keeps registering and deregistering other services.
-
-/** A loopback port nothing listens on. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
-}
 
 /** A single-member etcd on loopback that can be killed and started again on the same data. */
 class Etcd {

@@ -2,11 +2,10 @@ import { test, expect, chromium, Browser } from "@playwright/test";
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { request as httpsRequest } from "node:https";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import config from "../playwright.config";
-import { Muster, greeter } from "./support/muster";
+import { Muster, freePort, greeter } from "./support/muster";
 import { whenLive } from "./fixtures";
 
 // The console over HTTPS with a certificate from a CA this test makes (openssl CLI). Chromium
@@ -36,18 +35,6 @@ function makeCertificates(): { dir: string; ca: Buffer; spki: string } {
   const der = openssl(dir, ["pkey", "-pubin", "-outform", "der"], publicKey);
   const spki = openssl(dir, ["dgst", "-sha256", "-binary"], der).toString("base64");
   return { dir, ca: readFileSync(path.join(dir, "ca.pem")), spki };
-}
-
-/** A loopback port nothing listens on. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
 }
 
 /** Registers and deregisters `churn.N` over HTTPS (trusting the test CA) until stopped. */

@@ -9,7 +9,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::netns::{console_ready, skip, url, Lan, Peer, CONSOLE_PORT, TOKEN};
+use common::netns::{console_ready, register, skip, url, Lan, Peer, CONSOLE_PORT, TOKEN};
 use common::{client, eventually, get_json};
 use futures::StreamExt;
 use serde_json::{json, Value};
@@ -58,17 +58,6 @@ fn resolved<'a>(name: &'a str) -> impl Fn(&Value) -> bool + 'a {
 
 fn removed<'a>(name: &'a str) -> impl Fn(&Value) -> bool + 'a {
     move |event| event["event"] == "removed" && event["name"] == name
-}
-
-async fn register(service: Value) {
-    let response = client()
-        .post(url("/api/services"))
-        .bearer_auth(TOKEN)
-        .json(&service)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
 }
 
 fn greeter(metadata: Value) -> Value {

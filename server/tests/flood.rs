@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::netns::{console_ready, skip, url, Console, Lan, TOKEN};
+use common::netns::{console_ready, register, skip, url, Console, Lan};
 use common::{client, eventually, get_json};
 use futures::{SinkExt, StreamExt};
 use muster_registry::mdns::message::{announcement, NodeRecords};
@@ -112,6 +112,23 @@ impl During {
             .get(sorted.len() * 95 / 100)
             .copied()
             .unwrap_or_default()
+    }
+
+    /// RSS under `ceiling` during the flood and `after` it, and `/healthz` in time.
+    fn assert_within(&self, ceiling: u64, after: u64) {
+        assert!(
+            self.peak_rss < ceiling,
+            "RSS {} MiB during (ceiling {} MiB)",
+            self.peak_rss / MIB,
+            ceiling / MIB
+        );
+        assert!(
+            after < ceiling,
+            "RSS {} MiB after (ceiling {} MiB)",
+            after / MIB,
+            ceiling / MIB
+        );
+        self.assert_healthy();
     }
 
     fn assert_healthy(&self) {
@@ -259,13 +276,7 @@ fn fat_nodes_and_goodbyes_stay_within_the_memory_budget() {
     std::thread::sleep(Duration::from_secs(1));
     let after = rss(&console);
     report("fat nodes + goodbyes", before, &during, after);
-    assert!(
-        during.peak_rss < CEILING,
-        "RSS {} MiB during",
-        during.peak_rss / MIB
-    );
-    assert!(after < CEILING, "RSS {} MiB after", after / MIB);
-    during.assert_healthy();
+    during.assert_within(CEILING, after);
 
     let stats = stats(&lan);
     let console_stats = &stats["console"];
@@ -339,16 +350,7 @@ fn a_flood_of_fake_services_and_nodes_locks_nobody_out() {
         "version": "1.0.0",
         "nodes": [{"id": "owned-1", "address": format!("{}:7000", Lan::ip(0)), "metadata": {}}]
     });
-    lan.client(0).run(async move {
-        let response = client()
-            .post(url("/api/services"))
-            .bearer_auth(TOKEN)
-            .json(&owned)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
-    });
+    lan.client(0).run(register(owned));
     let _answered = lan.muster_command(
         2,
         &[
@@ -393,13 +395,7 @@ fn a_flood_of_fake_services_and_nodes_locks_nobody_out() {
         &during,
         after,
     );
-    assert!(
-        during.peak_rss < CEILING,
-        "RSS {} MiB during",
-        during.peak_rss / MIB
-    );
-    assert!(after < CEILING, "RSS {} MiB after", after / MIB);
-    during.assert_healthy();
+    during.assert_within(CEILING, after);
     lan.client(0).run(async {
         eventually(LEARN, || async {
             live("fresh", "fresh-1").await.then_some(())
@@ -590,18 +586,7 @@ fn junk_records_for_the_dnssd_daemon_are_bounded() {
     std::thread::sleep(Duration::from_secs(2));
     let after = rss(&console);
     report("junk DNS-SD records", before, &during, after);
-    assert!(
-        during.peak_rss < before + CEILING_ABOVE_START,
-        "RSS {} MiB during (from {} MiB)",
-        during.peak_rss / MIB,
-        before / MIB
-    );
-    assert!(
-        after < before + CEILING_ABOVE_START,
-        "RSS {} MiB after",
-        after / MIB
-    );
-    during.assert_healthy();
+    during.assert_within(before + CEILING_ABOVE_START, after);
     let stats = stats(&lan);
     assert!(
         stats["dnssd"]["restarts"].as_u64().unwrap() >= 1,

@@ -523,7 +523,6 @@ fn shell_quote(text: &str) -> String {
 /// `POST url` with a JSON body from the browser (same origin: the session cookie and the
 /// Origin header go along, as the API's authorization needs).
 async fn post(url: &str, body: &str) -> Result<(u16, String), String> {
-    use wasm_bindgen::JsCast;
     let error = |value: wasm_bindgen::JsValue| format!("{value:?}");
     let init = web_sys::RequestInit::new();
     init.set_method("POST");
@@ -533,15 +532,7 @@ async fn post(url: &str, body: &str) -> Result<(u16, String), String> {
         .set("content-type", "application/json")
         .map_err(error)?;
     init.set_headers(&headers);
-    let response =
-        wasm_bindgen_futures::JsFuture::from(window().fetch_with_str_and_init(url, &init))
-            .await
-            .map_err(error)?;
-    let response: web_sys::Response = response.dyn_into().map_err(error)?;
-    let text = wasm_bindgen_futures::JsFuture::from(response.text().map_err(error)?)
-        .await
-        .map_err(error)?;
-    Ok((response.status(), text.as_string().unwrap_or_default()))
+    crate::browser::fetch(url, &init).await
 }
 
 #[cfg(test)]

@@ -69,8 +69,13 @@ pub fn LanPage() -> impl IntoView {
     // "off" when LAN browsing is off (`--no-lan`, or mDNS could not start): the feed is live,
     // but there is nothing to follow.
     let badge_label = move || {
-        let off = view_now().is_some_and(|view| view.is_ok_and(|view| !view.enabled));
-        if off {
+        // Read in place: `view_now` copies the whole view.
+        let enabled = updated
+            .with(|view| view.as_ref().map(|view| view.enabled))
+            .or_else(|| {
+                initial.with(|snapshot| snapshot.as_ref()?.as_ref().ok().map(|s| s.enabled))
+            });
+        if enabled == Some(false) {
             "off"
         } else {
             connection.get().label()

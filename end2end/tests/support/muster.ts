@@ -6,7 +6,7 @@
 // the namespace. Outside such a namespace (MUSTER_E2E_REGISTRY=memory) the tests that need a
 // second registry are skipped with a message.
 import { spawn, ChildProcess } from "node:child_process";
-import { connect } from "node:net";
+import { connect, createServer } from "node:net";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -119,6 +119,18 @@ export async function registerOutOfBand(service: object): Promise<ChildProcess> 
     throw new Error(`muster register exited (${child.exitCode}): ${output.join("")}`);
   }
   return child;
+}
+
+/** A loopback port nothing listens on (for a second listener or a process of a spec's own). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
+    });
+  });
 }
 
 /** Whether something accepts TCP connections on 127.0.0.1:port. */

@@ -431,6 +431,19 @@ pub async fn console_ready() {
     }
 }
 
+/// Registers `service` through the console in this thread's namespace (with the admin token:
+/// the consoles listen beyond loopback); fails the test unless it is a 201.
+pub async fn register(service: Value) {
+    let response = super::client()
+        .post(url("/api/services"))
+        .bearer_auth(TOKEN)
+        .json(&service)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
+}
+
 /// `http://127.0.0.1:3000/path`, for a client in the console's namespace.
 pub fn url(path: &str) -> String {
     format!("http://127.0.0.1:{CONSOLE_PORT}{path}")
