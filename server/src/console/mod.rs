@@ -3,7 +3,8 @@
 //! - [`view`]: the view and its event sequence, as plain data (no I/O, no clock).
 //! - [`sync`]: the task that follows the registry's watcher, and resyncs when it lagged.
 //! - [`ticker`]: time passing: tombstones purged, refreshes missed, backend timings read, and
-//!   this console's own registrations refreshed before their TTL.
+//!   this console's own registrations refreshed before their TTL; each tick costs what came
+//!   due, not what the view holds.
 //! - [`probe`]: the health sweep: `Debug.Health` of every mucp node (a TCP connect for the
 //!   others), bounded and jittered; [`schedule`]: when each node's check is due (plain data).
 //! - [`owned`]: the registrations this console keeps (persisted, re-announced at start).
@@ -12,6 +13,7 @@
 //!   event frames in flight.
 //! - [`budget`]: the byte bounds of what the network and the viewers make the console hold.
 //! - [`tombstones`]: the bounded store of departed nodes, oldest dropped first.
+//! - [`deadlines`]: when each live node turns stale unless heard from (a queue, not a sweep).
 //! - [`summaries`]: one summary per service name, recounted only where the view changed.
 //! - [`dedupe`]: one node per service version and address (a repeated register refreshes).
 //! - [`endpoints`]: a version's endpoints settled from its nodes' records.
@@ -28,6 +30,7 @@
 //! file, and its network wait would stall the ticker's refreshes).
 
 pub mod budget;
+pub mod deadlines;
 pub mod dedupe;
 pub mod endpoints;
 pub mod follow;
@@ -230,7 +233,7 @@ impl Hub {
         tokio::spawn(sync::follow(hub.clone(), watcher));
         tokio::spawn(ticker::run(hub.clone()));
         if !settings.probe_interval.is_zero() {
-            tokio::spawn(probe::run(hub.clone()));
+            probe::spawn(hub.clone());
         }
         Ok(hub)
     }

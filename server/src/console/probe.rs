@@ -12,6 +12,13 @@
 //! loop sleeps until the next due check or a result). The view lock is taken to read the
 //! live nodes once per interval and to store results, a batch at a time, never while a check
 //! waits. Each mucp node's connection is kept from one check to the next ([`Kept`]).
+//!
+//! Its own thread ([`spawn`]): a sweep of 10,000 nodes is CPU work (a request and a reply
+//! per node, every interval), and on the console's runtime it queued behind or ahead of
+//! every browser's request: with the console on one core, `GET /api/services/{name}` took
+//! 22 ms during the sweeps against 0.85 ms without (the rpc bench). On a thread of its own,
+//! at a lower scheduling priority, the operating system lets a request run as soon as it
+//! arrives and gives the sweep what is left.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -89,8 +96,69 @@ impl Kept {
     }
 }
 
+/// How much lower the sweep's thread runs than the console's (a nice value): the sweep can
+/// wait a few milliseconds, a person's request should not.
+const NICENESS: i32 = 10;
+
+/// Starts the sweep on a thread of its own with a single-threaded runtime, at a lower
+/// priority. It stops at shutdown, or when the runtime that called this ends (a test's
+/// runtime, dropped with the hub still referenced by the sweep).
+pub fn spawn(hub: Arc<Hub>) {
+    let (alive, gone) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let _alive = alive;
+        std::future::pending::<()>().await;
+    });
+    let started = std::thread::Builder::new()
+        .name("muster-probe".into())
+        .spawn(move || {
+            lower_priority();
+            let runtime = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(runtime) => runtime,
+                Err(error) => {
+                    tracing::error!("health checks off: no runtime for them: {error}");
+                    return;
+                }
+            };
+            runtime.block_on(async move {
+                tokio::select! {
+                    () = run(hub) => {}
+                    _ = gone => {}
+                }
+            });
+        });
+    if let Err(error) = started {
+        tracing::error!("health checks off: cannot start their thread: {error}");
+    }
+}
+
+/// Lowers the calling thread's priority by [`NICENESS`] below the process's (on Linux a nice value is a
+/// thread's, not the whole process's). Failing to is harmless: the sweep still runs.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: plain system calls on the calling thread's own id; no memory is shared.
+        // Relative to the process's own nice value (a console started with `nice -n -5`
+        // keeps its sweep below its requests, not at an absolute 10).
+        let result = unsafe {
+            let thread = libc::gettid() as libc::id_t;
+            let current = libc::getpriority(libc::PRIO_PROCESS, thread);
+            libc::setpriority(libc::PRIO_PROCESS, thread, (current + NICENESS).min(19))
+        };
+        if result != 0 {
+            tracing::debug!(
+                "health checks run at normal priority: {}",
+                std::io::Error::last_os_error()
+            );
+        }
+    }
+}
+
 /// Checks until shutdown.
-pub async fn run(hub: Arc<Hub>) {
+async fn run(hub: Arc<Hub>) {
     let mut shutdown = hub.shutdown_signal();
     let interval = hub.settings.probe_interval;
     let timeout = CHECK_TIMEOUT.min(interval);

@@ -63,6 +63,26 @@ impl Tombstones {
         None
     }
 
+    /// The oldest tombstone if it departed at or before `cutoff` (its TTL ran out),
+    /// forgotten already: the caller removes it from the view.
+    pub fn pop_departed_by(&mut self, cutoff: u64) -> Option<NodeKey> {
+        while let Some((_, at)) = self.order.front() {
+            if *at > cutoff {
+                return None;
+            }
+            let (key, at) = self.order.pop_front()?;
+            if self
+                .held
+                .get(&key)
+                .is_some_and(|(departed, _)| *departed == at)
+            {
+                self.forget(&key);
+                return Some(key);
+            }
+        }
+        None
+    }
+
     /// Tombstones held now.
     pub fn len(&self) -> usize {
         self.held.len()
@@ -101,6 +121,23 @@ mod tests {
             (store.len(), store.bytes(), store.dropped()),
             (4, 4 * fat, 2)
         );
+    }
+
+    #[test]
+    fn expired_ones_come_off_the_front_in_order_of_departure() {
+        let mut store = Tombstones::default();
+        for id in 0..4 {
+            store.bury(key(id), 100 * id as u64, 1);
+        }
+        store.forget(&key(1));
+        assert_eq!(store.pop_departed_by(250), Some(key(0)));
+        assert_eq!(
+            store.pop_departed_by(250),
+            Some(key(2)),
+            "the revived 1 is skipped"
+        );
+        assert_eq!(store.pop_departed_by(250), None);
+        assert_eq!((store.len(), store.dropped()), (1, 0));
     }
 
     #[test]

@@ -19,6 +19,7 @@ use muster_registry::clock::unix_ms;
 use muster_registry::mdns::NodeTimes;
 
 use super::budget::{self, MAX_RING_BYTES};
+use super::deadlines::Deadlines;
 use super::summaries::Summaries;
 use super::tombstones::{NodeKey, Tombstones};
 
@@ -138,6 +139,8 @@ pub struct View {
     ring_bytes: usize,
     /// One summary per service name; every change to `versions` touches its name here.
     summaries: Summaries,
+    /// When each live node with a TTL turns stale unless heard from.
+    deadlines: Deadlines,
 }
 
 /// What the view holds, for the stats.
@@ -170,6 +173,7 @@ impl View {
             ring_sizes: VecDeque::new(),
             ring_bytes: 0,
             summaries: Summaries::default(),
+            deadlines: Deadlines::default(),
         }
     }
 
@@ -356,6 +360,9 @@ impl View {
             );
             self.tombstones.forget(&node_key);
             let action = upsert_node(entry, node, &service.endpoints, owned, ttl, now);
+            if let Some(at) = entry.nodes.get(&node.id).and_then(stale_at) {
+                self.deadlines.schedule(&node_key, at);
+            }
             changed.push((node.id.clone(), action));
         }
         let endpoints_changed = entry.settle_endpoints();
@@ -429,25 +436,11 @@ impl View {
 
     /// Drops tombstones older than `tombstone_ttl`.
     pub fn purge(&mut self, tombstone_ttl: Duration, now: UnixMillis) -> Vec<ConsoleEvent> {
-        let ttl_ms = duration_ms(tombstone_ttl);
-        let due: Vec<((String, String), String)> = self
-            .versions
-            .iter()
-            .flat_map(|(key, entry)| {
-                entry
-                    .nodes
-                    .iter()
-                    .filter(|(_, node)| {
-                        node.departed_at
-                            .is_some_and(|departed| departed + ttl_ms <= now)
-                    })
-                    .map(move |(id, _)| (key.clone(), id.clone()))
-            })
-            .collect();
+        // The tombstones are in order of departure: the expired ones are at the front, and
+        // nothing else is looked at.
+        let cutoff = now.saturating_sub(duration_ms(tombstone_ttl));
         let mut events = Vec::new();
-        for ((service, version), id) in due {
-            let node_key = (service, version, id);
-            self.tombstones.forget(&node_key);
+        while let Some(node_key) = self.tombstones.pop_departed_by(cutoff) {
             events.extend(self.purge_node(node_key, now));
         }
         events
@@ -459,6 +452,8 @@ impl View {
         (service, version, id): NodeKey,
         now: UnixMillis,
     ) -> Option<ConsoleEvent> {
+        self.deadlines
+            .cancel(&(service.clone(), version.clone(), id.clone()));
         let key = (service, version);
         self.versions.get(&key)?.nodes.get(&id)?;
         let event = self.emit(Action::Delete, &key, &id, true, now);
@@ -510,7 +505,7 @@ impl View {
                 .versions
                 .range_mut((timing.service.clone(), String::new())..)
                 .take_while(|((service, _), _)| *service == timing.service);
-            for (_, entry) in versions {
+            for ((service, version), entry) in versions {
                 if let Some(node) = entry.nodes.get_mut(&timing.node_id) {
                     if node.departed_at.is_some() {
                         continue;
@@ -520,18 +515,43 @@ impl View {
                     node.view.last_seen = unix_ms(timing.last_seen);
                     node.view.expires_at = timing.expires_at.map(unix_ms);
                     node.ttl = Some(timing.ttl);
+                    if let Some(at) = stale_at(node) {
+                        let key = (service.clone(), version.clone(), timing.node_id.clone());
+                        self.deadlines.schedule(&key, at);
+                    }
                 }
             }
         }
         self.refresh_states(now)
     }
 
-    /// Re-evaluates alive/stale of every live node (time passes: refreshes are missed).
+    /// Turns stale the live nodes whose refresh is overdue at `now` (time passes): the ones
+    /// whose deadline came, not a walk of every node ([`Deadlines`]).
     pub fn refresh_states(&mut self, now: UnixMillis) -> Vec<ConsoleEvent> {
-        let keys: Vec<(String, String)> = self.versions.keys().cloned().collect();
-        keys.iter()
-            .flat_map(|key| self.state_events(key, now))
-            .collect()
+        let mut events = Vec::new();
+        for (service, version, id) in self.deadlines.take_due(now) {
+            let key = (service, version);
+            let Some(node) = self
+                .versions
+                .get_mut(&key)
+                .and_then(|entry| entry.nodes.get_mut(&id))
+                .filter(|node| node.departed_at.is_none())
+            else {
+                continue;
+            };
+            if let Some(at) = stale_at(node).filter(|at| *at > now) {
+                // Heard from since this entry was made: its deadline moved on.
+                self.deadlines
+                    .schedule(&(key.0.clone(), key.1.clone(), id.clone()), at);
+            }
+            let state = live_state(node, now);
+            if state != node.view.state {
+                node.view.state = state;
+                self.summaries.touch(&key.0);
+                events.push(self.emit(Action::Update, &key, &id, false, now));
+            }
+        }
+        events
     }
 
     fn refresh_states_of(&mut self, key: &(String, String), now: UnixMillis) {
@@ -543,31 +563,6 @@ impl View {
                 }
             }
         }
-    }
-
-    /// Update events for the nodes of `key` whose live state changed.
-    fn state_events(&mut self, key: &(String, String), now: UnixMillis) -> Vec<ConsoleEvent> {
-        let Some(entry) = self.versions.get_mut(key) else {
-            return Vec::new();
-        };
-        let mut changed = Vec::new();
-        for (id, node) in entry.nodes.iter_mut() {
-            if node.departed_at.is_some() {
-                continue;
-            }
-            let state = live_state(node, now);
-            if state != node.view.state {
-                node.view.state = state;
-                changed.push(id.clone());
-            }
-        }
-        if !changed.is_empty() {
-            self.summaries.touch(&key.0);
-        }
-        changed
-            .into_iter()
-            .map(|id| self.emit(Action::Update, key, &id, false, now))
-            .collect()
     }
 
     /// Numbers an event about one node (in its current state) and keeps it in the ring.
@@ -667,6 +662,15 @@ fn upsert_node(
     }
     slot.view.expires_at = slot.ttl.map(|ttl| now + duration_ms(ttl));
     action
+}
+
+/// The moment a live node with a TTL counts as having missed its refresh ([`live_state`]).
+fn stale_at(node: &NodeEntry) -> Option<UnixMillis> {
+    if node.departed_at.is_some() {
+        return None;
+    }
+    let ttl = node.ttl?;
+    Some(node.view.last_seen + duration_ms(ttl * STALE_PERCENT_OF_TTL / 100) + 1)
 }
 
 /// Alive, or stale when its address refused or it missed its refresh.
@@ -868,6 +872,52 @@ mod tests {
         assert_eq!(events[0].service.nodes[0].state, NodeState::Stale);
         let events = view.depart("greeter", "1", "a", 10_000);
         assert_eq!(events[0].service.nodes[0].state, NodeState::Expired);
+    }
+
+    /// Staleness comes from each node's deadline: a refresh moves it on (through a
+    /// registration or the backend's timings), and a node heard from is not turned stale at
+    /// the deadline it had before.
+    #[test]
+    fn a_refresh_moves_the_stale_deadline_on() {
+        let ten = Ttl::Set(Some(Duration::from_secs(10)));
+        let mut view = View::new(0);
+        view.upsert(&greeter("a", "10.0.0.1:1"), Some(false), ten, 0);
+        view.upsert(&greeter("b", "10.0.0.2:1"), Some(false), ten, 0);
+        // a is re-registered at 5 s (deadline 13.5 s); b's backend saw it at 6 s (14.5 s).
+        view.upsert(&greeter("a", "10.0.0.1:1"), None, Ttl::Keep, 5_000);
+        let at = |ms: u64| std::time::UNIX_EPOCH + Duration::from_millis(ms);
+        view.apply_timings(
+            &[NodeTimes {
+                service: "greeter".into(),
+                node_id: "b".into(),
+                first_seen: at(0),
+                last_seen: at(6_000),
+                expires_at: Some(at(16_000)),
+                ttl: Duration::from_secs(10),
+            }],
+            6_000,
+        );
+        assert!(
+            view.refresh_states(8_600).is_empty(),
+            "both were heard from"
+        );
+        let stale = |events: Vec<ConsoleEvent>| -> Vec<String> {
+            events
+                .iter()
+                .filter(|event| event.service.nodes[0].state == NodeState::Stale)
+                .map(|event| event.service.nodes[0].node.id.clone())
+                .collect()
+        };
+        assert_eq!(stale(view.refresh_states(13_501)), ["a"]);
+        assert_eq!(stale(view.refresh_states(14_501)), ["b"]);
+        assert!(
+            view.refresh_states(60_000).is_empty(),
+            "stale once, not again"
+        );
+        // Heard from again: alive, and a new deadline.
+        let events = view.upsert(&greeter("a", "10.0.0.1:1"), None, Ttl::Keep, 61_000);
+        assert!(events.is_empty() || events[0].service.nodes[0].state == NodeState::Alive);
+        assert_eq!(stale(view.refresh_states(69_501)), ["a"]);
     }
 
     #[test]

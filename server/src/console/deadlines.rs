@@ -1,0 +1,119 @@
+//! When each live node turns stale if nothing is heard from it: a queue of deadlines, so
+//! that time passing costs what changes, not what the view holds.
+//!
+//! The ticker used to walk every node four times a second to find the ones that missed
+//! their refresh: with 10,000 nodes known and nothing happening, that walk was the
+//! console's idle CPU. A node's deadline only moves later when it is heard from, so the
+//! queue holds one entry per node, at the deadline it had when the entry was made; when an
+//! entry comes due, the node's current deadline decides: stale now, or a new entry later.
+//! An entry made earlier than a node's newest one (its TTL shrank) is superseded and
+//! skipped: `scheduled` says which entry is a node's own.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+
+use app::wire::UnixMillis;
+
+use super::tombstones::NodeKey;
+
+/// The pending stale checks: a min-heap by time, and each node's own entry.
+#[derive(Debug, Default)]
+pub struct Deadlines {
+    heap: BinaryHeap<Reverse<(UnixMillis, NodeKey)>>,
+    scheduled: HashMap<NodeKey, UnixMillis>,
+}
+
+impl Deadlines {
+    /// `key` turns stale at `at` unless heard from before: queued unless an entry at or
+    /// before `at` is queued already (that one, when due, re-queues at the node's then
+    /// current deadline).
+    pub fn schedule(&mut self, key: &NodeKey, at: UnixMillis) {
+        if self.scheduled.get(key).is_some_and(|queued| *queued <= at) {
+            return;
+        }
+        self.scheduled.insert(key.clone(), at);
+        self.heap.push(Reverse((at, key.clone())));
+        if self.heap.len() > 2 * self.scheduled.len() + 64 {
+            // Superseded entries pile up only when TTLs keep shrinking; drop them in one go.
+            let scheduled = &self.scheduled;
+            self.heap
+                .retain(|Reverse((at, key))| scheduled.get(key) == Some(at));
+        }
+    }
+
+    /// The nodes whose own entry is due at `now`, each taken off the queue (the caller
+    /// re-schedules those still alive at their new deadline).
+    pub fn take_due(&mut self, now: UnixMillis) -> Vec<NodeKey> {
+        let mut due = Vec::new();
+        while let Some(Reverse((at, _))) = self.heap.peek() {
+            if *at > now {
+                break;
+            }
+            let Some(Reverse((at, key))) = self.heap.pop() else {
+                break;
+            };
+            if self.scheduled.get(&key) == Some(&at) {
+                self.scheduled.remove(&key);
+                due.push(key);
+            }
+        }
+        due
+    }
+
+    /// The node is gone from the view: its entry, when it comes, is skipped.
+    pub fn cancel(&mut self, key: &NodeKey) {
+        self.scheduled.remove(key);
+    }
+
+    /// Entries queued, superseded ones included.
+    #[cfg(test)]
+    fn queued(&self) -> usize {
+        self.heap.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(id: &str) -> NodeKey {
+        ("svc".into(), "1".into(), id.into())
+    }
+
+    #[test]
+    fn due_in_order_and_only_once() {
+        let mut deadlines = Deadlines::default();
+        deadlines.schedule(&key("b"), 200);
+        deadlines.schedule(&key("a"), 100);
+        deadlines.schedule(&key("a"), 150); // later: the entry at 100 stays
+        assert!(deadlines.take_due(99).is_empty());
+        assert_eq!(deadlines.take_due(100), [key("a")]);
+        assert!(deadlines.take_due(150).is_empty());
+        assert_eq!(deadlines.take_due(1_000), [key("b")]);
+        assert_eq!(deadlines.queued(), 0);
+    }
+
+    #[test]
+    fn an_earlier_deadline_supersedes_and_a_cancelled_one_never_comes() {
+        let mut deadlines = Deadlines::default();
+        deadlines.schedule(&key("a"), 500);
+        deadlines.schedule(&key("a"), 100);
+        deadlines.schedule(&key("c"), 50);
+        deadlines.cancel(&key("c"));
+        assert_eq!(deadlines.take_due(100), [key("a")]);
+        assert!(
+            deadlines.take_due(10_000).is_empty(),
+            "the superseded 500 is skipped"
+        );
+    }
+
+    #[test]
+    fn superseded_entries_stay_bounded() {
+        let mut deadlines = Deadlines::default();
+        for at in (0..10_000u64).rev() {
+            deadlines.schedule(&key("a"), at);
+        }
+        assert!(deadlines.queued() <= 2 + 64 + 1, "{}", deadlines.queued());
+        assert_eq!(deadlines.take_due(u64::MAX), [key("a")]);
+    }
+}
