@@ -39,6 +39,7 @@ use leptos_router::{
 };
 
 use crate::api::get_session;
+use crate::components::access::AccessNote;
 use crate::components::not_found::NotFound;
 use crate::components::theme::ThemeToggle;
 use crate::live::Live;
@@ -128,24 +129,15 @@ pub fn App() -> impl IntoView {
                     {move || {
                         session.0.get().and_then(Result::ok).map(|info| {
                             let registry = format!("registry: {}", info.registry);
-                            let notice = info.notice.map(|notice| {
+                            let notice = info.notice.clone().map(|notice| {
                                 view! {
                                     <span class="notice" role="status" data-testid="registry-notice">
                                         {notice}
                                     </span>
                                 }
                             });
-                            let read_only = (!info.can_write).then(|| {
-                                view! {
-                                    <span class="read-only" role="status">
-                                        {info.reason.unwrap_or_else(|| "read-only".into())}
-                                        " "
-                                        <a href="/login">"Sign in"</a>
-                                    </span>
-                                }
-                            });
                             view! {
-                                {read_only}
+                                <AccessNote info />
                                 <span class="muted">{registry}</span>
                                 {notice}
                             }
@@ -165,7 +157,12 @@ pub fn App() -> impl IntoView {
             </header>
             <main id="content" tabindex="-1" class:stale=move || badge.read().alert.is_some()>
                 <Show when=move || badge.read().alert.is_some()>
-                    <p class="stale-note" role="alert" data-testid="connection-alert">
+                    <p
+                        class="stale-note"
+                        role="alert"
+                        id=crate::components::access::CONNECTION_ALERT_ID
+                        data-testid="connection-alert"
+                    >
                         {move || badge.read().alert.clone()}
                     </p>
                 </Show>

@@ -365,6 +365,13 @@ pub struct SessionInfo {
     pub can_write: bool,
     /// Why not, when they are not (e.g. "read-only: no --admin-token set").
     pub reason: Option<String>,
+    /// This client holds a login session (the top bar offers Sign out).
+    #[serde(default)]
+    pub signed_in: bool,
+    /// Signing in would allow changes: the console has an admin token this client has not
+    /// shown yet (the top bar offers Sign in; without a token there is nothing to sign in to).
+    #[serde(default)]
+    pub can_sign_in: bool,
     /// The embedded registry backend (`mdns`, `memory`, `etcd`).
     pub registry: String,
     /// What the operator should know about the registry's reach ("mDNS on loopback only: no

@@ -54,9 +54,11 @@ test("the console's own advertisement and its bridged go-micro nodes show as DNS
 
   const churn = new Churn(bridging, { service: "e2e.lan.churn", intervalMs: 300, basePort: 19300 }).start();
 
-  // "Muster on <host>" under _http._tcp, with the TXT a browser bookmark needs, and a link that
-  // opens it at its address.
-  const own = page.locator('tr[data-type="_http._tcp.local."]').filter({ hasText: "Muster on" });
+  // "Muster on <host>:<port>" under _http._tcp, with the TXT a browser bookmark needs, and a
+  // link that opens it at its address.
+  const own = page
+    .locator('tr[data-type="_http._tcp.local."]')
+    .filter({ has: page.locator("td.instance", { hasText: new RegExp(`^Muster on .*:${bridging.port}$`) }) });
   await expect(own).toBeVisible();
   await expect(own.locator(".pair", { hasText: "path=/" })).toBeVisible();
   await expect(own.getByTestId("lan-open")).toHaveAttribute("href", `http://127.0.0.1:${bridging.port}/`);

@@ -129,9 +129,12 @@ impl Auth {
             Ok(()) => (true, None),
             Err(error) => (false, Some(error.to_string())),
         };
+        let signed_in = self.token.is_some() && self.session_valid(&request.headers);
         SessionInfo {
             can_write,
             reason,
+            signed_in,
+            can_sign_in: self.token.is_some() && !can_write,
             registry: self.registry.to_string(),
             notice: self.notice(),
         }

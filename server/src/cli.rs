@@ -191,7 +191,7 @@ pub struct ServeArgs {
     pub memory_seed: Option<PathBuf>,
 
     /// Do not advertise the console on the LAN (by default it is a standard DNS-SD service,
-    /// `Muster on <host>._http._tcp.local.` with TXT `path=/` and `version=`, as Bonjour
+    /// `Muster on <host>:<port>._http._tcp.local.` with TXT `path=/` and `version=`, as Bonjour
     /// browsers and avahi-browse list them).
     #[arg(long, env = "MUSTER_NO_ADVERTISE")]
     pub no_advertise: bool,

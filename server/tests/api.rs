@@ -380,6 +380,8 @@ async fn admin_token_bearer_and_login_cookie() {
         .await
         .unwrap();
     assert_eq!(session["can_write"], true);
+    assert_eq!(session["signed_in"], true, "the top bar offers Sign out");
+    assert_eq!(session["can_sign_in"], false);
     let response = http
         .delete(server.url("/api/services/greeter/nodes/greeter-1"))
         .header("cookie", &session_cookie)
@@ -388,13 +390,19 @@ async fn admin_token_bearer_and_login_cookie() {
         .unwrap();
     assert_eq!(response.status(), 204);
 
+    // Signing out goes back to the page it was on.
     let response = http
         .post(server.url("/logout"))
         .header("cookie", &session_cookie)
+        .form(&[("next", "/services/greeter?version=1.0.0")])
         .send()
         .await
         .unwrap();
     assert_eq!(response.status(), 303);
+    assert_eq!(
+        response.headers()["location"],
+        "/services/greeter?version=1.0.0"
+    );
     let session: Value = http
         .get(server.url("/api/session"))
         .header("cookie", &session_cookie)
@@ -405,18 +413,33 @@ async fn admin_token_bearer_and_login_cookie() {
         .await
         .unwrap();
     assert_eq!(session["can_write"], false);
+    assert_eq!(session["signed_in"], false);
+    assert_eq!(session["can_sign_in"], true, "the top bar offers Sign in");
 
-    // An open redirect is not possible through `next`.
-    let response = http
-        .post(server.url("/login"))
-        .form(&[
-            ("token", "s3cret-admin-token-0042"),
-            ("next", "//evil.example/"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.headers()["location"], "/");
+    // An open redirect is not possible through `next`, signing in or out.
+    for next in [
+        "//evil.example/",
+        "https://evil.example/",
+        "/\\evil.example",
+        "/\t/evil.example",
+    ] {
+        for (path, form) in [
+            (
+                "/login",
+                vec![("token", "s3cret-admin-token-0042"), ("next", next)],
+            ),
+            ("/logout", vec![("next", next)]),
+        ] {
+            let response = http
+                .post(server.url(path))
+                .form(&form)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 303, "{path} {next:?}");
+            assert_eq!(response.headers()["location"], "/", "{path} {next:?}");
+        }
+    }
 }
 
 #[tokio::test]

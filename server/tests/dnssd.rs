@@ -30,7 +30,7 @@ fn host_name() -> String {
 }
 
 fn advertisement() -> String {
-    format!("Muster on {}.{HTTP}", host_name())
+    format!("Muster on {}:{CONSOLE_PORT}.{HTTP}", host_name())
 }
 
 /// The TXT pairs of a peer event as (key, value) strings.
@@ -103,6 +103,77 @@ fn the_peer_resolves_the_console_and_sees_its_goodbye_on_sigterm() {
     assert!(console.terminate(), "a clean exit on SIGTERM");
     // The goodbye, not the 120 s TTL: well within the wait.
     peer.expect(WAIT, "the advertisement's goodbye", removed(&name));
+}
+
+/// Two consoles on one host share its host name; each must be its own instance on the LAN
+/// page of a third console: listed once each, told apart by port, not merged into one row and
+/// not repeated per address.
+#[test]
+fn two_consoles_on_one_host_are_listed_once_each() {
+    if skip() {
+        return;
+    }
+    let lan = Lan::new(2);
+    let second_port = CONSOLE_PORT + 1;
+    let _first = lan.console(0, &["--no-lan"]);
+    let _second = lan.console_on_port(0, second_port, &["--no-lan"]);
+    let _browsing = lan.console(1, &["--no-advertise"]);
+    let rows = lan.client(1).run(async move {
+        console_ready().await;
+        eventually(WAIT, || async {
+            let snapshot = lan_snapshot().await;
+            let rows: Vec<Value> = snapshot["services"]
+                .as_array()?
+                .iter()
+                .filter(|row| row["service_type"] == HTTP)
+                .cloned()
+                .collect();
+            (rows.len() >= 2).then_some(rows)
+        })
+        .await
+    });
+    // A moment more, for a duplicate (per address, per announcement) to show if there were one.
+    std::thread::sleep(Duration::from_secs(2));
+    let later = lan
+        .client(1)
+        .run(async { lan_snapshot().await["services"].clone() });
+    let later: Vec<&Value> = later
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|row| row["service_type"] == HTTP)
+        .collect();
+    assert_eq!(later.len(), 2, "{later:#?}");
+    let mut ports: Vec<u64> = rows
+        .iter()
+        .map(|row| row["port"].as_u64().unwrap())
+        .collect();
+    ports.sort_unstable();
+    assert_eq!(ports, [u64::from(CONSOLE_PORT), u64::from(second_port)]);
+    for row in later {
+        let port = row["port"].as_u64().unwrap();
+        assert_eq!(
+            row["instance"],
+            format!("Muster on {}:{port}", host_name()),
+            "{row}"
+        );
+        // One row holding each of the host's addresses once (its IPv4 one, and the link-local
+        // IPv6 one mdns-sd announces too), not a row per address.
+        let addresses: Vec<&str> = row["addresses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|address| address.as_str().unwrap())
+            .collect();
+        assert!(
+            addresses.contains(&Lan::ip(0).to_string().as_str()),
+            "{row}"
+        );
+        let mut distinct = addresses.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        assert_eq!(distinct.len(), addresses.len(), "{row}");
+    }
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! Components shared by several pages.
 
+pub mod access;
 pub mod call_panel;
 pub mod confirm;
 pub mod errors;

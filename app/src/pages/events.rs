@@ -53,7 +53,7 @@ pub fn EventLog() -> impl IntoView {
                 <option value="delete">"delete"</option>
             </select>
         </div>
-        <table class="event-log" aria-live="polite">
+        <table class="event-log table-cards" aria-live="polite">
             <thead>
                 <tr>
                     <th scope="col">"Time (UTC)"</th>
@@ -78,12 +78,12 @@ pub fn EventLog() -> impl IntoView {
                             .unwrap_or("");
                         view! {
                             <tr data-action=action data-seq=event.seq>
-                                <td>{utc_time(event.timestamp)}</td>
-                                <td class=format!("action action-{action}")>{action}</td>
-                                <td class="name">{event.service.name.clone()}</td>
-                                <td>{event.service.version.clone()}</td>
-                                <td class="name">{node.map(|node| node.node.id).unwrap_or_default()}</td>
-                                <td>
+                                <td data-label="Time">{utc_time(event.timestamp)}</td>
+                                <td class=format!("action action-{action}") data-label="Action">{action}</td>
+                                <td class="name" data-label="Service">{event.service.name.clone()}</td>
+                                <td data-label="Version">{event.service.version.clone()}</td>
+                                <td class="name" data-label="Node">{node.map(|node| node.node.id).unwrap_or_default()}</td>
+                                <td data-label="State">
                                     {state}
                                     {health.map(|health| view! { " " <HealthBadge health=Some(health) /> })}
                                 </td>

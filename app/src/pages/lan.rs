@@ -155,7 +155,7 @@ fn LanTable(view: LanView, text: String) -> impl IntoView {
     }
     view! {
         <p class="count" data-testid="lan-count">{count}</p>
-        <table class="lan-table">
+        <table class="lan-table table-cards">
             <thead>
                 <tr>
                     <th scope="col">"Type"</th>
@@ -206,14 +206,14 @@ fn LanRow(service: LanService) -> impl IntoView {
     let links = (open, mirrored);
     view! {
         <tr data-fullname=service.fullname.clone() data-type=service.service_type.clone()>
-            <td class="name">{short_type(&service.service_type).to_string()}</td>
-            <td class="instance">{service.instance.clone()}</td>
-            <td class="name">{service.host.clone()}</td>
-            <td>{service.port}</td>
-            <td class="name">{service.addresses.join(", ")}</td>
-            <td class="metadata">{pairs}</td>
-            <td>{utc_time(service.last_seen)}</td>
-            <td class="links">{links}</td>
+            <td class="name" data-label="Type">{short_type(&service.service_type).to_string()}</td>
+            <td class="instance" data-label="Instance">{service.instance.clone()}</td>
+            <td class="name" data-label="Host">{service.host.clone()}</td>
+            <td data-label="Port">{service.port}</td>
+            <td class="name" data-label="Addresses">{service.addresses.join(", ")}</td>
+            <td class="metadata" data-label="TXT">{pairs}</td>
+            <td data-label="Last seen">{utc_time(service.last_seen)}</td>
+            <td class="links" data-label="Links">{links}</td>
         </tr>
     }
 }

@@ -57,7 +57,7 @@ pub fn LoginPage() -> impl IntoView {
                             }
                         })
                 }}
-                <input type="hidden" name="next" prop:value=next />
+                <input type="hidden" name="next" value=next />
                 <button type="submit">"Sign in"</button>
             </form>
         </section>

@@ -11,8 +11,8 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 
 use crate::api::{FormOutcome, RegisterService};
+use crate::components::access::ActionGate;
 use crate::components::errors::plain_error;
-use crate::live::Live;
 use crate::pages::url::urlencode;
 
 const ENDPOINTS_PLACEHOLDER: &str = r#"[{"name": "Greeter.Hello",
@@ -25,7 +25,6 @@ const ENDPOINTS_PLACEHOLDER: &str = r#"[{"name": "Greeter.Hello",
 #[component]
 pub fn RegisterPage() -> impl IntoView {
     let register = ServerAction::<RegisterService>::new();
-    let session = expect_context::<crate::Session>();
     let outcome = move || -> FormOutcome {
         match register.value().get() {
             Some(Ok(outcome)) => outcome,
@@ -43,7 +42,6 @@ pub fn RegisterPage() -> impl IntoView {
             })
         }
     };
-    let live = expect_context::<Live>();
     let form = NodeRef::<leptos::html::Form>::new();
     // A success empties the form, so that submitting again is a deliberate act.
     Effect::new(move |_| {
@@ -56,7 +54,7 @@ pub fn RegisterPage() -> impl IntoView {
             }
         }
     });
-    let reason = move || live.connection.get().unavailable_reason();
+    let gate = ActionGate::new();
 
     view! {
         <Title text="Register · Muster" />
@@ -121,8 +119,9 @@ pub fn RegisterPage() -> impl IntoView {
 
                 <button
                     type="submit"
-                    title=reason
-                    disabled=move || !session.can_write() || reason().is_some()
+                    title=move || gate.reason()
+                    aria-describedby=move || gate.described_by()
+                    disabled=move || gate.reason().is_some()
                 >
                     "Register"
                 </button>

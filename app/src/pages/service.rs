@@ -237,7 +237,7 @@ fn endpoint_key(endpoint: &Endpoint) -> (String, String) {
 #[component]
 fn NodeTable(service: Memo<ServiceView>, node_ids: Memo<Vec<String>>) -> impl IntoView {
     view! {
-        <table class="node-table">
+        <table class="node-table table-cards">
             <thead>
                 <tr>
                     <th scope="col">"Node"</th>
@@ -321,7 +321,7 @@ fn NodeRow(service: Memo<ServiceView>, id: String) -> impl IntoView {
             id=format!("node-{id}")
             data-state=move || state.get().map(|state| state.as_str()).unwrap_or_default()
         >
-            <td class="name">
+            <td class="name" data-label="Node">
                 {id.clone()} " "
                 <a class="anchor" href=format!("#{anchor}") aria-label="Link to this node">
                     "#"
@@ -338,22 +338,22 @@ fn NodeRow(service: Memo<ServiceView>, id: String) -> impl IntoView {
                         })
                 }}
             </td>
-            <td class="name">{field(|node| node.node.address.clone())}</td>
-            <td class="metadata">{metadata}</td>
-            <td>{field(|node| utc_time(node.first_seen))}</td>
-            <td>{field(|node| utc_time(node.last_seen))}</td>
-            <td>{ttl_left}</td>
-            <td>{move || state.get().map(|state| view! { <StateBadge state /> })}</td>
-            <td>
+            <td class="name" data-label="Address">{field(|node| node.node.address.clone())}</td>
+            <td class="metadata" data-label="Metadata">{metadata}</td>
+            <td data-label="First seen">{field(|node| utc_time(node.first_seen))}</td>
+            <td data-label="Last seen">{field(|node| utc_time(node.last_seen))}</td>
+            <td data-label="TTL left">{ttl_left}</td>
+            <td data-label="State">{move || state.get().map(|state| view! { <StateBadge state /> })}</td>
+            <td data-label="Health">
                 {move || {
                     let health = node.with(|node| node.as_ref().and_then(|node| node.health.clone()));
                     view! { <HealthBadge health /> }
                 }}
             </td>
-            <td>
+            <td data-label="Owner">
                 {field(|node| if node.owned { "this console" } else { "network" }.to_string())}
             </td>
-            <td>
+            <td data-label="Action">
                 <NodeAction service node />
             </td>
         </tr>
@@ -364,8 +364,7 @@ fn NodeRow(service: Memo<ServiceView>, id: String) -> impl IntoView {
 /// Disabled, with the reason, while the console is unreachable or the session read-only.
 #[component]
 fn NodeAction(service: Memo<ServiceView>, node: Memo<Option<NodeView>>) -> impl IntoView {
-    let live = expect_context::<Live>();
-    let session = expect_context::<crate::Session>();
+    let gate = crate::components::access::ActionGate::new();
     let confirm = expect_context::<NodeConfirm>();
     let target = Memo::new(move |_| {
         let (name, version) = service.with(|s| (s.name.clone(), s.version.clone()));
@@ -380,7 +379,6 @@ fn NodeAction(service: Memo<ServiceView>, node: Memo<Option<NodeView>>) -> impl 
                 })
         })
     });
-    let reason = move || live.connection.get().unavailable_reason();
     move || match target.get() {
         None => view! { <span class="muted">"removed"</span> }.into_any(),
         Some(target) => {
@@ -390,8 +388,9 @@ fn NodeAction(service: Memo<ServiceView>, node: Memo<Option<NodeView>>) -> impl 
                     type="button"
                     class=if owned { "danger" } else { "warn" }
                     aria-haspopup="dialog"
-                    title=reason
-                    disabled=move || !session.can_write() || reason().is_some()
+                    title=move || gate.reason()
+                    aria-describedby=move || gate.described_by()
+                    disabled=move || gate.reason().is_some()
                     on:click=move |event| {
                         let trigger = event_target::<web_sys::HtmlElement>(&event);
                         confirm.ask(target.clone(), Some(trigger));

@@ -413,7 +413,7 @@ fn ServiceTable(data: ServicesPageData, query: Query) -> impl IntoView {
 
     view! {
         <p class="count" data-testid="service-count">{count}</p>
-        <table class="service-table">
+        <table class="service-table table-cards">
             <thead>
                 <tr>
                     {header("Service", SortKey::Name)}
@@ -434,12 +434,12 @@ fn ServiceTable(data: ServicesPageData, query: Query) -> impl IntoView {
                         let row_name = service.name.clone();
                         view! {
                             <tr data-service=row_name>
-                                <td class="name">
+                                <td class="name" data-label="Service">
                                     <A href=href>{name}</A>
                                 </td>
-                                <td>{service.versions.join(", ")}</td>
-                                <td>{service.nodes.live()}</td>
-                                <td>
+                                <td data-label="Versions">{service.versions.join(", ")}</td>
+                                <td data-label="Nodes">{service.nodes.live()}</td>
+                                <td data-label="Alive / stale">
                                     <span class="state state-alive">{service.nodes.alive}</span>
                                     " / "
                                     <span class={if service.nodes.stale > 0 {
@@ -449,8 +449,8 @@ fn ServiceTable(data: ServicesPageData, query: Query) -> impl IntoView {
                                     }}>{service.nodes.stale}</span>
                                 </td>
                                 <HealthCell counts=service.health />
-                                <td>{service.endpoints}</td>
-                                <td>{utc_time(service.last_change)}</td>
+                                <td data-label="Endpoints">{service.endpoints}</td>
+                                <td data-label="Last change">{utc_time(service.last_change)}</td>
                             </tr>
                         }
                     })
@@ -522,6 +522,7 @@ fn HealthCell(counts: HealthCounts) -> impl IntoView {
     let broken = counts.broken();
     view! {
         <td
+            data-label="Health"
             class=if broken { "health-cell health-broken" } else { "health-cell" }
             title=title
             data-broken=broken.to_string()

@@ -6,6 +6,7 @@
 //! `/login?error=<message>`. Scripts may post `{"token": "..."}` as JSON instead and get JSON
 //! back (they would rather send `Authorization: Bearer`, though). Attempts are limited per
 //! client and in all: past the limit, a 429 with `Retry-After`, whatever the token.
+//! `POST /logout` takes `next` the same way, so signing out stays on the page it was on.
 //! `next` is only ever a path on this console (`app::same_origin_path`), anything else is `/`.
 
 use app::wire::SessionInfo;
@@ -52,6 +53,8 @@ pub async fn login(
         let info = SessionInfo {
             can_write: true,
             reason: None,
+            signed_in: true,
+            can_sign_in: false,
             registry: state.hub.registry().name().to_string(),
             notice: state.auth.notice(),
         };
@@ -93,12 +96,21 @@ pub async fn login(
     }
 }
 
-/// `POST /logout`: ends the session and clears the cookie; back to the front page (form) or
-/// 204 (script).
+/// The sign-out form's one field.
+#[derive(Debug, Default, Deserialize)]
+pub struct Logout {
+    /// Where to go after signing out (a path on this console): the page the button was on.
+    #[serde(default)]
+    next: Option<String>,
+}
+
+/// `POST /logout`: ends the session and clears the cookie; back to `next` or the front page
+/// (form), or 204 (script).
 pub async fn logout(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     parts: Parts,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Error> {
     state.auth.check_origin(&parts.headers)?;
     state.auth.logout(&parts.headers);
@@ -107,10 +119,19 @@ pub async fn logout(
         cookie_header(&Auth::expired_cookie(caller.https))?,
     )];
     if is_json(&parts.headers) {
-        Ok((cookie, StatusCode::NO_CONTENT).into_response())
-    } else {
-        Ok((cookie, Redirect::to("/")).into_response())
+        return Ok((cookie, StatusCode::NO_CONTENT).into_response());
     }
+    // The session is gone whatever the form says: a malformed one only loses the way back.
+    let form: Logout = body::bytes(body)
+        .ok()
+        .and_then(|bytes| serde_urlencoded::from_bytes(&bytes).ok())
+        .unwrap_or_default();
+    let next = form
+        .next
+        .as_deref()
+        .and_then(app::same_origin_path)
+        .unwrap_or("/");
+    Ok((cookie, Redirect::to(next)).into_response())
 }
 
 fn is_json(headers: &HeaderMap) -> bool {

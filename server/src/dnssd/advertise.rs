@@ -1,5 +1,9 @@
-//! The console's own advertisement: `Muster on <host>._http._tcp.local.`, TXT `path=/` and
-//! `version=`, so Bonjour browsers, avahi-browse and `dns-sd -B _http._tcp` list it.
+//! The console's own advertisement: `Muster on <host>:<port>._http._tcp.local.`, TXT `path=/`
+//! and `version=`, so Bonjour browsers, avahi-browse and `dns-sd -B _http._tcp` list it.
+//!
+//! The port is part of the instance name because the name is the instance's identity: two
+//! consoles on one host under one name would be one instance with two SRV records, and every
+//! browser (the LAN page too) would show one of them, flipping between the two ports.
 //!
 //! Addresses: a console listening on every address (`0.0.0.0`, `::`) is advertised with the
 //! addresses of the chosen interfaces, kept current by mdns-sd as they change; one listening
@@ -18,7 +22,7 @@ pub const HTTP_TYPE: &str = "_http._tcp.local.";
 
 /// The advertisement of a console listening on `listen`, on the machine called `host`.
 pub fn service_info(host: &str, listen: SocketAddr) -> Result<ServiceInfo, String> {
-    let instance = sanitize(&format!("Muster on {host}"));
+    let instance = sanitize(&format!("Muster on {host}:{}", listen.port()));
     let properties = [("path", "/"), ("version", env!("CARGO_PKG_VERSION"))];
     let info = if listen.ip().is_unspecified() {
         ServiceInfo::new(
@@ -66,7 +70,7 @@ mod tests {
     #[test]
     fn names_and_txt() {
         let info = service_info("vm", "0.0.0.0:3000".parse().unwrap()).unwrap();
-        assert_eq!(info.get_fullname(), "Muster on vm._http._tcp.local.");
+        assert_eq!(info.get_fullname(), "Muster on vm:3000._http._tcp.local.");
         assert_eq!(info.get_hostname(), "vm.local.");
         assert_eq!(info.get_port(), 3000);
         assert!(info.is_addr_auto());
@@ -92,5 +96,13 @@ mod tests {
             .strip_suffix("._http._tcp.local.")
             .unwrap();
         assert_eq!(instance.len(), 63);
+    }
+
+    #[test]
+    fn two_consoles_on_one_host_are_two_instances() {
+        let first = service_info("vm", "0.0.0.0:3000".parse().unwrap()).unwrap();
+        let second = service_info("vm", "0.0.0.0:3001".parse().unwrap()).unwrap();
+        assert_ne!(first.get_fullname(), second.get_fullname());
+        assert_eq!(first.get_hostname(), second.get_hostname());
     }
 }

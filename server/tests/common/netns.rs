@@ -96,19 +96,26 @@ impl Lan {
 
     /// [`Lan::console`] with the log filter `log_filter` (`MUSTER_LOG`).
     pub fn console_logging(&self, index: usize, args: &[&str], log_filter: &str) -> Console {
-        self.spawn_console(index, Some("eth0"), args, log_filter)
+        self.spawn_console(index, Some("eth0"), CONSOLE_PORT, args, log_filter)
+    }
+
+    /// [`Lan::console`] listening on `port` instead of [`CONSOLE_PORT`]: a second console on
+    /// the same host.
+    pub fn console_on_port(&self, index: usize, port: u16, args: &[&str]) -> Console {
+        self.spawn_console(index, Some("eth0"), port, args, "info")
     }
 
     /// [`Lan::console`] without `--interface`: the console picks its interfaces itself, as
     /// `scripts/run.sh` runs it.
     pub fn console_choosing_interfaces(&self, index: usize, args: &[&str]) -> Console {
-        self.spawn_console(index, None, args, "info")
+        self.spawn_console(index, None, CONSOLE_PORT, args, "info")
     }
 
     fn spawn_console(
         &self,
         index: usize,
         interface: Option<&str>,
+        port: u16,
         args: &[&str],
         log_filter: &str,
     ) -> Console {
@@ -130,7 +137,7 @@ impl Lan {
             .args(["--site-root", "/nonexistent"])
             .args(["--admin-token", TOKEN])
             .arg("--listen")
-            .arg(format!("0.0.0.0:{CONSOLE_PORT}"))
+            .arg(format!("0.0.0.0:{port}"))
             .arg("--data-dir")
             .arg(dir.path().join("data"))
             .args(args)
