@@ -28,6 +28,22 @@ pub fn duration(ms: u64) -> String {
     }
 }
 
+/// `3 min ago`, `just now`: how long before `now_ms` the time `unix_ms` was (a time ahead of
+/// the browser's clock, by a skew, is "just now").
+pub fn ago(unix_ms: u64, now_ms: u64) -> String {
+    if unix_ms == 0 {
+        return "—".to_string();
+    }
+    let secs = now_ms.saturating_sub(unix_ms) / 1000;
+    match secs {
+        0..=4 => "just now".to_string(),
+        5..=59 => format!("{secs} s ago"),
+        60..=3599 => format!("{} min ago", secs / 60),
+        3600..=86_399 => format!("{} h ago", secs / 3600),
+        _ => format!("{} d ago", secs / 86_400),
+    }
+}
+
 /// Howard Hinnant's days-from-civil inverse: proleptic Gregorian date of a day number.
 fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
@@ -60,5 +76,16 @@ mod tests {
         assert_eq!(duration(61_000), "1 min 1 s");
         assert_eq!(duration(3_840_000), "1 h 4 min");
         assert_eq!(duration(90_000_000), "1 d 1 h");
+    }
+
+    #[test]
+    fn formats_relative_times() {
+        let now = 1_795_603_327_000;
+        assert_eq!(ago(0, now), "—");
+        assert_eq!(ago(now + 2_000, now), "just now");
+        assert_eq!(ago(now - 12_000, now), "12 s ago");
+        assert_eq!(ago(now - 185_000, now), "3 min ago");
+        assert_eq!(ago(now - 7_300_000, now), "2 h ago");
+        assert_eq!(ago(now - 3 * 86_400_000, now), "3 d ago");
     }
 }

@@ -10,6 +10,7 @@
 //! - [`escape`]: control characters made visible, for the CLI's output and copied text.
 //! - [`wire`]: the JSON the server sends (API bodies, watch messages), shared by both sides;
 //!   [`rpc`]: the JSON of endpoint calls and node health; [`version`]: versions newest first.
+//! - [`endpoints`]: a service's endpoints across versions (distinct ones, subscribers, diffs).
 //! - [`console`]: what the server provides to pages (feature `ssr`).
 //! - [`api`]: server functions the pages call.
 #![recursion_limit = "256"]
@@ -19,6 +20,7 @@ mod browser;
 pub mod components;
 #[cfg(feature = "ssr")]
 pub mod console;
+pub mod endpoints;
 pub mod escape;
 pub mod feed;
 pub mod format;

@@ -111,7 +111,7 @@ test("the badge says when etcd is unavailable and when it is back, the page kept
       "registrations and evictions fail until it is back",
     );
     // The page kept what it showed and what the user opened.
-    await expect(page.getByRole("cell", { name: "orders-1 Link to this node" })).toBeVisible();
+    await expect(page.getByRole("cell", { name: "orders-1 Copy node id Link to this node" })).toBeVisible();
     await expect(details).toHaveAttribute("open", "");
     const before = background.accepted();
 

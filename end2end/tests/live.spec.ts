@@ -45,10 +45,10 @@ function requestTree(page: Page, endpoint: string): Locator {
   return page.locator(`[data-endpoint="${endpoint}"] .schema-part`).first().locator("ul.schema");
 }
 
-/** Opens every `<details>` of a schema tree, level by level (a level's children render
- * after its toggle event, so the loop runs until no closed one is left a moment later). */
+/** Opens every item of a schema tree, level by level (a level's children render when it
+ * opens, so the loop runs until no closed one is left a moment later). */
 async function expandFully(tree: Locator): Promise<void> {
-  const closed = tree.locator("details:not([open]) > summary");
+  const closed = tree.locator('[role=treeitem][aria-expanded="false"] > .tree-row');
   await expect(async () => {
     while ((await closed.count()) > 0) await closed.first().click();
     await sleep(150);

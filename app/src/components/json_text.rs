@@ -4,7 +4,7 @@
 
 use muster_registry::Value;
 
-use super::schema::{example_json, MAX_TREE_DEPTH};
+use super::schema::{example_json, map_types, MAX_TREE_DEPTH};
 
 /// The example request of `value`, compact, fields in schema order.
 pub fn ordered_example(value: &Value) -> String {
@@ -13,8 +13,16 @@ pub fn ordered_example(value: &Value) -> String {
 
 fn ordered_at(value: &Value, depth: usize) -> String {
     let go_type = value.r#type.trim_start_matches('*');
-    if depth >= MAX_TREE_DEPTH || value.values.is_empty() || go_type.starts_with("map[") {
+    if depth >= MAX_TREE_DEPTH || value.values.is_empty() {
         return example_json(value).to_string();
+    }
+    if let Some((key, element)) = map_types(go_type) {
+        let item = Value {
+            r#type: element.to_string(),
+            ..value.clone()
+        };
+        let key = serde_json::Value::String(format!("<{key}>"));
+        return format!("{{{key}:{}}}", ordered_at(&item, depth));
     }
     if let Some(element) = go_type.strip_prefix("[]") {
         let item = Value {
@@ -125,12 +133,16 @@ mod tests {
                     {"name": "a", "type": "string"},
                 ]},
                 {"name": "meta", "type": "map[string]string"},
+                {"name": "byId", "type": "map[int64]*Item", "values": [
+                    {"name": "z", "type": "bool"},
+                    {"name": "a", "type": "[]byte"},
+                ]},
             ],
         }))
         .unwrap();
         assert_eq!(
             ordered_example(&schema),
-            r#"{"name":"","count":0,"items":[{"z":false,"a":""}],"meta":{}}"#
+            r#"{"name":"","count":0,"items":[{"z":false,"a":""}],"meta":{"<string>":""},"byId":{"<int64>":{"z":false,"a":""}}}"#
         );
     }
 

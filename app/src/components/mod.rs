@@ -3,10 +3,14 @@
 pub mod access;
 pub mod call_panel;
 pub mod confirm;
+pub mod copy_text;
+pub mod endpoint_list;
 pub mod errors;
 pub mod health;
 pub mod json_text;
+pub mod node_table;
 pub mod not_found;
 pub mod schema;
+pub mod service_summary;
 pub mod state;
 pub mod theme;
