@@ -295,9 +295,11 @@ mod tests {
         assert!(schedule
             .take_due(next.saturating_sub(1), usize::MAX)
             .is_empty());
-        assert_eq!(schedule.take_due(next, usize::MAX).len(), 1);
+        // The jitter is random: two nodes can share the first due millisecond.
+        let first = schedule.take_due(next, usize::MAX).len();
+        assert!(first >= 1, "the next due check is due then");
         let all = schedule.take_due(INTERVAL, usize::MAX);
-        assert_eq!(all.len(), 49);
+        assert_eq!(first + all.len(), 50);
         assert_eq!(
             schedule.next_due(),
             None,

@@ -374,7 +374,17 @@ impl View {
                 }
             }
         }
-        self.refresh_states_of(&key, now);
+        // A node heard from may be alive again (it had missed its refresh): that is news
+        // even when its record did not change.
+        for (id, action) in &mut changed {
+            if let Some(node) = entry.nodes.get_mut(id.as_str()) {
+                let state = live_state(node, now);
+                if state != node.view.state {
+                    node.view.state = state;
+                    action.get_or_insert(Action::Update);
+                }
+            }
+        }
         changed
             .into_iter()
             .filter_map(|(id, action)| Some(self.emit(action?, &key, &id, false, now)))
@@ -495,8 +505,10 @@ impl View {
     }
 
     /// Takes the backend's own timing of its nodes (the mDNS cache's first/last seen and
-    /// expiry); silent unless a state changes as a result.
+    /// expiry); silent unless a state changes as a result (a stale node heard from again is
+    /// alive; one whose deadline came is stale).
     pub fn apply_timings(&mut self, timings: &[NodeTimes], now: UnixMillis) -> Vec<ConsoleEvent> {
+        let mut revived = Vec::new();
         for timing in timings {
             // The versions of one service are a range of the map: scanning every version for
             // every node held the view lock for a second's worth of compares with 10,000 nodes
@@ -519,10 +531,20 @@ impl View {
                         let key = (service.clone(), version.clone(), timing.node_id.clone());
                         self.deadlines.schedule(&key, at);
                     }
+                    let state = live_state(node, now);
+                    if state != node.view.state {
+                        node.view.state = state;
+                        revived.push(((service.clone(), version.clone()), timing.node_id.clone()));
+                    }
                 }
             }
         }
-        self.refresh_states(now)
+        let mut events: Vec<ConsoleEvent> = revived
+            .into_iter()
+            .map(|(key, id)| self.emit(Action::Update, &key, &id, false, now))
+            .collect();
+        events.extend(self.refresh_states(now));
+        events
     }
 
     /// Turns stale the live nodes whose refresh is overdue at `now` (time passes): the ones
@@ -552,17 +574,6 @@ impl View {
             }
         }
         events
-    }
-
-    fn refresh_states_of(&mut self, key: &(String, String), now: UnixMillis) {
-        self.summaries.touch(&key.0);
-        if let Some(entry) = self.versions.get_mut(key) {
-            for node in entry.nodes.values_mut() {
-                if node.departed_at.is_none() {
-                    node.view.state = live_state(node, now);
-                }
-            }
-        }
     }
 
     /// Numbers an event about one node (in its current state) and keeps it in the ring.
@@ -916,7 +927,8 @@ mod tests {
         );
         // Heard from again: alive, and a new deadline.
         let events = view.upsert(&greeter("a", "10.0.0.1:1"), None, Ttl::Keep, 61_000);
-        assert!(events.is_empty() || events[0].service.nodes[0].state == NodeState::Alive);
+        assert_eq!(actions(&events).len(), 1, "a stale node heard from is news");
+        assert_eq!(events[0].service.nodes[0].state, NodeState::Alive);
         assert_eq!(stale(view.refresh_states(69_501)), ["a"]);
     }
 
