@@ -28,6 +28,22 @@ pub fn duration(ms: u64) -> String {
     }
 }
 
+/// `3 min ago`, `just now`: how long before `now_ms` the time `at_ms` was, coarsely (the
+/// exact time goes in a title); `—` for none (0).
+pub fn ago(now_ms: u64, at_ms: u64) -> String {
+    if at_ms == 0 {
+        return "—".to_string();
+    }
+    let secs = now_ms.saturating_sub(at_ms) / 1000;
+    match secs {
+        0..=4 => "just now".to_string(),
+        5..=59 => format!("{secs} s ago"),
+        60..=3599 => format!("{} min ago", secs / 60),
+        3600..=86_399 => format!("{} h ago", secs / 3600),
+        _ => format!("{} d ago", secs / 86_400),
+    }
+}
+
 /// Howard Hinnant's days-from-civil inverse: proleptic Gregorian date of a day number.
 fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
@@ -52,6 +68,17 @@ mod tests {
         assert_eq!(utc_time(1_000), "1970-01-01 00:00:01");
         assert_eq!(utc_time(1_795_603_327_000), "2026-11-25 10:42:07");
         assert_eq!(utc_time(951_782_400_000), "2000-02-29 00:00:00");
+    }
+
+    #[test]
+    fn says_how_long_ago() {
+        let now = 1_795_603_327_000;
+        assert_eq!(ago(now, 0), "—");
+        assert_eq!(ago(now, now + 500), "just now", "a clock a little ahead");
+        assert_eq!(ago(now, now - 12_000), "12 s ago");
+        assert_eq!(ago(now, now - 180_000), "3 min ago");
+        assert_eq!(ago(now, now - 7_300_000), "2 h ago");
+        assert_eq!(ago(now, now - 3 * 86_400_000), "3 d ago");
     }
 
     #[test]
