@@ -4,14 +4,14 @@
 //! (`Arc<dyn Console>`); server functions and the JSON API both go through it, so a form and a
 //! script get the same validation, authorization and answers.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use http::request::Parts;
 
 use crate::wire::{
-    ApiError, EvictResponse, LanSnapshot, RegisterRequest, ServiceSummary, ServiceView, SessionInfo,
+    ApiError, EvictResponse, Indexed, LanSnapshot, RegisterRequest, ServiceSummary, ServiceView,
+    SessionInfo,
 };
 
 /// The console as pages see it. Implemented by the server.
@@ -28,9 +28,9 @@ pub trait Console: Send + Sync {
     /// counted from the view in place: no node is copied.
     fn summaries(&self) -> Vec<ServiceSummary>;
 
-    /// The names of the services whose metadata, or any of whose nodes' metadata, has `key`
-    /// set to `value` (the services page's `key=value` search).
-    fn names_with_metadata(&self, key: &str, value: &str) -> HashSet<String>;
+    /// Reads the same summaries with the text each is searched by, sorted by name, in place
+    /// (the services page's first render filters them without copying any).
+    fn read_index(&self, read: &mut dyn FnMut(&mut dyn Iterator<Item = &Indexed>));
 
     /// The standard DNS-SD services seen on the LAN (the LAN page's first load).
     fn lan(&self) -> LanSnapshot;

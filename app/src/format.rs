@@ -28,13 +28,13 @@ pub fn duration(ms: u64) -> String {
     }
 }
 
-/// `3 min ago`, `just now`: how long before `now_ms` the time `unix_ms` was (a time ahead of
-/// the browser's clock, by a skew, is "just now").
-pub fn ago(unix_ms: u64, now_ms: u64) -> String {
-    if unix_ms == 0 {
+/// `3 min ago`, `just now`: how long before `now_ms` the time `at_ms` was, coarsely (the
+/// exact time goes in a title); `—` for none (0).
+pub fn ago(now_ms: u64, at_ms: u64) -> String {
+    if at_ms == 0 {
         return "—".to_string();
     }
-    let secs = now_ms.saturating_sub(unix_ms) / 1000;
+    let secs = now_ms.saturating_sub(at_ms) / 1000;
     match secs {
         0..=4 => "just now".to_string(),
         5..=59 => format!("{secs} s ago"),
@@ -71,21 +71,21 @@ mod tests {
     }
 
     #[test]
+    fn says_how_long_ago() {
+        let now = 1_795_603_327_000;
+        assert_eq!(ago(now, 0), "—");
+        assert_eq!(ago(now, now + 500), "just now", "a clock a little ahead");
+        assert_eq!(ago(now, now - 12_000), "12 s ago");
+        assert_eq!(ago(now, now - 180_000), "3 min ago");
+        assert_eq!(ago(now, now - 7_300_000), "2 h ago");
+        assert_eq!(ago(now, now - 3 * 86_400_000), "3 d ago");
+    }
+
+    #[test]
     fn formats_durations() {
         assert_eq!(duration(999), "0 s");
         assert_eq!(duration(61_000), "1 min 1 s");
         assert_eq!(duration(3_840_000), "1 h 4 min");
         assert_eq!(duration(90_000_000), "1 d 1 h");
-    }
-
-    #[test]
-    fn formats_relative_times() {
-        let now = 1_795_603_327_000;
-        assert_eq!(ago(0, now), "—");
-        assert_eq!(ago(now + 2_000, now), "just now");
-        assert_eq!(ago(now - 12_000, now), "12 s ago");
-        assert_eq!(ago(now - 185_000, now), "3 min ago");
-        assert_eq!(ago(now - 7_300_000, now), "2 h ago");
-        assert_eq!(ago(now - 3 * 86_400_000, now), "3 d ago");
     }
 }

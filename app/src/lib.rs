@@ -11,6 +11,8 @@
 //! - [`wire`]: the JSON the server sends (API bodies, watch messages), shared by both sides;
 //!   [`rpc`]: the JSON of endpoint calls and node health; [`version`]: versions newest first.
 //! - [`endpoints`]: a service's endpoints across versions (distinct ones, subscribers, diffs).
+//! - [`search`]: the services list's search terms and the per-service text they match;
+//!   [`live::Catalog`]: the live store's summaries with that text, kept per service.
 //! - [`console`]: what the server provides to pages (feature `ssr`).
 //! - [`api`]: server functions the pages call.
 #![recursion_limit = "256"]
@@ -29,6 +31,7 @@ pub mod live;
 mod pages;
 pub mod readiness;
 pub mod rpc;
+pub mod search;
 pub mod version;
 pub use pages::login::same_origin_path;
 pub mod wire;

@@ -8,6 +8,8 @@
 //! lagging connection or a reconnect after the server forgot our position all end in a fresh
 //! snapshot, so the view never silently diverges.
 
+mod catalog;
+
 use std::collections::{BTreeMap, VecDeque};
 
 use leptos::prelude::*;
@@ -15,6 +17,7 @@ use muster_registry::Action;
 
 use crate::feed::{now_ms, Connection};
 use crate::wire::{ConsoleEvent, ServiceView, WatchMessage};
+pub use catalog::Catalog;
 
 /// How many events the event log keeps in the browser.
 pub const EVENT_LOG_LEN: usize = 500;
@@ -38,6 +41,9 @@ pub struct Live {
     view: RwSignal<Option<(u64, ServiceMap)>>,
     /// One cell per service version, updated with `view`.
     cells: RwSignal<BTreeMap<Key, ArcRwSignal<ServiceView>>>,
+    /// One summary per service name with its search text, updated with `view` (the services
+    /// page reads these, not the nodes).
+    catalog: RwSignal<Catalog>,
     /// A snapshot was applied: flips once, so pages switch to the store without re-running
     /// on every event.
     loaded: RwSignal<bool>,
@@ -55,6 +61,7 @@ impl Live {
         Live {
             view: RwSignal::new(None),
             cells: RwSignal::new(BTreeMap::new()),
+            catalog: RwSignal::new(Catalog::default()),
             loaded: RwSignal::new(false),
             events: RwSignal::new(VecDeque::new()),
             connection: RwSignal::new(Connection::Connecting),
@@ -68,6 +75,13 @@ impl Live {
     pub fn with_services<R>(&self, read: impl FnOnce(&ServiceMap) -> R) -> Option<R> {
         self.view
             .with(|view| view.as_ref().map(|(_, map)| read(map)))
+    }
+
+    /// Reads the summaries of every service with their search texts, once the websocket
+    /// delivered the view (tracked: re-runs on every event); `None` until then.
+    pub fn with_catalog<R>(&self, read: impl FnOnce(&Catalog) -> R) -> Option<R> {
+        self.catalog
+            .with(|catalog| self.loaded.get_untracked().then(|| read(catalog)))
     }
 
     /// The store holds the whole view (tracked: pages switch over to it when it arrives).
@@ -115,6 +129,7 @@ impl Live {
             } => {
                 let map = index(services);
                 self.sync_cells(&map);
+                self.catalog.set(Catalog::of(&map));
                 self.view.set(Some((seq, map)));
                 self.events
                     .set(recent.into_iter().rev().take(EVENT_LOG_LEN).collect());
@@ -144,6 +159,8 @@ impl Live {
                         apply_event(map, &event);
                         *seq = event.seq;
                         changed = Some(map.get(&key).cloned());
+                        self.catalog
+                            .update(|catalog| catalog.refresh(map, &event.service.name));
                     }
                 });
                 if let Some(service) = changed {
@@ -243,6 +260,7 @@ pub fn apply_event(map: &mut ServiceMap, event: &ConsoleEvent) {
         service.endpoints_from = event.service.endpoints_from.clone();
         service.endpoint_outliers = event.service.endpoint_outliers.clone();
     }
+    service.last_change = event.service.last_change;
     for node in &event.service.nodes {
         match service
             .nodes

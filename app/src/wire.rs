@@ -7,6 +7,8 @@
 use muster_registry::{Action, Endpoint, Metadata, Node};
 use serde::{Deserialize, Serialize};
 
+use super::search::SearchText;
+
 /// Milliseconds since the Unix epoch (JSON numbers stay exact up to 2^53).
 pub type UnixMillis = u64;
 
@@ -92,6 +94,11 @@ pub struct ServiceView {
     /// Nodes whose own record lists other endpoints than `endpoints` (none, or another set).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub endpoint_outliers: Vec<EndpointOutlier>,
+    /// When the console last had an event about this version (a node registered, updated,
+    /// deregistered, a state or health change); 0 before any. A refresh that changes nothing
+    /// is not a change.
+    #[serde(default)]
+    pub last_change: UnixMillis,
 }
 
 /// A node whose record's endpoints differ from its version's.
@@ -205,8 +212,57 @@ pub struct ServiceSummary {
     pub health: HealthCounts,
     /// Distinct endpoint names across versions.
     pub endpoints: usize,
-    /// Latest change to any of its nodes.
+    /// Its latest event, across versions ([`ServiceView::last_change`]).
     pub last_change: UnixMillis,
+    /// Alive nodes whose last check did not fail (healthy, no Debug handler, reachable, or
+    /// not checked yet): the nodes a caller can be served by.
+    #[serde(default)]
+    pub serving: usize,
+}
+
+/// How a service stands, for the list's status column, its facets and "needs attention".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ServiceStatus {
+    /// No node can serve: none alive, or every alive node failing or unreachable.
+    NoHealthy,
+    /// Some nodes serve, others are stale, failing or unreachable.
+    Degraded,
+    /// Every live node serves.
+    Healthy,
+}
+
+impl ServiceStatus {
+    /// The name in URLs and attributes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServiceStatus::NoHealthy => "no-healthy",
+            ServiceStatus::Degraded => "degraded",
+            ServiceStatus::Healthy => "healthy",
+        }
+    }
+
+    /// The words shown.
+    pub fn label(self) -> &'static str {
+        match self {
+            ServiceStatus::NoHealthy => "no healthy node",
+            ServiceStatus::Degraded => "degraded",
+            ServiceStatus::Healthy => "healthy",
+        }
+    }
+}
+
+impl ServiceSummary {
+    /// How the service stands.
+    pub fn status(&self) -> ServiceStatus {
+        if self.serving == 0 {
+            ServiceStatus::NoHealthy
+        } else if self.serving < self.nodes.live() {
+            ServiceStatus::Degraded
+        } else {
+            ServiceStatus::Healthy
+        }
+    }
 }
 
 /// Summaries of `services` (any order), one per name, sorted by name.
@@ -216,8 +272,10 @@ pub fn summarize<'a>(services: impl IntoIterator<Item = &'a ServiceView>) -> Vec
     for service in services {
         by_name.entry(&service.name).or_default().add_version(
             &service.version,
+            &service.metadata,
             &service.endpoints,
             &service.nodes,
+            service.last_change,
         );
     }
     by_name
@@ -226,24 +284,32 @@ pub fn summarize<'a>(services: impl IntoIterator<Item = &'a ServiceView>) -> Vec
         .collect()
 }
 
-/// One service's [`ServiceSummary`] being counted from borrowed versions, so a holder of the
-/// data (the console's view) can summarize without copying nodes first.
+/// One service's [`ServiceSummary`] (and its [`SearchText`]) being counted from borrowed
+/// versions, so a holder of the data (the console's view, the live store) can summarize
+/// without copying nodes first.
 #[derive(Debug, Default)]
 pub struct Tally {
     versions: std::collections::BTreeSet<String>,
     nodes: StateCounts,
     health: HealthCounts,
+    serving: usize,
     endpoints: std::collections::BTreeSet<String>,
     last_change: UnixMillis,
+    /// Addresses and metadata values, then metadata pairs, for the search text.
+    fields: std::collections::BTreeSet<String>,
+    pairs: std::collections::BTreeSet<(String, String)>,
 }
 
 impl Tally {
-    /// Counts one version with its settled endpoints and its nodes (tombstones included).
+    /// Counts one version with its metadata, settled endpoints, nodes (tombstones included)
+    /// and last event.
     pub fn add_version<'a>(
         &mut self,
         version: &str,
+        metadata: &Metadata,
         endpoints: &[Endpoint],
         nodes: impl IntoIterator<Item = &'a NodeView>,
+        last_change: UnixMillis,
     ) {
         if !self.versions.contains(version) {
             self.versions.insert(version.to_string());
@@ -253,26 +319,84 @@ impl Tally {
                 self.endpoints.insert(endpoint.name.clone());
             }
         }
+        self.add_metadata(metadata);
         for node in nodes {
             self.nodes.add(node.state);
             if !node.state.is_tombstone() {
                 self.health.add(node.health.as_ref());
             }
-            self.last_change = self.last_change.max(node.last_seen);
+            if node.state == NodeState::Alive && !health_failed(node.health.as_ref()) {
+                self.serving += 1;
+            }
+            if !self.fields.contains(&node.node.address) {
+                self.fields.insert(node.node.address.clone());
+            }
+            self.add_metadata(&node.node.metadata);
+        }
+        self.last_change = self.last_change.max(last_change);
+    }
+
+    fn add_metadata(&mut self, metadata: &Metadata) {
+        for (key, value) in metadata {
+            if !self.fields.contains(value) {
+                self.fields.insert(value.clone());
+            }
+            let pair = (key.clone(), value.clone());
+            if !self.pairs.contains(&pair) {
+                self.pairs.insert(pair);
+            }
         }
     }
 
     /// The summary of the service `name`.
     pub fn finish(self, name: &str) -> ServiceSummary {
-        ServiceSummary {
-            name: name.to_string(),
-            versions: self.versions.into_iter().collect(),
-            nodes: self.nodes,
-            health: self.health,
-            endpoints: self.endpoints.len(),
-            last_change: self.last_change,
+        self.finish_indexed(name).summary
+    }
+
+    /// The summary of the service `name` with the text it is searched by.
+    pub fn finish_indexed(self, name: &str) -> Indexed {
+        let fields = std::iter::once(name)
+            .chain(self.versions.iter().map(String::as_str))
+            .chain(self.endpoints.iter().map(String::as_str))
+            .chain(self.fields.iter().map(String::as_str));
+        let pairs = self
+            .pairs
+            .iter()
+            .map(|(key, value)| (key.as_str(), value.as_str()));
+        let search = SearchText::new(fields, pairs);
+        Indexed {
+            summary: ServiceSummary {
+                name: name.to_string(),
+                versions: self.versions.into_iter().collect(),
+                nodes: self.nodes,
+                health: self.health,
+                endpoints: self.endpoints.len(),
+                last_change: self.last_change,
+                serving: self.serving,
+            },
+            search,
         }
     }
+}
+
+/// The last check found the node failing or unreachable (a TCP-only node whose connect
+/// failed, too): it cannot serve.
+fn health_failed(health: Option<&super::rpc::NodeHealth>) -> bool {
+    use super::rpc::HealthState;
+    health.is_some_and(|health| match health.state {
+        HealthState::Failing | HealthState::Unreachable => true,
+        HealthState::Unsupported => health.latency_ms.is_none(),
+        HealthState::Healthy | HealthState::NoCheck => false,
+    })
+}
+
+/// A service's summary with the text the list's search matches it by, kept together.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Indexed {
+    /// The summary.
+    pub summary: ServiceSummary,
+    /// Its search text.
+    pub search: SearchText,
 }
 
 /// A change the console saw, numbered in the order it was applied.

@@ -222,7 +222,7 @@ fn NodeRow(name: Memo<String>, versions: Memo<Vec<ServiceView>>, row: RowKey) ->
         let at = Memo::new(move |_| node.with(|node| node.as_ref().map(read).unwrap_or(0)));
         view! {
             <time title=move || format!("{} UTC", utc_time(at.get()))>
-                {move || ago(at.get(), live.now_ms.get())}
+                {move || ago(live.now_ms.get(), at.get())}
             </time>
         }
     };

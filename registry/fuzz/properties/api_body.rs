@@ -10,6 +10,10 @@ mod wire;
 #[path = "../../../app/src/rpc.rs"]
 #[allow(dead_code)]
 mod rpc;
+// And the search text its summaries keep, from `search.rs`.
+#[path = "../../../app/src/search.rs"]
+#[allow(dead_code)]
+mod search;
 
 use muster_registry::validate;
 

@@ -46,13 +46,12 @@ pub mod tombstones;
 pub mod ui;
 pub mod view;
 
-use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use app::wire::{
-    ConsoleEvent, EvictResponse, NodeState, RegisterRequest, ServiceSummary, ServiceView,
+    ConsoleEvent, EvictResponse, Indexed, NodeState, RegisterRequest, ServiceSummary, ServiceView,
     UnixMillis, WatchMessage,
 };
 use muster_registry::clock::unix_ms_now;
@@ -387,9 +386,9 @@ impl Hub {
         self.lock_view().summaries()
     }
 
-    /// Names of the services with `key` = `value` in their own or a node's metadata.
-    pub fn names_with_metadata(&self, key: &str, value: &str) -> HashSet<String> {
-        self.lock_view().names_with_metadata(key, value)
+    /// Reads the summaries with their search texts, sorted by name, under the view's lock.
+    pub fn read_index<R>(&self, read: impl FnOnce(&mut dyn Iterator<Item = &Indexed>) -> R) -> R {
+        self.lock_view().read_index(read)
     }
 
     /// The whole view (tombstones included) and the sequence number it is at.

@@ -9,12 +9,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use app::wire::ServiceSummary;
+use app::wire::{Indexed, ServiceSummary};
 
-/// The summaries and the names whose summary is out of date.
+/// The summaries (each with the text the services page searches it by) and the names whose
+/// summary is out of date.
 #[derive(Debug, Default)]
 pub struct Summaries {
-    by_name: BTreeMap<String, ServiceSummary>,
+    by_name: BTreeMap<String, Indexed>,
     dirty: BTreeSet<String>,
 }
 
@@ -27,7 +28,7 @@ impl Summaries {
     }
 
     /// Recounts every touched name with `count` (`None`: the service is gone).
-    pub fn refresh(&mut self, mut count: impl FnMut(&str) -> Option<ServiceSummary>) {
+    pub fn refresh(&mut self, mut count: impl FnMut(&str) -> Option<Indexed>) {
         for name in std::mem::take(&mut self.dirty) {
             match count(&name) {
                 Some(summary) => {
@@ -43,6 +44,12 @@ impl Summaries {
     /// Every summary, sorted by name (call [`Summaries::refresh`] first).
     pub fn all(&self) -> Vec<ServiceSummary> {
         debug_assert!(self.dirty.is_empty(), "summaries read before a refresh");
-        self.by_name.values().cloned().collect()
+        self.entries().map(|entry| entry.summary.clone()).collect()
+    }
+
+    /// Every summary with its search text, sorted by name (call [`Summaries::refresh`] first).
+    pub fn entries(&self) -> impl Iterator<Item = &Indexed> {
+        debug_assert!(self.dirty.is_empty(), "summaries read before a refresh");
+        self.by_name.values()
     }
 }

@@ -5,12 +5,12 @@
 //! turns the server's errors into the `ApiError` bodies the JSON API answers with, so a form
 //! and a script get the same messages.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use app::console::Console;
 use app::wire::{
-    ApiError, EvictResponse, LanSnapshot, RegisterRequest, ServiceSummary, ServiceView, SessionInfo,
+    ApiError, EvictResponse, Indexed, LanSnapshot, RegisterRequest, ServiceSummary, ServiceView,
+    SessionInfo,
 };
 use async_trait::async_trait;
 use http::request::Parts;
@@ -43,8 +43,8 @@ impl Console for Ui {
         self.hub.summaries()
     }
 
-    fn names_with_metadata(&self, key: &str, value: &str) -> HashSet<String> {
-        self.hub.names_with_metadata(key, value)
+    fn read_index(&self, read: &mut dyn FnMut(&mut dyn Iterator<Item = &Indexed>)) {
+        self.hub.read_index(read)
     }
 
     fn lan(&self) -> LanSnapshot {

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use app::rpc::NodeHealth;
 use app::wire::{
-    ConsoleEvent, EndpointOutlier, NodeState, NodeView, ServiceSummary, ServiceView, Tally,
-    UnixMillis,
+    ConsoleEvent, EndpointOutlier, Indexed, NodeState, NodeView, ServiceSummary, ServiceView,
+    Tally, UnixMillis,
 };
 use muster_registry::{Action, Endpoint, Metadata, Node, Service};
 
@@ -69,6 +69,9 @@ struct VersionEntry {
     endpoints_from: Option<String>,
     endpoint_outliers: Vec<EndpointOutlier>,
     nodes: BTreeMap<String, NodeEntry>,
+    /// When the last event about this version was emitted (set in [`View::emit`]: one store
+    /// per event, so "last change" costs no scan).
+    last_change: UnixMillis,
 }
 
 impl VersionEntry {
@@ -217,21 +220,15 @@ impl View {
         self.summaries.all()
     }
 
-    /// The names of the services whose metadata, or any of whose nodes' metadata, has `key`
-    /// set to `value` (tombstones included), read in place.
-    pub fn names_with_metadata(&self, key: &str, value: &str) -> HashSet<String> {
-        let is = |metadata: &Metadata| metadata.get(key).map(String::as_str) == Some(value);
-        self.versions
-            .iter()
-            .filter(|(_, entry)| {
-                is(&entry.metadata)
-                    || entry
-                        .nodes
-                        .values()
-                        .any(|node| is(&node.view.node.metadata))
-            })
-            .map(|((name, _), _)| name.clone())
-            .collect()
+    /// Reads the kept summaries with their search texts, sorted by name, in place (the
+    /// services page filters them without a copy of any, nor a look at a node).
+    pub fn read_index<R>(
+        &mut self,
+        read: impl FnOnce(&mut dyn Iterator<Item = &Indexed>) -> R,
+    ) -> R {
+        let versions = &self.versions;
+        self.summaries.refresh(|name| summary_of(versions, name));
+        read(&mut self.summaries.entries())
     }
 
     /// The newest events, for a snapshot's event log.
@@ -585,6 +582,11 @@ impl View {
         purged: bool,
         now: UnixMillis,
     ) -> ConsoleEvent {
+        if !purged {
+            if let Some(entry) = self.versions.get_mut(key) {
+                entry.last_change = now;
+            }
+        }
         let entry = self.versions.get(key);
         let service = ServiceView {
             name: key.0.clone(),
@@ -599,6 +601,7 @@ impl View {
             endpoint_outliers: entry
                 .map(|e| e.endpoint_outliers.clone())
                 .unwrap_or_default(),
+            last_change: entry.map_or(0, |e| e.last_change),
         };
         self.seq += 1;
         let event = ConsoleEvent {
@@ -700,11 +703,9 @@ fn duration_ms(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX / 4)
 }
 
-/// The summary of the service `name` from its versions in place; `None` when it has none.
-fn summary_of(
-    versions: &BTreeMap<(String, String), VersionEntry>,
-    name: &str,
-) -> Option<ServiceSummary> {
+/// The summary of the service `name` with its search text, from its versions in place;
+/// `None` when it has none.
+fn summary_of(versions: &BTreeMap<(String, String), VersionEntry>, name: &str) -> Option<Indexed> {
     let mut tally: Option<Tally> = None;
     for ((_, version), entry) in versions
         .range((name.to_string(), String::new())..)
@@ -712,11 +713,13 @@ fn summary_of(
     {
         tally.get_or_insert_with(Tally::default).add_version(
             version,
+            &entry.metadata,
             &entry.endpoints,
             entry.nodes.values().map(|node| &node.view),
+            entry.last_change,
         );
     }
-    tally.map(|tally| tally.finish(name))
+    tally.map(|tally| tally.finish_indexed(name))
 }
 
 /// One version of the view as the wire shows it.
@@ -729,6 +732,7 @@ fn service_view(((name, version), entry): (&(String, String), &VersionEntry)) ->
         nodes: entry.nodes.values().map(|node| node.view.clone()).collect(),
         endpoints_from: entry.endpoints_from.clone(),
         endpoint_outliers: entry.endpoint_outliers.clone(),
+        last_change: entry.last_change,
     }
 }
 
@@ -806,6 +810,34 @@ mod tests {
         let events = view.purge(Duration::from_secs(10), 14_000);
         assert_eq!(actions(&events), [(Action::Delete, 104, true)]);
         assert!(view.services().is_empty());
+    }
+
+    /// "Last change" is the time of the version's last event: a refresh that changes nothing
+    /// leaves it, a change of health state moves it, a purge is not a change of the service.
+    #[test]
+    fn last_change_is_the_time_of_the_last_event() {
+        let mut view = View::new(0);
+        let last = |view: &mut View| view.summaries()[0].last_change;
+        view.upsert(&greeter("a", "10.0.0.1:1"), None, Ttl::Keep, 1_000);
+        assert_eq!(last(&mut view), 1_000);
+        assert!(view
+            .upsert(&greeter("a", "10.0.0.1:1"), None, Ttl::Keep, 2_000)
+            .is_empty());
+        assert_eq!(last(&mut view), 1_000, "a refresh is no change");
+        let target = view.live_nodes().remove(0);
+        view.set_health(&target, health(HealthState::Healthy, 3_000), true, 3_000);
+        assert_eq!(last(&mut view), 3_000);
+        view.set_health(&target, health(HealthState::Healthy, 4_000), true, 4_000);
+        assert_eq!(last(&mut view), 3_000, "the same health again is no change");
+        let events = view.upsert(&greeter("b", "10.0.0.2:1"), None, Ttl::Keep, 5_000);
+        assert_eq!(
+            events[0].service.last_change, 5_000,
+            "events carry it to the browser"
+        );
+        view.depart("greeter", "1", "a", 6_000);
+        assert_eq!(last(&mut view), 6_000);
+        view.purge(Duration::from_secs(1), 9_000);
+        assert_eq!(last(&mut view), 6_000);
     }
 
     /// The kept summaries are what summarizing a full copy of the view gives, after every
