@@ -206,9 +206,8 @@ try {
     async (page) => {
       const list = page.locator('[data-endpoint="Orders.List"]').last();
       await list.scrollIntoViewIfNeeded();
-      for (const label of ["ListRequest", "filter", "range"]) {
-        await list.locator("summary", { hasText: label }).first().click();
-      }
+      // The request schema opened all the way down (the tree's own "Expand all").
+      await list.getByRole("button", { name: "Expand all" }).first().click();
       await page.evaluate(() => window.scrollTo(0, 0));
     },
   );

@@ -224,7 +224,8 @@ test("at 390 px no page scrolls sideways, and tables become cards", async ({ pag
     // A schema opened on the phone stays inside the width too.
     await page.goto(`${muster.url}/services/${longName}`);
     await whenLive(page);
-    await page.locator("summary", { hasText: "Request" }).first().click();
+    await page.getByRole("button", { name: "Expand all" }).first().click();
+    await expect(page.locator('[role="treeitem"][aria-expanded="true"]').first()).toBeVisible();
     await expectNoSidewaysScroll(page, "an open schema");
 
     // At desktop width the same tables are tables.
