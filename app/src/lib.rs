@@ -9,23 +9,28 @@
 //!   `feed`: the reconnecting websocket both use; [`format`]: times and durations.
 //! - [`escape`]: control characters made visible, for the CLI's output and copied text.
 //! - [`wire`]: the JSON the server sends (API bodies, watch messages), shared by both sides;
-//!   [`rpc`]: the JSON of endpoint calls and node health; [`version`]: versions newest first.
+//!   [`rpc`]: the JSON of endpoint calls and node health; [`version`]: versions newest first;
+//!   [`reason`]: why an event happened, in plain words; [`bulk`]: bulk eviction's list;
+//!   [`event_filter`]: which events a list (or the NDJSON export) holds.
 //! - [`console`]: what the server provides to pages (feature `ssr`).
 //! - [`api`]: server functions the pages call.
 #![recursion_limit = "256"]
 
 pub mod api;
 mod browser;
+pub mod bulk;
 pub mod components;
 #[cfg(feature = "ssr")]
 pub mod console;
 pub mod escape;
+pub mod event_filter;
 pub mod feed;
 pub mod format;
 pub mod lan;
 pub mod live;
 mod pages;
 pub mod readiness;
+pub mod reason;
 pub mod rpc;
 pub mod version;
 pub use pages::login::same_origin_path;

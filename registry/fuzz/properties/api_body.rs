@@ -10,6 +10,10 @@ mod wire;
 #[path = "../../../app/src/rpc.rs"]
 #[allow(dead_code)]
 mod rpc;
+// ... and an event's reason from its sibling `reason.rs`.
+#[path = "../../../app/src/reason.rs"]
+#[allow(dead_code)]
+mod reason;
 
 use muster_registry::validate;
 
