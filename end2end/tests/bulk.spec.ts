@@ -46,7 +46,7 @@ async function nodeState(muster: Muster, service: string, id: string): Promise<s
 function listed(page: Page): Promise<string[]> {
   return page
     .locator("dialog.bulk tbody tr")
-    .evaluateAll((rows) => rows.map((row) => row.getAttribute("data-node") ?? ""));
+    .evaluateAll((rows) => rows.map((row) => row.getAttribute("data-listed-node") ?? ""));
 }
 
 test("bulk evict lists exactly the stale nodes and evicts only those still stale", async ({ page }) => {
@@ -75,7 +75,7 @@ test("bulk evict lists exactly the stale nodes and evicts only those still stale
     await expect(dialog).toBeVisible();
     await expect(dialog.getByRole("heading")).toHaveText("Evict 2 stale nodes?");
     expect(await listed(page)).toEqual(["bulk-a", "bulk-b"]);
-    await expect(dialog.locator('tr[data-node="bulk-a"]')).toContainText(`e2e.bulk.svc1.0.0bulk-a127.0.0.1:${a}`);
+    await expect(dialog.locator('tr[data-listed-node="bulk-a"]')).toContainText(`e2e.bulk.svc1.0.0bulk-a127.0.0.1:${a}`);
 
     // b comes back while the operator reads the list; the list does not move.
     recovered = await listen(b);

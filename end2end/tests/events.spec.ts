@@ -48,13 +48,13 @@ test("rows link to the service and node and say why: an evict names who asked, a
 
     // The service's own History shows the same row.
     await page.locator("details.history summary").click();
-    const history = page.locator('details.history tr[data-action="delete"][data-node="foreign-1"]');
+    const history = page.locator('details.history tr[data-action="delete"][data-event-node="foreign-1"]');
     await expect(history.locator("td.why")).toHaveText("evicted from this console");
 
     await page.goto(`${muster.url}/events?q=e2e.events&action=delete`);
     await whenLive(page);
     await expect(page.locator("#event-filter")).toHaveValue("e2e.events");
-    const evicted = page.locator('tr[data-action="delete"][data-node="foreign-1"]');
+    const evicted = page.locator('tr[data-action="delete"][data-event-node="foreign-1"]');
     await expect(evicted.locator("td.why")).toHaveText("evicted from this console");
     await expect(evicted.locator("td.actor")).toHaveText(/^local user \(127\.0\.0\.1\)$/);
     await expect(evicted.locator("td.address")).toHaveText(`127.0.0.1:${port}`);
@@ -63,7 +63,7 @@ test("rows link to the service and node and say why: an evict names who asked, a
       "/services/e2e.events.foreign",
     );
     // Nobody refreshes short-1: its 3 s TTL runs out, and the row says so.
-    const expired = page.locator('tr[data-action="delete"][data-node="short-1"]');
+    const expired = page.locator('tr[data-action="delete"][data-event-node="short-1"]');
     await expect(expired.locator("td.why")).toHaveText(/^TTL \d+ s ran out$/, { timeout: 20_000 });
     await expect(expired.locator("td.actor")).toHaveText("");
     // Churn events of the other service are filtered out meanwhile.
@@ -136,7 +136,7 @@ test("the NDJSON export is the filtered log, one event per line", async ({ page,
     await page.goto(`${muster.url}/events?q=exported&action=create`);
     await whenLive(page);
     await changes.until(5);
-    await expect(page.locator('tbody tr[data-node="exported-1"]')).toHaveCount(1);
+    await expect(page.locator('tbody tr[data-event-node="exported-1"]')).toHaveCount(1);
     const link = page.getByRole("link", { name: "Export NDJSON" });
     await expect(link).toHaveAttribute("href", "/api/events?format=ndjson&q=exported&action=create");
     const [download] = await Promise.all([page.waitForEvent("download"), link.click()]);

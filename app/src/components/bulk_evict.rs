@@ -120,7 +120,7 @@ pub fn BulkEvict(#[prop(optional, into)] service: Option<Signal<String>>) -> imp
                             key=|node| node.clone()
                             let:node
                         >
-                            <tr data-node=node.node.clone()>
+                            <tr data-listed-node=node.node.clone()>
                                 <td class="name">{node.service.clone()}</td>
                                 <td>{node.version.clone()}</td>
                                 <td class="name">{node.node.clone()}</td>

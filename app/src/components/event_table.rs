@@ -75,7 +75,7 @@ fn EventRow(event: ConsoleEvent) -> impl IntoView {
     let node_text = event.purged.then(|| node_id.clone());
     let why = why(&event);
     view! {
-        <tr data-action=action data-seq=event.seq data-node=node_id.clone()>
+        <tr data-action=action data-seq=event.seq data-event-node=node_id.clone()>
             <td>{utc_time(event.timestamp)}</td>
             <td class=format!("action action-{action}")>{action}</td>
             <td class="name">
