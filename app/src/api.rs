@@ -169,12 +169,21 @@ async fn authorized_console() -> Result<crate::console::SharedConsole, ServerFnE
     Ok(console)
 }
 
+/// [`authorized_console`], and who the request acts as.
+#[cfg(feature = "ssr")]
+async fn acting_console() -> Result<(crate::console::SharedConsole, String), ServerFnError> {
+    let console = authorized_console().await?;
+    let parts: http::request::Parts = leptos_axum::extract().await?;
+    let actor = console.actor(&parts);
+    Ok((console, actor))
+}
+
 /// Deregisters a node this console registered (a goodbye on the network).
 #[server(prefix = "/rpc")]
 pub async fn deregister_node(service: String, node_id: String) -> Result<String, ServerFnError> {
-    authorized_console()
-        .await?
-        .deregister(&service, &node_id)
+    let (console, actor) = acting_console().await?;
+    console
+        .deregister(&service, &node_id, &actor)
         .await
         .map_err(|error| ServerFnError::new(error.error))?;
     Ok(format!(
@@ -185,9 +194,9 @@ pub async fn deregister_node(service: String, node_id: String) -> Result<String,
 /// Sends a goodbye for a node another process registered.
 #[server(prefix = "/rpc")]
 pub async fn evict_node(service: String, node_id: String) -> Result<EvictResponse, ServerFnError> {
-    authorized_console()
-        .await?
-        .evict(&service, &node_id)
+    let (console, actor) = acting_console().await?;
+    console
+        .evict(&service, &node_id, &actor)
         .await
         .map_err(|error| ServerFnError::new(error.error))
 }

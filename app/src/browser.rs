@@ -20,6 +20,21 @@ pub async fn fetch(url: &str, init: &web_sys::RequestInit) -> Result<(u16, Strin
     Ok((response.status(), text.as_string().unwrap_or_default()))
 }
 
+/// `POST url` with a JSON body from the browser (same origin: the session cookie and the
+/// Origin header go along, as the API's authorization needs).
+pub async fn post_json(url: &str, body: &str) -> Result<(u16, String), String> {
+    let error = |value: wasm_bindgen::JsValue| format!("{value:?}");
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    init.set_body(&wasm_bindgen::JsValue::from_str(body));
+    let headers = web_sys::Headers::new().map_err(error)?;
+    headers
+        .set("content-type", "application/json")
+        .map_err(error)?;
+    init.set_headers(&headers);
+    fetch(url, &init).await
+}
+
 /// `GET path`, its body read as JSON whatever the status (`/readyz` answers the same body
 /// with 200 and 503).
 #[cfg(feature = "hydrate")]

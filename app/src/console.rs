@@ -41,14 +41,22 @@ pub trait Console: Send + Sync {
     /// Checks that the client behind `request` may change things (token, Origin).
     fn authorize(&self, request: &Parts) -> Result<(), ApiError>;
 
+    /// Who an authorized request acts as, for the events its actions cause.
+    fn actor(&self, request: &Parts) -> String;
+
     /// Validates and registers a service; the console keeps it registered until deregistered.
     async fn register(&self, request: RegisterRequest) -> Result<(), ApiError>;
 
-    /// Deregisters a node this console owns (a goodbye on the network).
-    async fn deregister(&self, service: &str, node_id: &str) -> Result<(), ApiError>;
+    /// Deregisters a node this console owns (a goodbye on the network), as `actor`.
+    async fn deregister(&self, service: &str, node_id: &str, actor: &str) -> Result<(), ApiError>;
 
-    /// Sends a goodbye on behalf of a node this console does not own.
-    async fn evict(&self, service: &str, node_id: &str) -> Result<EvictResponse, ApiError>;
+    /// Sends a goodbye on behalf of a node this console does not own, as `actor`.
+    async fn evict(
+        &self,
+        service: &str,
+        node_id: &str,
+        actor: &str,
+    ) -> Result<EvictResponse, ApiError>;
 }
 
 /// How pages find the console in context.

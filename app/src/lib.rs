@@ -9,7 +9,9 @@
 //!   `feed`: the reconnecting websocket both use; [`format`]: times and durations.
 //! - [`escape`]: control characters made visible, for the CLI's output and copied text.
 //! - [`wire`]: the JSON the server sends (API bodies, watch messages), shared by both sides;
-//!   [`rpc`]: the JSON of endpoint calls and node health; [`version`]: versions newest first.
+//!   [`rpc`]: the JSON of endpoint calls and node health; [`version`]: versions newest first;
+//!   [`reason`]: why an event happened, in plain words; [`bulk`]: bulk eviction's list;
+//!   [`event_filter`]: which events a list (or the NDJSON export) holds.
 //! - [`endpoints`]: a service's endpoints across versions (distinct ones, subscribers, diffs).
 //! - [`search`]: the services list's search terms and the per-service text they match;
 //!   [`live::Catalog`]: the live store's summaries with that text, kept per service.
@@ -19,17 +21,20 @@
 
 pub mod api;
 mod browser;
+pub mod bulk;
 pub mod components;
 #[cfg(feature = "ssr")]
 pub mod console;
 pub mod endpoints;
 pub mod escape;
+pub mod event_filter;
 pub mod feed;
 pub mod format;
 pub mod lan;
 pub mod live;
 mod pages;
 pub mod readiness;
+pub mod reason;
 pub mod rpc;
 pub mod search;
 pub mod version;

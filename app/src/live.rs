@@ -314,6 +314,8 @@ mod tests {
             timestamp: seq,
             action,
             purged,
+            reason: None,
+            actor: None,
             service: ServiceView {
                 name: "svc".into(),
                 version: "1".into(),

@@ -415,6 +415,13 @@ pub struct ConsoleEvent {
     /// The node is gone from the console's view entirely (its tombstone timed out).
     #[serde(default)]
     pub purged: bool,
+    /// Why, as the place it came from knows it; `None` from a console that predates reasons.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<super::reason::EventReason>,
+    /// Who asked, for the console's own actions (evict, deregister): "this console" or the
+    /// signed-in admin and their address, as the access rules know them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<String>,
 }
 
 /// Server → browser messages on `GET /api/watch` (JSON text frames, tagged by `type`).

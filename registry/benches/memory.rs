@@ -113,6 +113,7 @@ fn main() {
         action: Action::Update,
         timestamp_ms: 0,
         service: one_node(&services[0], 0, Some(0)),
+        lifetime: Default::default(),
     };
     criterion.bench_function("broadcast_fanout_100", |b| {
         timed(b, &samples, "broadcast_fanout_100", || {

@@ -47,4 +47,39 @@ pub struct Event {
     pub timestamp_ms: u64,
     /// The service, carrying only the affected node(s).
     pub service: Service,
+    /// What the backend knows of the node's registration beyond go-micro's event (etcd: its
+    /// lease); empty when it keeps no such record.
+    #[serde(default, skip_serializing_if = "Lifetime::is_unknown")]
+    pub lifetime: Lifetime,
+}
+
+/// Why a node left, when the backend can tell: go-micro's watch says only `delete`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Departure {
+    /// Its TTL ran out without a refresh (on etcd: its lease expired and took the key along).
+    Expired,
+    /// It was removed while its registration was still valid (a deregister or an evict).
+    Removed,
+}
+
+/// A node's registration lifetime, as far as the backend knows it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Lifetime {
+    /// The TTL the registration was granted, in seconds (etcd: the lease's granted TTL).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl_secs: Option<u64>,
+    /// When it runs out unless refreshed, in ms since the Unix epoch, as of the event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at_ms: Option<u64>,
+    /// On a `delete`: why the node left.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub departure: Option<Departure>,
+}
+
+impl Lifetime {
+    /// Nothing known (what backends without leases send).
+    pub fn is_unknown(&self) -> bool {
+        *self == Lifetime::default()
+    }
 }

@@ -100,7 +100,7 @@ pub mod util;
 pub mod validate;
 
 pub use error::{Error, Result};
-pub use event::{Action, Event};
+pub use event::{Action, Departure, Event, Lifetime};
 pub use field::Field;
 pub use model::{Endpoint, Metadata, Node, Service, Value};
 pub use options::{

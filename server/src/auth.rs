@@ -123,6 +123,19 @@ impl Auth {
         ))
     }
 
+    /// Who a request that [`Auth::authorize`] allowed acts as, for the events of its actions:
+    /// there is one admin, so the means (loopback, token, sign-in) and the client's address.
+    pub fn actor(&self, request: &Parts) -> String {
+        let client = client(request);
+        if self.token.is_none() {
+            format!("local user ({client})")
+        } else if bearer(&request.headers).is_some() {
+            format!("admin token ({client})")
+        } else {
+            format!("signed-in admin ({client})")
+        }
+    }
+
     /// What this client may do, for the UI.
     pub fn session(&self, request: &Parts) -> SessionInfo {
         let (can_write, reason) = match self.authorize(request) {

@@ -70,6 +70,8 @@ pub fn router(state: AppState, policy: Arc<HostPolicy>) -> Router {
             post(api::nodes::evict),
         )
         .route("/api/watch", get(api::watch::watch))
+        .route("/api/events", get(api::events::list))
+        .route("/api/evict-stale", post(api::nodes::evict_stale))
         .route("/api/lan", get(api::lan::list))
         .route("/api/lan/watch", get(api::lan::watch))
         .route("/api/session", get(api::session::info))

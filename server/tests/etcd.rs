@@ -217,3 +217,60 @@ async fn console_evicts_a_foreign_etcd_node() {
     );
     assert!(!cli(&etcd, &["service", "crashed"]).status.success());
 }
+
+/// A go-micro node on etcd whose owner dies: its lease runs out, and the console shows an
+/// expiry (with the lease's TTL), not a deregistration; while it lived, `expires_at` came
+/// from its lease.
+#[tokio::test]
+async fn a_lapsed_etcd_lease_is_an_expiry_with_its_ttl() {
+    let Some(etcd) = etcd() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_with(
+        ([127, 0, 0, 1], 0).into(),
+        dir.path(),
+        &["--registry", "etcd", "--registry-address", &etcd.endpoint],
+    );
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(
+        file.path(),
+        service("leased", "leased-1", "127.0.0.1:40001").to_string(),
+    )
+    .unwrap();
+    let mut owner = Command::new(MUSTER)
+        .args(["--registry", "etcd", "--registry-address", &etcd.endpoint])
+        .args(["register", "--json", "--ttl", "3s", "-f"])
+        .arg(file.path())
+        .env("MUSTER_LOG", "error")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(owner.stdout.take().unwrap()).lines();
+    lines.next().unwrap().unwrap();
+    let node = eventually(Duration::from_secs(10), || async {
+        let versions = get_service(&server, "leased").await?;
+        let node = versions[0]["nodes"][0].clone();
+        (node["state"] == "alive").then_some(node)
+    })
+    .await;
+    let expires_at = node["expires_at"]
+        .as_u64()
+        .expect("expires_at from the lease");
+    let first_seen = node["first_seen"].as_u64().unwrap();
+    assert!(
+        (first_seen..=first_seen + 4_000).contains(&expires_at),
+        "{node}"
+    );
+
+    // Killed: no deregister, nobody keeps the lease alive.
+    owner.kill().unwrap();
+    owner.wait().unwrap();
+    eventually(Duration::from_secs(15), || async {
+        (node_state(&server, "leased", "leased-1").await? == "expired").then_some(())
+    })
+    .await;
+    let events: Value = get_json(server.url("/api/events?service=leased&action=delete")).await;
+    assert_eq!(
+        events[0]["reason"],
+        serde_json::json!({"kind": "expired", "ttl_secs": 3})
+    );
+}

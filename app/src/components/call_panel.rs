@@ -178,7 +178,7 @@ pub fn CallPanel(
             let (service, set_outcome) = (service.clone(), set_outcome.clone());
             leptos::task::spawn_local(async move {
                 let url = format!("/api/services/{}/call", encode(&service));
-                set_outcome(Some(match post(&url, &body).await {
+                set_outcome(Some(match crate::browser::post_json(&url, &body).await {
                     Ok((status, text)) => read_outcome(status, &text),
                     Err(error) => {
                         Outcome::Failure(0, format!("the console did not answer: {error}"), None)
@@ -518,21 +518,6 @@ fn encode(text: &str) -> String {
 /// `text` in single quotes for a POSIX shell.
 fn shell_quote(text: &str) -> String {
     format!("'{}'", text.replace('\'', r"'\''"))
-}
-
-/// `POST url` with a JSON body from the browser (same origin: the session cookie and the
-/// Origin header go along, as the API's authorization needs).
-async fn post(url: &str, body: &str) -> Result<(u16, String), String> {
-    let error = |value: wasm_bindgen::JsValue| format!("{value:?}");
-    let init = web_sys::RequestInit::new();
-    init.set_method("POST");
-    init.set_body(&wasm_bindgen::JsValue::from_str(body));
-    let headers = web_sys::Headers::new().map_err(error)?;
-    headers
-        .set("content-type", "application/json")
-        .map_err(error)?;
-    init.set_headers(&headers);
-    crate::browser::fetch(url, &init).await
 }
 
 #[cfg(test)]

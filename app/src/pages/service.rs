@@ -63,6 +63,8 @@ pub fn ServicePage() -> impl IntoView {
                 " / "
             </p>
             <h1 class="name" tabindex="-1">{move || name.get()}</h1>
+            <crate::components::bulk_evict::BulkEvict service=name />
+            <crate::components::service_extras::ServiceExtras name />
             <NodeConfirmDialog confirm />
             <Suspense fallback=|| view! { <p class="empty">"Loading…"</p> }>
                 {move || {

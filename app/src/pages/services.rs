@@ -527,6 +527,7 @@ pub fn ServicesPage() -> impl IntoView {
         <Title text="Services · Muster" />
         <section class="services">
             <h1>"Services"</h1>
+            <crate::components::bulk_evict::BulkEvict />
             <Form method="GET" action="/" attr:class="toolbar" attr:role="search">
                 <label for="service-search">"Search"</label>
                 <input

@@ -14,6 +14,10 @@ mod rpc;
 #[path = "../../../app/src/search.rs"]
 #[allow(dead_code)]
 mod search;
+// ... and an event's reason from its sibling `reason.rs`.
+#[path = "../../../app/src/reason.rs"]
+#[allow(dead_code)]
+mod reason;
 
 use muster_registry::validate;
 

@@ -9,6 +9,7 @@
 //! - `call`: one call, bounded by the timeout and retried while it was not served.
 //! - `codec`: the stored value, byte-for-byte what Go's `json.Marshal` writes.
 //! - `lease`: leases, and the task keeping a registered node's lease alive.
+//! - `lifetime`: what a watcher learns of a key's lease (TTL, expiry; expired or removed).
 //! - `watch`: the resumable watcher (every event once, across reconnections and compactions).
 //! - `failure`: what a failed call means (unreachable, no quorum, a TLS or auth refusal).
 //! - `health`: whether the cluster serves, and how many members are down when it does not.
@@ -27,6 +28,7 @@ pub mod fuzz_entry;
 mod health;
 mod keys;
 mod lease;
+mod lifetime;
 mod watch;
 
 pub use self::health::{Health, HEALTH_REUSE};
@@ -51,6 +53,7 @@ use crate::validate;
 use self::call::{retrying, within};
 use self::connect::Dial;
 use self::lease::Registration;
+use self::lifetime::Leases;
 use self::watch::{EtcdWatcher, Start, View};
 
 /// etcd's client port, added to an address given without one (as go-micro does).
@@ -468,10 +471,12 @@ impl Registry for EtcdRegistry {
             options.service,
             response.kvs().iter().map(|kv| (kv.key(), kv.value())),
         );
+        let leases = Leases::read(response.kvs().iter().map(|kv| (kv.key(), kv.lease())));
         Ok(Box::new(EtcdWatcher::spawn(Start {
             client,
             prefix,
             view,
+            leases,
             revision,
             timeout,
             registry_alive: self.shared.alive.subscribe(),

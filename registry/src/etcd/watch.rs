@@ -19,6 +19,10 @@
 //!   the events (or reports a compaction, handled as above), so a slow consumer loses nothing
 //!   and costs bounded memory here.
 //!
+//! - each event carries what the key's lease says (see [`super::lifetime`]): its TTL and expiry
+//!   when the key is first put, and on a delete whether the lease ran out or the key was
+//!   removed.
+//!
 //! Transient failures are logged, not handed to the consumer: it cannot act on them, and the
 //! watcher repairs itself.
 
@@ -37,6 +41,7 @@ use crate::registry::Watcher;
 
 use super::call::within;
 use super::codec;
+use super::lifetime::{Leases, Lookups};
 
 /// Events decoded but not yet read by the consumer. Past this the task waits for the consumer.
 const EVENT_BUFFER: usize = 1024;
@@ -142,6 +147,7 @@ fn event(action: Action, service: Service) -> Event {
         action,
         timestamp_ms,
         service,
+        lifetime: Default::default(),
     }
 }
 
@@ -153,6 +159,8 @@ pub(crate) struct Start {
     pub(crate) prefix: String,
     /// The prefix as read when the watcher was created.
     pub(crate) view: View,
+    /// The leases of the keys of that read.
+    pub(crate) leases: Leases,
     /// The store revision of that read: the task follows from the next one.
     pub(crate) revision: i64,
     /// How long opening a stream or reading the prefix may take.
@@ -219,6 +227,7 @@ struct Follower {
     client: Client,
     prefix: String,
     view: View,
+    leases: Leases,
     /// Every change up to this revision has been applied to the view.
     revision: i64,
     timeout: Duration,
@@ -241,6 +250,7 @@ impl Follower {
             client: start.client,
             prefix: start.prefix,
             view: start.view,
+            leases: start.leases,
             revision: start.revision,
             timeout: start.timeout,
             sender,
@@ -332,6 +342,7 @@ impl Follower {
                 return Interruption::Broken;
             }
             let mut applied = self.revision;
+            let mut lookups = Lookups::new(&self.client, self.timeout);
             for change in response.events() {
                 let Some(kv) = change.kv() else { continue };
                 // Already applied before a reconnection: etcd replays from the asked revision,
@@ -341,10 +352,30 @@ impl Follower {
                 }
                 applied = applied.max(kv.mod_revision());
                 let event = match change.event_type() {
-                    EventType::Put => self.view.put(kv.key(), kv.value()),
-                    EventType::Delete => self
-                        .view
-                        .delete(kv.key(), change.prev_kv().map(|previous| previous.value())),
+                    EventType::Put => {
+                        self.leases.put(kv.key(), kv.lease());
+                        match self.view.put(kv.key(), kv.value()) {
+                            Some(mut event) if kv.lease() != 0 => {
+                                event.lifetime =
+                                    lookups.of_put(kv.lease(), event.timestamp_ms).await;
+                                Some(event)
+                            }
+                            event => event,
+                        }
+                    }
+                    EventType::Delete => {
+                        let lease = self.leases.delete(kv.key());
+                        match self
+                            .view
+                            .delete(kv.key(), change.prev_kv().map(|previous| previous.value()))
+                        {
+                            Some(mut event) => {
+                                event.lifetime = lookups.of_delete(lease).await;
+                                Some(event)
+                            }
+                            None => None,
+                        }
+                    }
                 };
                 if let Some(event) = event {
                     if self.sender.send(event).await.is_err() {
@@ -377,6 +408,7 @@ impl Follower {
             self.view.only.clone(),
             response.kvs().iter().map(|kv| (kv.key(), kv.value())),
         );
+        self.leases = Leases::read(response.kvs().iter().map(|kv| (kv.key(), kv.lease())));
         let revision = response
             .header()
             .map_or(self.revision, |header| header.revision());

@@ -841,6 +841,7 @@ impl Engine {
             action,
             timestamp_ms,
             service,
+            lifetime: Default::default(),
         });
     }
 }

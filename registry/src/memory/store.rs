@@ -220,6 +220,7 @@ fn event(action: Action, record: &Record, name: &str, version: &str, node: &Node
             endpoints: record.endpoints.clone(),
             nodes: vec![node.clone()],
         },
+        lifetime: Default::default(),
     }
 }
 

@@ -6,6 +6,8 @@
 //! - [`services`]: `GET /api/services`, `GET /api/services/{name}`, `POST /api/services`.
 //! - [`nodes`]: `DELETE /api/services/{name}/nodes/{id}`, `POST …/{id}/evict`.
 //! - [`call`]: `POST /api/services/{name}/call`: an endpoint called on a registry node.
+//! - [`events`]: `GET /api/events` (`format=ndjson`: the events page's export);
+//!   `POST /api/evict-stale` (bulk evict) is in [`nodes`].
 //! - [`session`]: `GET /api/session`, `POST /login`, `POST /logout`.
 //! - [`watch`]: `GET /api/watch` (websocket).
 //! - [`stats`]: `GET /api/stats`: what the console holds and dropped (bounds under attack).
@@ -16,6 +18,7 @@
 
 pub mod body;
 pub mod call;
+pub mod events;
 pub mod keepalive;
 pub mod lan;
 pub mod nodes;

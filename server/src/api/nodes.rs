@@ -1,6 +1,9 @@
 //! One node: deregister (this console's own) or evict (another process's).
 
+use app::bulk::{BulkEvictRequest, BulkEvictResponse};
 use app::wire::EvictResponse;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::http::{request::Parts, StatusCode};
 use axum::Json;
@@ -16,7 +19,8 @@ pub async fn deregister(
     parts: Parts,
 ) -> Result<StatusCode, Error> {
     state.auth.authorize(&parts)?;
-    state.hub.deregister(&name, &node_id).await?;
+    let actor = state.auth.actor(&parts);
+    state.hub.deregister(&name, &node_id, &actor).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -28,5 +32,19 @@ pub async fn evict(
     parts: Parts,
 ) -> Result<Json<EvictResponse>, Error> {
     state.auth.authorize(&parts)?;
-    Ok(Json(state.hub.evict(&name, &node_id).await?))
+    let actor = state.auth.actor(&parts);
+    Ok(Json(state.hub.evict(&name, &node_id, &actor).await?))
+}
+
+/// `POST /api/evict-stale` with the nodes a confirmation listed: evicts those still stale,
+/// keeps the others, and says which was which. Allowed as a single evict is.
+pub async fn evict_stale(
+    State(state): State<AppState>,
+    parts: Parts,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<BulkEvictResponse>, Error> {
+    state.auth.authorize(&parts)?;
+    let request: BulkEvictRequest = super::body::json(body)?;
+    let actor = state.auth.actor(&parts);
+    Ok(Json(state.hub.evict_listed(request.nodes, &actor).await?))
 }

@@ -73,6 +73,7 @@ mod tests {
                 }],
                 ..Service::default()
             },
+            lifetime: Default::default(),
         };
         assert_eq!(
             line(&event, &Clock::Utc),

@@ -50,6 +50,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use app::bulk::{BulkEvictResponse, KeptNode, ListedNode, MAX_BULK_NODES};
 use app::wire::{
     ConsoleEvent, EvictResponse, Indexed, NodeState, RegisterRequest, ServiceSummary, ServiceView,
     UnixMillis, WatchMessage,
@@ -65,7 +66,11 @@ use crate::persist::StateStore;
 use self::frames::{Held, InFlight, SnapshotFrame};
 use self::owned::Owned;
 use self::pending::{Claim, Intent};
-use self::view::{Holding, Ttl, View};
+use self::view::{Holding, Removal, Ttl, View};
+
+/// Evictions of one bulk request waiting on the network at once (an mDNS evict listens for
+/// the owner's answer for a few hundred ms).
+const EVICTS_AT_ONCE: usize = 8;
 
 /// Events a websocket client may fall behind before it counts as lagging (and gets a
 /// snapshot). The channel holds one shared frame per event whatever the number of clients
@@ -376,6 +381,15 @@ impl Hub {
         }
     }
 
+    /// The events still held (the replay ring), oldest first, that `keep` keeps.
+    pub fn events_matching(&self, keep: impl Fn(&ConsoleEvent) -> bool) -> Vec<ConsoleEvent> {
+        self.lock_view()
+            .events()
+            .filter(|event| keep(event))
+            .cloned()
+            .collect()
+    }
+
     /// The versions of `name` (tombstones included).
     pub fn service(&self, name: &str) -> Vec<ServiceView> {
         self.lock_view().service(name)
@@ -433,8 +447,8 @@ impl Hub {
         Ok(self.service(&request.service.name))
     }
 
-    /// Deregisters a node this console registered (a goodbye on mDNS).
-    pub async fn deregister(&self, name: &str, node_id: &str) -> Result<(), Error> {
+    /// Deregisters a node this console registered (a goodbye on mDNS); `actor` asked.
+    pub async fn deregister(&self, name: &str, node_id: &str, actor: &str) -> Result<(), Error> {
         let mut owned = self.owned.lock().await;
         let (service, intent) = {
             let mut view = self.lock_view();
@@ -447,7 +461,11 @@ impl Hub {
                     ))
                 });
             };
-            let intent = Intent::take(self, &mut view, name, node_id, NodeState::Deregistered);
+            let removal = Removal {
+                state: NodeState::Deregistered,
+                actor: actor.to_string(),
+            };
+            let intent = Intent::take(self, &mut view, name, node_id, removal);
             (service, intent)
         };
         self.registry
@@ -460,8 +478,13 @@ impl Hub {
 
     /// Sends a goodbye on behalf of a node another process registered. The owned lock is
     /// held for the checks only, not while the backend waits on the network (an mDNS evict
-    /// listens for the owner's answer): the ticker's refreshes go on meanwhile.
-    pub async fn evict(&self, name: &str, node_id: &str) -> Result<EvictResponse, Error> {
+    /// listens for the owner's answer): the ticker's refreshes go on meanwhile. `actor` asked.
+    pub async fn evict(
+        &self,
+        name: &str,
+        node_id: &str,
+        actor: &str,
+    ) -> Result<EvictResponse, Error> {
         let (target, intent) = {
             let _owned = self.owned.lock().await;
             let mut view = self.lock_view();
@@ -474,7 +497,11 @@ impl Hub {
                     "node {node_id} of {name} is registered by this console: deregister it instead"
                 )));
             }
-            let intent = Intent::take(self, &mut view, name, node_id, NodeState::Evicted);
+            let removal = Removal {
+                state: NodeState::Evicted,
+                actor: actor.to_string(),
+            };
+            let intent = Intent::take(self, &mut view, name, node_id, removal);
             (target, intent)
         };
         let outcome = self.backend.evict(&target.service, node_id).await?;
@@ -496,6 +523,74 @@ impl Hub {
             message,
             reappeared: outcome.reappeared,
         })
+    }
+
+    /// Evicts the listed nodes that are still stale, foreign and at the listed address now —
+    /// not whatever is stale at this moment: a node that came back since the operator saw the
+    /// list is kept. At most [`EVICTS_AT_ONCE`] evictions wait on the network at a time.
+    pub async fn evict_listed(
+        &self,
+        listed: Vec<ListedNode>,
+        actor: &str,
+    ) -> Result<BulkEvictResponse, Error> {
+        use futures::stream::{self, StreamExt};
+        if listed.len() > MAX_BULK_NODES {
+            return Err(Error::invalid(format!(
+                "at most {MAX_BULK_NODES} nodes at once ({} listed)",
+                listed.len()
+            )));
+        }
+        let outcomes: Vec<(ListedNode, Result<(), String>)> = stream::iter(listed)
+            .map(|node| async move {
+                let outcome = match self.still_stale(&node) {
+                    Err(reason) => Err(reason),
+                    Ok(()) => self
+                        .evict(&node.service, &node.node, actor)
+                        .await
+                        .map_err(|error| error.to_string())
+                        .and_then(|answer| {
+                            if answer.reappeared {
+                                Err("its owner answered again: alive".to_string())
+                            } else {
+                                Ok(())
+                            }
+                        }),
+                };
+                (node, outcome)
+            })
+            .buffered(EVICTS_AT_ONCE)
+            .collect()
+            .await;
+        let mut answer = BulkEvictResponse::default();
+        for (node, outcome) in outcomes {
+            match outcome {
+                Ok(()) => answer.evicted.push(node),
+                Err(reason) => answer.kept.push(KeptNode { node, reason }),
+            }
+        }
+        Ok(answer)
+    }
+
+    /// Whether a listed node is still the stale foreign node the operator saw; why not.
+    fn still_stale(&self, listed: &ListedNode) -> Result<(), String> {
+        let view = self.lock_view();
+        let Some(node) = view.node(&listed.service, &listed.version, &listed.node) else {
+            return Err("gone already".into());
+        };
+        if node.node.address != listed.address {
+            return Err(format!(
+                "now at {}: another registration",
+                node.node.address
+            ));
+        }
+        if node.owned {
+            return Err("registered by this console: deregister it instead".into());
+        }
+        match node.state {
+            NodeState::Stale => Ok(()),
+            NodeState::Alive => Err("alive again".into()),
+            state => Err(format!("{} already", state.as_str())),
+        }
     }
 
     /// Re-reads the whole registry and turns the differences with the view into events (at
@@ -586,6 +681,8 @@ mod tests {
                 ..ServiceView::default()
             },
             purged: false,
+            reason: None,
+            actor: None,
         };
         let borrowed = serde_json::to_value(EventMessage::new(&event)).unwrap();
         let owned = serde_json::to_value(WatchMessage::Event(event)).unwrap();

@@ -8,10 +8,10 @@
 //! claim), is settled with the action's events under one lock, and is undone when dropped
 //! unsettled: whatever way the action fails, nothing is left behind.
 
-use app::wire::{ConsoleEvent, NodeState, UnixMillis};
+use app::wire::{ConsoleEvent, UnixMillis};
 use muster_registry::Service;
 
-use super::view::View;
+use super::view::{Removal, View};
 use super::Hub;
 
 /// The nodes of a service being registered by this console.
@@ -57,7 +57,7 @@ pub struct Intent<'a> {
     hub: &'a Hub,
     name: &'a str,
     node_id: &'a str,
-    state: NodeState,
+    removal: Removal,
     settled: bool,
 }
 
@@ -68,14 +68,14 @@ impl<'a> Intent<'a> {
         view: &mut View,
         name: &'a str,
         node_id: &'a str,
-        state: NodeState,
+        removal: Removal,
     ) -> Self {
-        view.intend(name, node_id, state);
+        view.intend(name, node_id, removal.clone());
         Intent {
             hub,
             name,
             node_id,
-            state,
+            removal,
             settled: false,
         }
     }
@@ -85,15 +85,15 @@ impl<'a> Intent<'a> {
     /// Only while the node is still `owned` as it was when the action was checked: a node
     /// that left by itself and was registered again meanwhile is not the one removed.
     pub fn depart(mut self, version: &str, owned: bool) {
-        let (name, node_id, state) = (self.name, self.node_id, self.state);
+        let (name, node_id, removal) = (self.name, self.node_id, self.removal.clone());
         self.hub.commit(|view, now| {
             let same = view
                 .find(name, node_id)
                 .iter()
                 .all(|found| found.owned == owned);
             let events = if same {
-                view.intend(name, node_id, state);
-                view.depart(name, version, node_id, now)
+                view.intend(name, node_id, removal);
+                view.depart(name, version, node_id, None, now)
             } else {
                 Vec::new()
             };

@@ -25,14 +25,20 @@ pub async fn follow(hub: Arc<Hub>, mut watcher: Box<dyn Watcher>) {
         match next {
             Ok(event) => hub.commit(|view, now| match event.action {
                 Action::Create | Action::Update => {
-                    view.upsert(&event.service, None, Ttl::Keep, now)
+                    let ttl = if event.lifetime.is_unknown() {
+                        Ttl::Keep
+                    } else {
+                        Ttl::Lease(event.lifetime)
+                    };
+                    view.upsert(&event.service, None, ttl, now)
                 }
                 Action::Delete => event
                     .service
                     .nodes
                     .iter()
                     .flat_map(|node| {
-                        view.depart(&event.service.name, &event.service.version, &node.id, now)
+                        let (name, version) = (&event.service.name, &event.service.version);
+                        view.depart(name, version, &node.id, event.lifetime.departure, now)
                     })
                     .collect(),
             }),
@@ -97,7 +103,7 @@ pub fn diff(view: &mut View, services: &[Service], now: UnixMillis) -> Vec<Conso
             node.version.clone(),
             node.node_id.clone(),
         )) {
-            events.extend(view.depart(&node.service, &node.version, &node.node_id, now));
+            events.extend(view.depart(&node.service, &node.version, &node.node_id, None, now));
         }
     }
     events

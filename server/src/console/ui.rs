@@ -63,6 +63,10 @@ impl Console for Ui {
         self.auth.authorize(request).map_err(|error| error.body())
     }
 
+    fn actor(&self, request: &Parts) -> String {
+        self.auth.actor(request)
+    }
+
     async fn register(&self, request: RegisterRequest) -> Result<(), ApiError> {
         self.hub
             .register(request)
@@ -71,16 +75,21 @@ impl Console for Ui {
             .map_err(|error| error.body())
     }
 
-    async fn deregister(&self, service: &str, node_id: &str) -> Result<(), ApiError> {
+    async fn deregister(&self, service: &str, node_id: &str, actor: &str) -> Result<(), ApiError> {
         self.hub
-            .deregister(service, node_id)
+            .deregister(service, node_id, actor)
             .await
             .map_err(|error| error.body())
     }
 
-    async fn evict(&self, service: &str, node_id: &str) -> Result<EvictResponse, ApiError> {
+    async fn evict(
+        &self,
+        service: &str,
+        node_id: &str,
+        actor: &str,
+    ) -> Result<EvictResponse, ApiError> {
         self.hub
-            .evict(service, node_id)
+            .evict(service, node_id, actor)
             .await
             .map_err(|error| error.body())
     }

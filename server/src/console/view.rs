@@ -8,12 +8,13 @@
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::time::Duration;
 
+use app::reason::EventReason;
 use app::rpc::NodeHealth;
 use app::wire::{
     ConsoleEvent, EndpointOutlier, Indexed, NodeState, NodeView, ServiceSummary, ServiceView,
     Tally, UnixMillis,
 };
-use muster_registry::{Action, Endpoint, Metadata, Node, Service};
+use muster_registry::{Action, Departure, Endpoint, Lifetime, Metadata, Node, Service};
 
 use muster_registry::clock::unix_ms;
 use muster_registry::mdns::NodeTimes;
@@ -45,6 +46,18 @@ pub enum Ttl {
     Keep,
     /// The node was (re-)registered here with this TTL.
     Set(Option<Duration>),
+    /// The backend's lease of the node (etcd), as of the event: its expiry is shown, but not
+    /// used for staleness — a lease is refreshed by a keep-alive that no event reports.
+    Lease(Lifetime),
+}
+
+/// A removal the console itself is making: the tombstone state it means, and who asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Removal {
+    /// `Deregistered` or `Evicted`.
+    pub state: NodeState,
+    /// Who asked ([`crate::auth::Auth::actor`]).
+    pub actor: String,
 }
 
 /// One node with what the console tracks beyond its [`NodeView`].
@@ -52,6 +65,10 @@ pub enum Ttl {
 struct NodeEntry {
     view: NodeView,
     ttl: Option<Duration>,
+    /// The backend's lease TTL, when it has one (for the words of an expiry).
+    lease_ttl_secs: Option<u64>,
+    /// When the backend's lease runs out, as of the last event that said.
+    lease_expires_at: Option<UnixMillis>,
     /// The last TCP probe failed.
     unreachable: bool,
     /// When it became a tombstone.
@@ -130,7 +147,7 @@ pub struct View {
     ring: VecDeque<ConsoleEvent>,
     /// Departures the console itself is causing (deregister, evict), by (service, node id): the
     /// registry's delete event does not say who removed a node.
-    intents: HashMap<(String, String), NodeState>,
+    intents: HashMap<(String, String), Removal>,
     /// Nodes the console is registering right now, by (service, node id): the registry's
     /// create event may arrive before the registration call returns, and must already show
     /// the node as owned (else clients would see a create, then an ownership update).
@@ -231,6 +248,11 @@ impl View {
         read(&mut self.summaries.entries())
     }
 
+    /// Every event the ring holds, oldest first.
+    pub fn events(&self) -> impl Iterator<Item = &ConsoleEvent> {
+        self.ring.iter()
+    }
+
     /// The newest events, for a snapshot's event log.
     pub fn recent(&self) -> Vec<ConsoleEvent> {
         let skip = self.ring.len().saturating_sub(RECENT_IN_SNAPSHOT);
@@ -277,6 +299,15 @@ impl View {
             .collect()
     }
 
+    /// The node `node_id` of one service version as it is now: state, address, owned.
+    pub fn node(&self, name: &str, version: &str, node_id: &str) -> Option<&NodeView> {
+        self.versions
+            .get(&(name.to_string(), version.to_string()))?
+            .nodes
+            .get(node_id)
+            .map(|node| &node.view)
+    }
+
     /// Whether any version of `name` is known (tombstones count).
     pub fn has_service(&self, name: &str) -> bool {
         self.versions.keys().any(|(service, _)| service == name)
@@ -303,10 +334,10 @@ impl View {
     }
 
     /// Records that the console is about to remove a node, so that the registry's delete
-    /// event becomes a tombstone in `state` (`Deregistered` or `Evicted`).
-    pub fn intend(&mut self, name: &str, node_id: &str, state: NodeState) {
+    /// event becomes a tombstone in the removal's state, saying who asked.
+    pub fn intend(&mut self, name: &str, node_id: &str, removal: Removal) {
         self.intents
-            .insert((name.to_string(), node_id.to_string()), state);
+            .insert((name.to_string(), node_id.to_string()), removal);
     }
 
     /// Forgets an intent that did not happen (the registry refused).
@@ -360,14 +391,20 @@ impl View {
             if let Some(at) = entry.nodes.get(&node.id).and_then(stale_at) {
                 self.deadlines.schedule(&node_key, at);
             }
-            changed.push((node.id.clone(), action));
+            let reason = match action {
+                Some(Action::Create) => EventReason::Registered {
+                    by_console: entry.nodes.get(&node.id).is_some_and(|n| n.view.owned),
+                },
+                _ => EventReason::Changed,
+            };
+            changed.push((node.id.clone(), action.map(|action| (action, reason))));
         }
         let endpoints_changed = entry.settle_endpoints();
         if metadata_changed || endpoints_changed {
             // Every other live node of the version shows the new endpoints too.
             for (id, node) in &entry.nodes {
                 if node.departed_at.is_none() && !changed.iter().any(|(other, _)| other == id) {
-                    changed.push((id.clone(), Some(Action::Update)));
+                    changed.push((id.clone(), Some((Action::Update, EventReason::Changed))));
                 }
             }
         }
@@ -378,24 +415,30 @@ impl View {
                 let state = live_state(node, now);
                 if state != node.view.state {
                     node.view.state = state;
-                    action.get_or_insert(Action::Update);
+                    action.get_or_insert((Action::Update, EventReason::Refreshed));
                 }
             }
         }
         changed
             .into_iter()
-            .filter_map(|(id, action)| Some(self.emit(action?, &key, &id, false, now)))
+            .filter_map(|(id, change)| {
+                let (action, reason) = change?;
+                Some(self.emit(action, &key, &id, Cause::of(reason), now))
+            })
             .collect()
     }
 
     /// The registry says the node left (or the console removed it): it becomes a tombstone —
     /// `Deregistered`/`Evicted` when the console caused it, `Expired` when its TTL ran out,
-    /// else `Deregistered` (its owner said goodbye).
+    /// else `Deregistered` (its owner said goodbye). `departure` is what the backend knows of
+    /// why (etcd: whether the lease ran out); without it, a departure at the node's expiry is
+    /// taken for one.
     pub fn depart(
         &mut self,
         name: &str,
         version: &str,
         node_id: &str,
+        departure: Option<Departure>,
         now: UnixMillis,
     ) -> Vec<ConsoleEvent> {
         let intent = self
@@ -413,14 +456,36 @@ impl View {
             return Vec::new();
         }
         self.summaries.touch(name);
-        let expired = node
-            .view
-            .expires_at
-            .is_some_and(|expires_at| now + EXPIRY_SLACK_MS >= expires_at);
-        node.view.state = match intent {
-            Some(state) => state,
-            None if expired => NodeState::Expired,
-            None => NodeState::Deregistered,
+        let expired = match departure {
+            Some(departure) => departure == Departure::Expired,
+            None => node
+                .view
+                .expires_at
+                .is_some_and(|expires_at| now + EXPIRY_SLACK_MS >= expires_at),
+        };
+        let ttl_secs = node.ttl.map(|ttl| ttl.as_secs()).or(node.lease_ttl_secs);
+        let cause = match intent {
+            Some(Removal { state, actor }) => {
+                node.view.state = state;
+                let reason = if state == NodeState::Evicted {
+                    EventReason::Evicted
+                } else {
+                    EventReason::Deregistered
+                };
+                Cause {
+                    reason,
+                    actor: Some(actor),
+                    purged: false,
+                }
+            }
+            None if expired => {
+                node.view.state = NodeState::Expired;
+                Cause::of(EventReason::Expired { ttl_secs })
+            }
+            None => {
+                node.view.state = NodeState::Deregistered;
+                Cause::of(EventReason::Goodbye)
+            }
         };
         node.departed_at = Some(now);
         let mut bytes = budget::node_view(&node.view);
@@ -434,7 +499,7 @@ impl View {
         }
         let node_key = (key.0.clone(), key.1.clone(), node_id.to_string());
         self.tombstones.bury(node_key, now, bytes);
-        let mut events = vec![self.emit(Action::Delete, &key, node_id, false, now)];
+        let mut events = vec![self.emit(Action::Delete, &key, node_id, cause, now)];
         while let Some(oldest) = self.tombstones.pop_over_budget() {
             events.extend(self.purge_node(oldest, now));
         }
@@ -463,7 +528,11 @@ impl View {
             .cancel(&(service.clone(), version.clone(), id.clone()));
         let key = (service, version);
         self.versions.get(&key)?.nodes.get(&id)?;
-        let event = self.emit(Action::Delete, &key, &id, true, now);
+        let purged = Cause {
+            purged: true,
+            ..Cause::of(EventReason::Purged)
+        };
+        let event = self.emit(Action::Delete, &key, &id, purged, now);
         self.summaries.touch(&key.0);
         if let Some(entry) = self.versions.get_mut(&key) {
             entry.nodes.remove(&id);
@@ -493,12 +562,24 @@ impl View {
             .filter(|node| node.departed_at.is_none())?;
         self.summaries.touch(&target.service);
         let news = node.view.health.as_ref().map(|old| old.state) != Some(health.state);
+        let reason = EventReason::Health {
+            state: health.state,
+            detail: health.detail.clone(),
+        };
         node.view.health = Some(health);
         node.unreachable = !reachable;
         let state = live_state(node, now);
         let news = news || state != node.view.state;
         node.view.state = state;
-        news.then(|| self.emit(Action::Update, &key, &target.node_id, false, now))
+        news.then(|| {
+            self.emit(
+                Action::Update,
+                &key,
+                &target.node_id,
+                Cause::of(reason),
+                now,
+            )
+        })
     }
 
     /// Takes the backend's own timing of its nodes (the mDNS cache's first/last seen and
@@ -538,7 +619,10 @@ impl View {
         }
         let mut events: Vec<ConsoleEvent> = revived
             .into_iter()
-            .map(|(key, id)| self.emit(Action::Update, &key, &id, false, now))
+            .map(|(key, id)| {
+                let reason = Cause::of(EventReason::Refreshed);
+                self.emit(Action::Update, &key, &id, reason, now)
+            })
             .collect();
         events.extend(self.refresh_states(now));
         events
@@ -567,7 +651,14 @@ impl View {
             if state != node.view.state {
                 node.view.state = state;
                 self.summaries.touch(&key.0);
-                events.push(self.emit(Action::Update, &key, &id, false, now));
+                let reason = if state == NodeState::Stale && !node.unreachable {
+                    EventReason::MissedRefresh {
+                        ttl_secs: node.ttl.map(|ttl| ttl.as_secs()),
+                    }
+                } else {
+                    EventReason::Refreshed
+                };
+                events.push(self.emit(Action::Update, &key, &id, Cause::of(reason), now));
             }
         }
         events
@@ -579,10 +670,10 @@ impl View {
         action: Action,
         key: &(String, String),
         node_id: &str,
-        purged: bool,
+        cause: Cause,
         now: UnixMillis,
     ) -> ConsoleEvent {
-        if !purged {
+        if !cause.purged {
             if let Some(entry) = self.versions.get_mut(key) {
                 entry.last_change = now;
             }
@@ -609,7 +700,9 @@ impl View {
             timestamp: now,
             action,
             service,
-            purged,
+            purged: cause.purged,
+            reason: Some(cause.reason),
+            actor: cause.actor,
         };
         let bytes = budget::service_view(&event.service);
         self.ring.push_back(event.clone());
@@ -623,6 +716,24 @@ impl View {
             self.ring_bytes -= self.ring_sizes.pop_front().unwrap_or(0);
         }
         event
+    }
+}
+
+/// Why an event is emitted, and what it says beside the node.
+struct Cause {
+    reason: EventReason,
+    actor: Option<String>,
+    purged: bool,
+}
+
+impl Cause {
+    /// A cause with no actor, not a purge.
+    fn of(reason: EventReason) -> Self {
+        Cause {
+            reason,
+            actor: None,
+            purged: false,
+        }
     }
 }
 
@@ -657,6 +768,8 @@ fn upsert_node(
                 health: None,
             },
             ttl: None,
+            lease_ttl_secs: None,
+            lease_expires_at: None,
             unreachable: false,
             departed_at: None,
             endpoints: Vec::new(),
@@ -671,10 +784,18 @@ fn upsert_node(
     if let Some(owned) = owned {
         slot.view.owned = owned;
     }
-    if let Ttl::Set(ttl) = ttl {
-        slot.ttl = ttl;
+    match ttl {
+        Ttl::Keep => {}
+        Ttl::Set(ttl) => slot.ttl = ttl,
+        Ttl::Lease(lease) => {
+            slot.lease_ttl_secs = lease.ttl_secs.or(slot.lease_ttl_secs);
+            slot.lease_expires_at = lease.expires_at_ms.or(slot.lease_expires_at);
+        }
     }
-    slot.view.expires_at = slot.ttl.map(|ttl| now + duration_ms(ttl));
+    slot.view.expires_at = slot
+        .ttl
+        .map(|ttl| now + duration_ms(ttl))
+        .or(slot.lease_expires_at);
     action
 }
 
@@ -781,7 +902,7 @@ mod tests {
         assert!(events.iter().all(|e| e.service.endpoints == full.endpoints));
 
         // Once the odd node leaves, the version's records agree again.
-        let events = view.depart("greeter", "1", "b", 3);
+        let events = view.depart("greeter", "1", "b", None, 3);
         assert!(events[0].service.endpoint_outliers.is_empty());
         assert_eq!(view.service("greeter")[0].endpoints_from, None);
     }
@@ -802,10 +923,17 @@ mod tests {
             .is_empty());
         let events = view.upsert(&greeter("a", "10.0.0.1:2"), None, Ttl::Keep, 3_000);
         assert_eq!(actions(&events), [(Action::Update, 102, false)]);
-        view.intend("greeter", "a", NodeState::Evicted);
-        let events = view.depart("greeter", "1", "a", 4_000);
+        view.intend(
+            "greeter",
+            "a",
+            Removal {
+                state: NodeState::Evicted,
+                actor: "this console".into(),
+            },
+        );
+        let events = view.depart("greeter", "1", "a", None, 4_000);
         assert_eq!(events[0].service.nodes[0].state, NodeState::Evicted);
-        assert!(view.depart("greeter", "1", "a", 4_000).is_empty());
+        assert!(view.depart("greeter", "1", "a", None, 4_000).is_empty());
         assert!(view.purge(Duration::from_secs(10), 13_999).is_empty());
         let events = view.purge(Duration::from_secs(10), 14_000);
         assert_eq!(actions(&events), [(Action::Delete, 104, true)]);
@@ -834,7 +962,7 @@ mod tests {
             events[0].service.last_change, 5_000,
             "events carry it to the browser"
         );
-        view.depart("greeter", "1", "a", 6_000);
+        view.depart("greeter", "1", "a", None, 6_000);
         assert_eq!(last(&mut view), 6_000);
         view.purge(Duration::from_secs(1), 9_000);
         assert_eq!(last(&mut view), 6_000);
@@ -885,11 +1013,11 @@ mod tests {
         same(&mut view);
         view.refresh_states(20_000);
         same(&mut view);
-        view.depart("greeter", "1", "a", 21_000);
+        view.depart("greeter", "1", "a", None, 21_000);
         same(&mut view);
         view.purge(Duration::from_secs(1), 30_000);
         same(&mut view);
-        view.depart("other", "1", "c", 31_000);
+        view.depart("other", "1", "c", None, 31_000);
         view.purge(Duration::from_secs(1), 40_000);
         same(&mut view);
         assert_eq!(
@@ -913,7 +1041,7 @@ mod tests {
         assert!(view.refresh_states(8_000).is_empty());
         let events = view.refresh_states(8_600);
         assert_eq!(events[0].service.nodes[0].state, NodeState::Stale);
-        let events = view.depart("greeter", "1", "a", 10_000);
+        let events = view.depart("greeter", "1", "a", None, 10_000);
         assert_eq!(events[0].service.nodes[0].state, NodeState::Expired);
     }
 
@@ -973,7 +1101,7 @@ mod tests {
             Ttl::Set(Some(Duration::from_secs(120))),
             0,
         );
-        let events = view.depart("greeter", "1", "a", 5_000);
+        let events = view.depart("greeter", "1", "a", None, 5_000);
         assert_eq!(events[0].service.nodes[0].state, NodeState::Deregistered);
         let events = view.upsert(&greeter("a", "10.0.0.1:1"), None, Ttl::Keep, 6_000);
         assert_eq!(
@@ -1042,7 +1170,7 @@ mod tests {
             NodeState::Alive,
             "failing is not stale"
         );
-        view.depart("greeter", "1", "a", 4);
+        view.depart("greeter", "1", "a", None, 4);
         assert!(view
             .set_health(&target, health(HealthState::Healthy, 5), true, 5)
             .is_none());
@@ -1059,7 +1187,7 @@ mod tests {
             service.name = format!("fat{i}");
             service.nodes[0].metadata = fat.clone();
             view.upsert(&service, None, Ttl::Keep, i);
-            view.depart(&service.name, "1", &format!("n{i}"), i);
+            view.depart(&service.name, "1", &format!("n{i}"), None, i);
         }
         let holding = view.holding();
         assert!(
@@ -1088,5 +1216,81 @@ mod tests {
             None,
             "a sequence from another run"
         );
+    }
+
+    #[test]
+    fn every_event_says_why_in_the_terms_of_its_origin() {
+        let reason = |events: &[ConsoleEvent]| events[0].reason.clone().unwrap();
+        let mut view = View::new(0);
+        let events = view.upsert(&greeter("a", "127.0.0.1:9"), None, Ttl::Keep, 0);
+        assert_eq!(
+            reason(&events),
+            EventReason::Registered { by_console: false }
+        );
+
+        // The console's own evict names who asked.
+        view.intend(
+            "greeter",
+            "a",
+            Removal {
+                state: NodeState::Evicted,
+                actor: "admin session from 10.0.0.7".into(),
+            },
+        );
+        let events = view.depart("greeter", "1", "a", None, 1_000);
+        assert_eq!(reason(&events), EventReason::Evicted);
+        assert_eq!(
+            events[0].actor.as_deref(),
+            Some("admin session from 10.0.0.7")
+        );
+
+        // A health check that got no answer.
+        view.upsert(&greeter("b", "127.0.0.1:9"), None, Ttl::Keep, 2_000);
+        let target = view
+            .live_nodes()
+            .into_iter()
+            .find(|node| node.node_id == "b")
+            .unwrap();
+        let mut refused = health(HealthState::Unreachable, 2_100);
+        refused.detail = "connection refused".into();
+        let event = view.set_health(&target, refused, false, 2_100).unwrap();
+        assert_eq!(event.reason.unwrap().words(), "probe: connection refused");
+        assert_eq!(event.actor, None);
+
+        // Its owner left before its TTL.
+        let events = view.depart("greeter", "1", "b", None, 3_000);
+        assert_eq!(reason(&events), EventReason::Goodbye);
+        let purged = view.purge(Duration::from_secs(1), 10_000);
+        assert!(purged
+            .iter()
+            .all(|e| e.purged && e.reason == Some(EventReason::Purged)));
+    }
+
+    #[test]
+    fn an_etcd_lease_gives_the_expiry_and_its_end_is_an_expiry_whenever_it_comes() {
+        let mut view = View::new(0);
+        let lease = Lifetime {
+            ttl_secs: Some(110),
+            expires_at_ms: Some(110_000),
+            departure: None,
+        };
+        view.upsert(&greeter("a", "127.0.0.1:9"), None, Ttl::Lease(lease), 0);
+        let node = &view.service("greeter")[0].nodes[0];
+        assert_eq!(node.expires_at, Some(110_000));
+        // Kept alive unseen (go-micro's keep-alive is no event): never stale for that.
+        assert!(view.refresh_states(500_000).is_empty());
+        // The backend says the lease ran out, long after the expiry the put gave.
+        let events = view.depart("greeter", "1", "a", Some(Departure::Expired), 600_000);
+        assert_eq!(events[0].service.nodes[0].state, NodeState::Expired);
+        assert_eq!(
+            events[0].reason.as_ref().unwrap().words(),
+            "TTL 110 s ran out"
+        );
+
+        // Removed while its lease lived, though near its expiry: not an expiry.
+        view.upsert(&greeter("b", "127.0.0.1:9"), None, Ttl::Lease(lease), 0);
+        let events = view.depart("greeter", "1", "b", Some(Departure::Removed), 110_000);
+        assert_eq!(events[0].service.nodes[0].state, NodeState::Deregistered);
+        assert_eq!(events[0].reason, Some(EventReason::Goodbye));
     }
 }
