@@ -47,8 +47,27 @@ use tracing_subscriber::EnvFilter;
 
 use crate::cli::Cli;
 
-#[tokio::main]
-async fn main() -> ExitCode {
+/// Stack of each runtime thread. Server-side rendering walks the page's view tree
+/// recursively, and an unoptimised build's frames are large: the services page overflowed
+/// tokio's default 2 MiB now and then in debug builds (the tests' binary), which aborts the
+/// whole process. 8 MiB is the main thread's default on Linux; it is reserved, not used.
+const THREAD_STACK: usize = 8 * 1024 * 1024;
+
+fn main() -> ExitCode {
+    match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(THREAD_STACK)
+        .build()
+    {
+        Ok(runtime) => runtime.block_on(run()),
+        Err(error) => {
+            eprintln!("muster: cannot start the runtime: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> ExitCode {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
