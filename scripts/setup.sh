@@ -77,6 +77,8 @@ install_dnssd_peer() {
 install_build_tools() {
     command -v protoc >/dev/null || apt_install protobuf-compiler
     command -v brotli >/dev/null || apt_install brotli
+    # The service page's "Copy as curl" test runs the copied command against a fake node.
+    command -v curl >/dev/null || apt_install curl
 }
 
 install_build_tools

@@ -7,7 +7,8 @@
 //! - `pages/`: one file per page; `components/`: pieces several pages share.
 //! - [`live`]: the live view fed by the watch websocket; [`lan`]: the LAN (DNS-SD) view;
 //!   `feed`: the reconnecting websocket both use; [`format`]: times and durations.
-//! - [`escape`]: control characters made visible, for the CLI's output and copied text.
+//! - [`escape`]: control characters made visible, for the CLI's output and copied text;
+//!   [`commands`]: shell commands that ask one node (go-micro's CLI, curl).
 //! - [`wire`]: the JSON the server sends (API bodies, watch messages), shared by both sides;
 //!   [`rpc`]: the JSON of endpoint calls and node health; [`version`]: versions newest first;
 //!   [`reason`]: why an event happened, in plain words; [`bulk`]: bulk eviction's list;
@@ -22,6 +23,7 @@
 pub mod api;
 mod browser;
 pub mod bulk;
+pub mod commands;
 pub mod components;
 #[cfg(feature = "ssr")]
 pub mod console;

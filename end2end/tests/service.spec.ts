@@ -3,7 +3,7 @@
 // comparison, subscribers apart, and the schema as a keyboard treeview. Every test runs while
 // one generator changes another service and a second adds and removes nodes of the service
 // shown: nothing the operator opened, chose or typed may be lost.
-import { spawn, ChildProcess } from "node:child_process";
+import { execSync, spawn, ChildProcess } from "node:child_process";
 import path from "node:path";
 import { Locator, Page } from "@playwright/test";
 import { test, expect, whenLive } from "./fixtures";
@@ -367,8 +367,10 @@ const probed = test.extend<{ muster: Muster }>({
 
 probed("nodes by state first (unreachable, failing), then by address; Call on a shared endpoint", async ({
   page,
+  context,
   muster,
 }) => {
+  await context.grantPermissions(["clipboard-read", "clipboard-write"]);
   const peerAddress = "127.0.0.1:18760";
   const peer = await startPeer(peerAddress);
   const name = "e2e.svc.greeter";
@@ -415,6 +417,17 @@ probed("nodes by state first (unreachable, failing), then by address; Call on a 
     await hello.locator("button.call-send").click();
     await expect(hello.locator(".call-status")).toContainText("200 from g-healthy");
     await expect(hello.locator(".call-response")).toContainText('"msg": "Hello x"');
+
+    // The node's own commands: the copied curl, run as it is, asks that node's Debug.Health.
+    const healthy = page.locator('tr[data-node="g-healthy"]');
+    await healthy.getByRole("button", { name: "Copy as micro command" }).click();
+    await expect
+      .poll(() => page.evaluate(() => navigator.clipboard.readText()))
+      .toBe(`micro call --address '${peerAddress}' '${name}' Debug.Health '{}'`);
+    await healthy.getByRole("button", { name: "Copy as curl" }).click();
+    await expect.poll(() => page.evaluate(() => navigator.clipboard.readText())).toContain(`http://${peerAddress}/`);
+    const curl = await page.evaluate(() => navigator.clipboard.readText());
+    expect(execSync(curl, { shell: "/bin/sh", encoding: "utf8" })).toContain('"status":"ok"');
   } finally {
     await stop(churns);
     peer.kill();

@@ -16,6 +16,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::json_text::{compact, ordered_example, pretty};
+use crate::commands::shell_quote;
 use crate::rpc::{CallFailure, CallReply, DEFAULT_TIMEOUT_MS};
 
 /// What the operator wrote for one endpoint.
@@ -513,11 +514,6 @@ fn linked_request(endpoint: &str) -> Option<String> {
 
 fn encode(text: &str) -> String {
     String::from(js_sys::encode_uri_component(text))
-}
-
-/// `text` in single quotes for a POSIX shell.
-fn shell_quote(text: &str) -> String {
-    format!("'{}'", text.replace('\'', r"'\''"))
 }
 
 #[cfg(test)]

@@ -12,6 +12,25 @@ const CONFIRMATION: Duration = Duration::from_secs(2);
 /// it for screen readers ("Copy node id").
 #[component]
 pub fn CopyText(#[prop(into)] text: Signal<String>, what: &'static str) -> impl IntoView {
+    view! {
+        <span class="copy-text">
+            <span class="truncate" title=text>{text}</span>
+            <CopyButton text label="Copy" name=format!("Copy {what}") />
+        </span>
+    }
+    .into_any()
+}
+
+/// A button that copies `text`, labelled `label` ("Copy", "micro"), `name` for screen
+/// readers; it says "Copied" (or that the browser refused) for a moment. `reveal`: the text
+/// is its tooltip (a command one wants to read before pasting).
+#[component]
+pub fn CopyButton(
+    #[prop(into)] text: Signal<String>,
+    label: &'static str,
+    #[prop(into)] name: String,
+    #[prop(optional)] reveal: bool,
+) -> impl IntoView {
     // What the last click came to: the browser may refuse the clipboard (no permission, an
     // insecure origin), and then the button says so instead of pretending.
     let outcome = RwSignal::new(None::<bool>);
@@ -25,22 +44,20 @@ pub fn CopyText(#[prop(into)] text: Signal<String>, what: &'static str) -> impl 
         });
     };
     view! {
-        <span class="copy-text">
-            <span class="truncate" title=text>{text}</span>
-            <button
-                type="button"
-                class="copy"
-                aria-label=format!("Copy {what}")
-                data-copied=move || outcome.get().map(|copied| copied.to_string())
-                on:click=copy
-            >
-                {move || match outcome.get() {
-                    None => "Copy",
-                    Some(true) => "Copied",
-                    Some(false) => "Copy failed",
-                }}
-            </button>
-        </span>
+        <button
+            type="button"
+            class="copy"
+            aria-label=name
+            title=move || reveal.then(|| text.get())
+            data-copied=move || outcome.get().map(|copied| copied.to_string())
+            on:click=copy
+        >
+            {move || match outcome.get() {
+                None => label,
+                Some(true) => "Copied",
+                Some(false) => "Copy failed",
+            }}
+        </button>
     }
     .into_any()
 }

@@ -13,7 +13,7 @@ pub mod json_text;
 pub mod node_table;
 pub mod not_found;
 pub mod schema;
-pub mod service_summary;
 pub mod service_extras;
+pub mod service_summary;
 pub mod state;
 pub mod theme;

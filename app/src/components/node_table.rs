@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::components::confirm::{NodeConfirm, NodeTarget};
-use crate::components::copy_text::CopyText;
+use crate::components::copy_text::{CopyButton, CopyText};
 use crate::components::health::HealthBadge;
 use crate::components::state::StateBadge;
 use crate::format::{ago, duration, utc_time};
@@ -289,8 +289,9 @@ fn NodeRow(name: Memo<String>, versions: Memo<Vec<ServiceView>>, row: RowKey) ->
             <td data-label="Owner">
                 {field(|node| if node.owned { "this console" } else { "network" }.to_string())}
             </td>
-            <td data-label="Action">
+            <td data-label="Action" class="node-actions">
                 <NodeAction name version=action_version node />
+                <NodeCommands name address />
             </td>
         </tr>
     }
@@ -335,6 +336,20 @@ fn NodeMetadata(node: Memo<Option<NodeView>>) -> impl IntoView {
         </Show>
     }
     .into_any()
+}
+
+/// Copy buttons for the commands that ask this node itself, outside the console: go-micro's
+/// CLI and curl ([`crate::commands`]).
+#[component]
+fn NodeCommands(name: Memo<String>, address: Signal<String>) -> impl IntoView {
+    let micro = Signal::derive(move || crate::commands::micro_health(&name.get(), &address.get()));
+    let curl = Signal::derive(move || crate::commands::curl_health(&name.get(), &address.get()));
+    view! {
+        <span class="node-commands">
+            <CopyButton text=micro label="micro" name="Copy as micro command" reveal=true />
+            <CopyButton text=curl label="curl" name="Copy as curl" reveal=true />
+        </span>
+    }
 }
 
 /// Deregister (own node) or Evict (foreign node): opens the page's confirmation dialog.
