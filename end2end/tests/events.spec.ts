@@ -80,9 +80,14 @@ test("rows link to the service and node and say why: an evict names who asked, a
     const expired = page.locator('tr[data-action="delete"][data-event-node="short-1"]');
     await expect(expired.locator("td.why")).toHaveText("TTL 3 s ran out", { timeout: 15_000 });
     await expect(expired.locator("td.actor")).toHaveText("");
-    await expect(page.locator('tr[data-action="update"][data-event-node="short-1"] td.why').first()).toHaveText(
-      "missed its refresh (TTL 3 s)",
-    );
+    // It went stale before it expired. (With a 3 s TTL it may also have gone stale and come
+    // back while its owner lived: the backend's timings reach the view once a second, later
+    // than 85 % of 3 s; that revival is its own "refreshed again" row.)
+    await expect(
+      page.locator('tr[data-action="update"][data-event-node="short-1"] td.why', {
+        hasText: "missed its refresh (TTL 3 s)",
+      }),
+    ).not.toHaveCount(0);
   } finally {
     owner.kill("SIGKILL");
     short?.kill("SIGKILL");

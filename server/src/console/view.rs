@@ -586,7 +586,7 @@ impl View {
     /// expiry); silent unless a state changes as a result (a stale node heard from again is
     /// alive; one whose deadline came is stale).
     pub fn apply_timings(&mut self, timings: &[NodeTimes], now: UnixMillis) -> Vec<ConsoleEvent> {
-        let mut revived = Vec::new();
+        let mut changed = Vec::new();
         for timing in timings {
             // The versions of one service are a range of the map: scanning every version for
             // every node held the view lock for a second's worth of compares with 10,000 nodes
@@ -612,17 +612,16 @@ impl View {
                     let state = live_state(node, now);
                     if state != node.view.state {
                         node.view.state = state;
-                        revived.push(((service.clone(), version.clone()), timing.node_id.clone()));
+                        let reason = state_reason(node);
+                        let key = (service.clone(), version.clone());
+                        changed.push((key, timing.node_id.clone(), reason));
                     }
                 }
             }
         }
-        let mut events: Vec<ConsoleEvent> = revived
+        let mut events: Vec<ConsoleEvent> = changed
             .into_iter()
-            .map(|(key, id)| {
-                let reason = Cause::of(EventReason::Refreshed);
-                self.emit(Action::Update, &key, &id, reason, now)
-            })
+            .map(|(key, id, reason)| self.emit(Action::Update, &key, &id, Cause::of(reason), now))
             .collect();
         events.extend(self.refresh_states(now));
         events
@@ -651,13 +650,7 @@ impl View {
             if state != node.view.state {
                 node.view.state = state;
                 self.summaries.touch(&key.0);
-                let reason = if state == NodeState::Stale && !node.unreachable {
-                    EventReason::MissedRefresh {
-                        ttl_secs: node.ttl.map(|ttl| ttl.as_secs()),
-                    }
-                } else {
-                    EventReason::Refreshed
-                };
+                let reason = state_reason(node);
                 events.push(self.emit(Action::Update, &key, &id, Cause::of(reason), now));
             }
         }
@@ -806,6 +799,18 @@ fn stale_at(node: &NodeEntry) -> Option<UnixMillis> {
     }
     let ttl = node.ttl?;
     Some(node.view.last_seen + duration_ms(ttl * STALE_PERCENT_OF_TTL / 100) + 1)
+}
+
+/// Why a live node's state just changed by time or timings: it missed its refresh, or it
+/// was heard from again.
+fn state_reason(node: &NodeEntry) -> EventReason {
+    if node.view.state == NodeState::Stale && !node.unreachable {
+        EventReason::MissedRefresh {
+            ttl_secs: node.ttl.map(|ttl| ttl.as_secs()),
+        }
+    } else {
+        EventReason::Refreshed
+    }
 }
 
 /// Alive, or stale when its address refused or it missed its refresh.
@@ -1043,6 +1048,34 @@ mod tests {
         assert_eq!(events[0].service.nodes[0].state, NodeState::Stale);
         let events = view.depart("greeter", "1", "a", None, 10_000);
         assert_eq!(events[0].service.nodes[0].state, NodeState::Expired);
+    }
+
+    /// The backend's timings can turn a node stale too (its last answer is older than the
+    /// view knew): that says it missed its refresh, and a later answer says it is back.
+    #[test]
+    fn timings_say_why_a_node_went_stale_or_came_back() {
+        let mut view = View::new(0);
+        let ten = Ttl::Set(Some(Duration::from_secs(10)));
+        view.upsert(&greeter("a", "10.0.0.1:1"), Some(false), ten, 5_000);
+        let at = |ms: u64| std::time::UNIX_EPOCH + Duration::from_millis(ms);
+        let seen = |last_seen: u64| NodeTimes {
+            service: "greeter".into(),
+            node_id: "a".into(),
+            first_seen: at(0),
+            last_seen: at(last_seen),
+            expires_at: Some(at(last_seen + 10_000)),
+            ttl: Duration::from_secs(10),
+        };
+        let events = view.apply_timings(&[seen(0)], 9_000);
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].service.nodes[0].state, NodeState::Stale);
+        assert_eq!(
+            events[0].reason,
+            Some(EventReason::MissedRefresh { ttl_secs: Some(10) })
+        );
+        let events = view.apply_timings(&[seen(9_500)], 9_600);
+        assert_eq!(events[0].service.nodes[0].state, NodeState::Alive);
+        assert_eq!(events[0].reason, Some(EventReason::Refreshed));
     }
 
     /// Staleness comes from each node's deadline: a refresh moves it on (through a
