@@ -3,11 +3,11 @@
 // comparison, subscribers apart, and the schema as a keyboard treeview. Every test runs while
 // one generator changes another service and a second adds and removes nodes of the service
 // shown: nothing the operator opened, chose or typed may be lost.
-import { execSync, spawn, ChildProcess } from "node:child_process";
-import path from "node:path";
+import { execSync } from "node:child_process";
 import { Locator, Page } from "@playwright/test";
 import { test, expect, whenLive } from "./fixtures";
 import { Churn } from "./support/churn";
+import { startPeer } from "./support/peer";
 import { Muster, greeter, sleep } from "./support/muster";
 
 /** A field of a go-micro schema (`values: null` for a scalar, as go-micro sends it). */
@@ -342,18 +342,6 @@ test("endpoints once per distinct schema, version badges, a side-by-side compari
     await stop(churns);
   }
 });
-
-const fakePeer = path.resolve(__dirname, "../../target/release/fake-go-micro");
-
-/** Starts a fake go-micro v1.18 node on `address` and waits until it listens. */
-async function startPeer(address: string): Promise<ChildProcess> {
-  const child = spawn(fakePeer, [address, "v1.18"], { stdio: ["ignore", "pipe", "inherit"] });
-  await new Promise<void>((resolve, reject) => {
-    child.stdout?.on("data", (chunk) => String(chunk).includes("listening") && resolve());
-    child.once("exit", (code) => reject(new Error(`fake-go-micro exited (${code})`)));
-  });
-  return child;
-}
 
 /** A console that checks its nodes every 300 ms. */
 const probed = test.extend<{ muster: Muster }>({

@@ -7,7 +7,7 @@ mod common;
 use std::net::TcpListener;
 use std::time::Duration;
 
-use common::{client, eventually, node_state, service, Server};
+use common::{client, eventually, get_json, node_state, service, Server};
 use serde_json::{json, Value};
 
 const TOKEN: &str = "s3cret-admin-token-0042";
@@ -81,15 +81,7 @@ async fn only_the_listed_nodes_still_stale_are_evicted() {
     // The operator saw a and b stale; b comes back before the confirmation arrives.
     let _b_back = TcpListener::bind(("127.0.0.1", b)).unwrap();
     wait_state(&server, "b", "alive").await;
-    let answer: Value = client()
-        .post(server.url("/api/evict-stale"))
-        .json(&listed(&[("a", a), ("b", b), ("gone", 1)]))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let answer = evict_stale(&server, &listed(&[("a", a), ("b", b), ("gone", 1)])).await;
     assert_eq!(ids(&answer["evicted"]), ["a"]);
     assert_eq!(ids(&answer["kept"]), ["b", "gone"]);
     assert_eq!(answer["kept"][0]["reason"], "alive again");
@@ -113,15 +105,7 @@ async fn only_the_listed_nodes_still_stale_are_evicted() {
     );
 
     // A listed address that is no longer the node's: another registration, kept.
-    let moved: Value = client()
-        .post(server.url("/api/evict-stale"))
-        .json(&listed(&[("c", c + 1)]))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let moved = evict_stale(&server, &listed(&[("c", c + 1)])).await;
     assert!(moved["evicted"].as_array().unwrap().is_empty());
     assert!(moved["kept"][0]["reason"]
         .as_str()
@@ -129,14 +113,7 @@ async fn only_the_listed_nodes_still_stale_are_evicted() {
         .contains("another registration"));
 
     // The feed says why and who: the evict names this console's local user.
-    let events: Value = client()
-        .get(server.url("/api/events?service=go.micro.srv.bulk&action=delete"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let events = get_json(server.url("/api/events?service=go.micro.srv.bulk&action=delete")).await;
     let evicted = &events.as_array().unwrap()[0];
     assert_eq!(evicted["service"]["nodes"][0]["id"], "a");
     assert_eq!(evicted["reason"]["kind"], "evicted");
@@ -144,14 +121,7 @@ async fn only_the_listed_nodes_still_stale_are_evicted() {
         .as_str()
         .unwrap()
         .starts_with("local user (127.0.0.1"));
-    let stale: Value = client()
-        .get(server.url("/api/events?q=127.0.0.1&action=update"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let stale = get_json(server.url("/api/events?q=127.0.0.1&action=update")).await;
     assert!(stale
         .as_array()
         .unwrap()
@@ -218,16 +188,22 @@ async fn bulk_evict_needs_what_a_single_evict_needs() {
         .await
         .unwrap();
     assert_eq!(ids(&answer["evicted"]), ["a"]);
-    let events: Value = client()
-        .get(server.url("/api/events?service=go.micro.srv.bulk&action=delete"))
+    let events = get_json(server.url("/api/events?service=go.micro.srv.bulk&action=delete")).await;
+    assert!(events[0]["actor"]
+        .as_str()
+        .unwrap()
+        .starts_with("admin token ("));
+}
+
+/// `POST /api/evict-stale` from loopback with `body`; the answer's JSON.
+async fn evict_stale(server: &Server, body: &Value) -> Value {
+    client()
+        .post(server.url("/api/evict-stale"))
+        .json(body)
         .send()
         .await
         .unwrap()
         .json()
         .await
-        .unwrap();
-    assert!(events[0]["actor"]
-        .as_str()
         .unwrap()
-        .starts_with("admin token ("));
 }

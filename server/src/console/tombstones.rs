@@ -48,24 +48,23 @@ impl Tombstones {
     /// The oldest tombstone while the store is past a bound, forgotten already: the caller
     /// removes it from the view. Counted as dropped.
     pub fn pop_over_budget(&mut self) -> Option<NodeKey> {
-        while self.held.len() > MAX_TOMBSTONES || self.bytes > MAX_TOMBSTONE_BYTES {
-            let (key, at) = self.order.pop_front()?;
-            if self
-                .held
-                .get(&key)
-                .is_some_and(|(departed, _)| *departed == at)
-            {
-                self.forget(&key);
-                self.dropped += 1;
-                return Some(key);
-            }
+        if self.held.len() <= MAX_TOMBSTONES && self.bytes <= MAX_TOMBSTONE_BYTES {
+            return None;
         }
-        None
+        let key = self.pop_oldest(u64::MAX)?;
+        self.dropped += 1;
+        Some(key)
     }
 
     /// The oldest tombstone if it departed at or before `cutoff` (its TTL ran out),
     /// forgotten already: the caller removes it from the view.
     pub fn pop_departed_by(&mut self, cutoff: u64) -> Option<NodeKey> {
+        self.pop_oldest(cutoff)
+    }
+
+    /// The oldest tombstone held, if it departed at or before `cutoff`, forgotten; skips the
+    /// order's stale entries on the way.
+    fn pop_oldest(&mut self, cutoff: u64) -> Option<NodeKey> {
         while let Some((_, at)) = self.order.front() {
             if *at > cutoff {
                 return None;
