@@ -47,6 +47,8 @@ impl Console {
             // One load generator announces every node of the bench: it is one source address,
             // and it answers no refresh query, so its hour-long TTL must be believed.
             .args(["--mdns-source-quota", "100000", "--mdns-max-ttl", "1h"])
+            // 100 watching clients, above the default cap of websocket watchers.
+            .args(["--max-watchers", "256"])
             .args(["--probe-interval", "0", "--site-root"])
             .arg(site_root())
             .args(extra)

@@ -12,9 +12,10 @@ use crate::watchers::Client;
 /// Prefix of the latency probes' services; every client stamps their creates.
 pub const SERVICE: &str = "bench.latency";
 
-/// Services the probes spread over: the mDNS cache keeps at most 256 nodes per service and
-/// 1,024 services (the burst's 1,000, the answered one, these and the churn's 20).
-const SERVICES: usize = 2;
+/// Services the probes spread over: the mDNS cache keeps at most 256 nodes per service, 128
+/// of them from one source address (the load generator is one), and 1,024 services (the
+/// burst's 1,000, the answered one, these and the churn's 19).
+const SERVICES: usize = 4;
 
 /// Announces the plan's latency probes one by one and reports the delay to every client.
 /// Panics if any client misses one.
