@@ -51,20 +51,15 @@ impl Tombstones {
         if self.held.len() <= MAX_TOMBSTONES && self.bytes <= MAX_TOMBSTONE_BYTES {
             return None;
         }
-        let key = self.pop_oldest(u64::MAX)?;
+        let key = self.pop_departed_by(u64::MAX)?;
         self.dropped += 1;
         Some(key)
     }
 
     /// The oldest tombstone if it departed at or before `cutoff` (its TTL ran out),
-    /// forgotten already: the caller removes it from the view.
+    /// forgotten already: the caller removes it from the view. Skips the order's stale
+    /// entries on the way.
     pub fn pop_departed_by(&mut self, cutoff: u64) -> Option<NodeKey> {
-        self.pop_oldest(cutoff)
-    }
-
-    /// The oldest tombstone held, if it departed at or before `cutoff`, forgotten; skips the
-    /// order's stale entries on the way.
-    fn pop_oldest(&mut self, cutoff: u64) -> Option<NodeKey> {
         while let Some((_, at)) = self.order.front() {
             if *at > cutoff {
                 return None;

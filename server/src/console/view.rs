@@ -310,7 +310,11 @@ impl View {
 
     /// Whether any version of `name` is known (tombstones count).
     pub fn has_service(&self, name: &str) -> bool {
-        self.versions.keys().any(|(service, _)| service == name)
+        // Its versions are a range of the map: no walk of every version.
+        self.versions
+            .range((name.to_string(), String::new())..)
+            .next()
+            .is_some_and(|((service, _), _)| service == name)
     }
 
     /// Every live node, one service per node (for resync diffs).
@@ -475,7 +479,6 @@ impl View {
                 Cause {
                     reason,
                     actor: Some(actor),
-                    purged: false,
                 }
             }
             None if expired => {
@@ -528,11 +531,13 @@ impl View {
             .cancel(&(service.clone(), version.clone(), id.clone()));
         let key = (service, version);
         self.versions.get(&key)?.nodes.get(&id)?;
-        let purged = Cause {
-            purged: true,
-            ..Cause::of(EventReason::Purged)
-        };
-        let event = self.emit(Action::Delete, &key, &id, purged, now);
+        let event = self.emit(
+            Action::Delete,
+            &key,
+            &id,
+            Cause::of(EventReason::Purged),
+            now,
+        );
         self.summaries.touch(&key.0);
         if let Some(entry) = self.versions.get_mut(&key) {
             entry.nodes.remove(&id);
@@ -666,7 +671,8 @@ impl View {
         cause: Cause,
         now: UnixMillis,
     ) -> ConsoleEvent {
-        if !cause.purged {
+        let purged = cause.reason == EventReason::Purged;
+        if !purged {
             if let Some(entry) = self.versions.get_mut(key) {
                 entry.last_change = now;
             }
@@ -693,7 +699,7 @@ impl View {
             timestamp: now,
             action,
             service,
-            purged: cause.purged,
+            purged,
             reason: Some(cause.reason),
             actor: cause.actor,
         };
@@ -712,11 +718,10 @@ impl View {
     }
 }
 
-/// Why an event is emitted, and what it says beside the node.
+/// Why an event is emitted, and who asked (a purge is the reason [`EventReason::Purged`]).
 struct Cause {
     reason: EventReason,
     actor: Option<String>,
-    purged: bool,
 }
 
 impl Cause {
@@ -725,7 +730,6 @@ impl Cause {
         Cause {
             reason,
             actor: None,
-            purged: false,
         }
     }
 }
