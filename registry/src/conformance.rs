@@ -140,6 +140,23 @@ pub async fn register_get_list(registry: &dyn Registry, suite: &Suite) -> Result
                 )
                 .await?;
             check.until_listed(&service.name, true).await?;
+            // The listing is the version without its endpoints and nodes, on every backend.
+            let listed: Vec<Service> = check
+                .call(
+                    "list_services",
+                    registry.list_services(QueryOptions::default()),
+                )
+                .await?
+                .map_err(|error| check.fail(format!("list_services: {error}")))?
+                .into_iter()
+                .filter(|listed| listed.name == service.name)
+                .collect();
+            if listed != [service.listing()] {
+                return Err(check.fail(format!(
+                    "list_services gave {listed:?}, want the version's listing {:?}",
+                    service.listing()
+                )));
+            }
             check.deregister(&service).await?;
             check
                 .until(

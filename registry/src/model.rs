@@ -52,6 +52,21 @@ pub struct Service {
     pub nodes: Vec<Node>,
 }
 
+impl Service {
+    /// The service as [`crate::Registry::list_services`] lists it: name, version and the
+    /// version's metadata, without endpoints or nodes (what go-micro's mDNS registry lists,
+    /// and what a listing can give at the cost of the names rather than of every node).
+    pub fn listing(&self) -> Service {
+        Service {
+            name: self.name.clone(),
+            version: self.version.clone(),
+            metadata: self.metadata.clone(),
+            endpoints: Vec::new(),
+            nodes: Vec::new(),
+        }
+    }
+}
+
 /// One running instance of a service.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Node {

@@ -31,7 +31,12 @@ pub trait Registry: Send + Sync {
     /// [`crate::Error::NotFound`] when no node of it is known.
     async fn get_service(&self, name: &str, options: QueryOptions) -> Result<Vec<Service>>;
 
-    /// Every known service (one entry per name and version); an empty list when there are none.
+    /// Every known service version, as [`Service::listing`]: name, version and the version's
+    /// metadata, without endpoints or nodes (go-micro's mDNS registry lists names alone; its
+    /// other backends vary, so portable go-micro code reads a service's nodes with
+    /// `GetService`, as it must here). Sorted by name, then version; an empty list when there
+    /// are none. It costs what it returns: with 10,000 nodes known, a listing of every node
+    /// was a copy of all of them.
     async fn list_services(&self, options: QueryOptions) -> Result<Vec<Service>>;
 
     /// Follows changes from now on.

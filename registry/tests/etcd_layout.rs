@@ -194,8 +194,7 @@ async fn reads_what_go_micro_writes() {
         .list_services(QueryOptions { fresh: true })
         .await
         .unwrap();
-    assert_eq!(listed.len(), 2);
-    assert!(listed.contains(&latest) && listed.contains(&v2));
+    assert_eq!(listed, [latest.listing(), v2.listing()]);
 
     // A prefix read of `greeter` does not take `greeter.v2`'s keys.
     raw.put(

@@ -62,7 +62,7 @@ async fn tls_verifies_etcd_against_the_ca_and_name_given() {
         .list_services(QueryOptions::default())
         .await
         .unwrap();
-    assert_eq!(listed, [service("tls-1")]);
+    assert_eq!(listed, [service("tls-1").listing()]);
 
     // The system's roots do not hold the test CA.
     let mut system_roots = etcd.options();
@@ -106,7 +106,7 @@ async fn mutual_tls_needs_a_client_certificate_of_the_ca() {
             .list_services(QueryOptions::default())
             .await
             .unwrap(),
-        [service("mtls-1")]
+        [service("mtls-1").listing()]
     );
 
     // No client certificate: etcd ends the handshake, and nothing is read or written.

@@ -438,8 +438,14 @@ impl Registry for EtcdRegistry {
     }
 
     async fn list_services(&self, options: QueryOptions) -> Result<Vec<Service>> {
-        self.read(keys::PREFIX.to_owned(), None, options.fresh)
-            .await
+        // Every node's value is read anyway (the version is in the value, not the key); the
+        // listing keeps the contract every backend shares.
+        let services = self
+            .read(keys::PREFIX.to_owned(), None, options.fresh)
+            .await?;
+        let mut listed: Vec<Service> = services.iter().map(Service::listing).collect();
+        listed.sort_by(|a, b| (&a.name, &a.version).cmp(&(&b.name, &b.version)));
+        Ok(listed)
     }
 
     /// Reads the watched prefix now (linearizably), then follows it from that revision on:

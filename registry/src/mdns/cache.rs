@@ -535,12 +535,26 @@ impl Cache {
             .collect()
     }
 
-    /// Every service (one entry per name and version), sorted by name and version.
-    pub fn services(&self) -> Vec<Service> {
-        self.by_service
-            .keys()
-            .flat_map(|name| self.service(name))
-            .collect()
+    /// Every service version as a listing ([`Service::listing`]: no endpoints, no nodes),
+    /// sorted by name and version. A name's versions are read from its entries without copying
+    /// their nodes; a name usually has one version, so the set stays a short vector.
+    pub fn listing(&self) -> Vec<Service> {
+        let mut listed = Vec::with_capacity(self.by_service.len());
+        for (name, instances) in &self.by_service {
+            let first = listed.len();
+            for entry in instances.iter().filter_map(|i| self.entries.get(i)) {
+                let version = &entry.service.version;
+                if !listed[first..]
+                    .iter()
+                    .any(|s: &Service| &s.version == version)
+                {
+                    listed.push(entry.service.listing());
+                }
+            }
+            listed[first..].sort_by(|a, b| a.version.cmp(&b.version));
+            debug_assert!(listed[first..].iter().all(|s| &s.name == name));
+        }
+        listed
     }
 
     /// Names of the services this process owns nodes of.

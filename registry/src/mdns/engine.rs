@@ -448,7 +448,7 @@ impl Engine {
                 reply,
             } => {
                 if !fresh && now >= self.warm_at {
-                    let _ = reply.send(Ok(self.cache.services()));
+                    let _ = reply.send(Ok(self.cache.listing()));
                     return;
                 }
                 let services = self.config.names.services();
@@ -695,7 +695,7 @@ impl Engine {
                 let _ = reply.send(result);
             }
             Some(Waiting::List { reply }) => {
-                let _ = reply.send(Ok(self.cache.services()));
+                let _ = reply.send(Ok(self.cache.listing()));
             }
             Some(Waiting::Evict {
                 instance,

@@ -160,14 +160,18 @@ impl Store {
         )
     }
 
-    /// Every version of every service, sorted by name then version.
+    /// Every version of every service as a listing (no endpoints, no nodes: see
+    /// [`Service::listing`]), sorted by name then version.
     pub(super) fn list(&self) -> Vec<Service> {
         self.services
             .iter()
             .flat_map(|(name, versions)| {
-                versions
-                    .iter()
-                    .map(move |(version, record)| service(name, version, record))
+                versions.iter().map(move |(version, record)| Service {
+                    name: name.clone(),
+                    version: version.clone(),
+                    metadata: record.metadata.clone(),
+                    ..Service::default()
+                })
             })
             .collect()
     }

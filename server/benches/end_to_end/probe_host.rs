@@ -36,6 +36,12 @@ impl ProbeHost {
                     let options = MdnsOptions {
                         interfaces: vec!["eth0".into()],
                         host_name: Some("probe".into()),
+                        // The load generator is one address announcing 10,000 nodes with a
+                        // TTL of an hour: the console is started with the same two limits
+                        // raised, and the probe host must hold the same registry to measure
+                        // the registry-level queries over it.
+                        source_quota: 100_000,
+                        max_ttl: std::time::Duration::from_secs(3600),
                         ..MdnsOptions::default()
                     };
                     let registry =

@@ -226,7 +226,7 @@ async fn list_services(per_service: usize) -> Vec<Row> {
         },
         Row {
             nodes,
-            figure: "memory registry list_services (every service with its nodes)".into(),
+            figure: "memory registry list_services (every version listed, no nodes)".into(),
             p50,
             p90: percentile(&mut list, 90),
             baseline,

@@ -2,20 +2,17 @@
 
 use std::collections::BTreeMap;
 
-use muster_registry::QueryOptions;
-
 use app::escape::escape_controls as shown;
 
 use super::{print_json, Result};
 use crate::backend::Backend;
+use crate::console::sync::read_all;
 
-/// Lists the services: JSON (go-micro's list of services) or a table of name, versions and
-/// node count.
+/// Lists the services: JSON (every version with its nodes, as go-micro's `Service`s) or a
+/// table of name, versions and node count. The registry's listing names the versions; each
+/// name is then read whole, as go-micro's tools read a service.
 pub async fn run(backend: &Backend, json: bool) -> Result {
-    let services = backend
-        .registry()
-        .list_services(QueryOptions::default())
-        .await?;
+    let services = read_all(backend.registry().as_ref()).await?;
     if json {
         return print_json(&services);
     }
