@@ -138,6 +138,23 @@ impl Console {
         }
     }
 
+    /// CPU time each thread has run so far, in nanoseconds by thread id (the first field of
+    /// `/proc/<pid>/task/<tid>/schedstat`: the scheduler's own account, where `/proc/<pid>/stat`
+    /// counts 10 ms clock ticks, too coarse for a target of 0.2 % over seconds).
+    pub fn thread_cpu_ns(&self) -> std::collections::HashMap<u32, u64> {
+        let tasks =
+            std::fs::read_dir(format!("/proc/{}/task", self.pid())).expect("muster's /proc tasks");
+        tasks
+            .filter_map(|task| {
+                let task = task.ok()?;
+                let tid = task.file_name().to_str()?.parse().ok()?;
+                let schedstat = std::fs::read_to_string(task.path().join("schedstat")).ok()?;
+                let ns = schedstat.split_whitespace().next()?.parse().ok()?;
+                Some((tid, ns))
+            })
+            .collect()
+    }
+
     /// CPU time used so far (user + system), from `/proc/<pid>/stat`.
     pub fn cpu_time(&self) -> Duration {
         let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid()))

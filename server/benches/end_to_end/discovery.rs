@@ -86,13 +86,13 @@ pub async fn run(bench: &mut Bench<'_>, clients: &[Client]) {
             plan.latency_per_second
         ),
         all.to_string(),
-        verdict(all.p99 <= Duration::from_millis(20), "p99 ≤ 20 ms"),
+        verdict(all.p99 <= Duration::from_millis(10), "p99 ≤ 10 ms"),
     );
     let first = Summary::of(first_client);
     bench.report.add(
         "discovery",
         "the same, first client only",
         first.to_string(),
-        verdict(first.p99 <= Duration::from_millis(20), "p99 ≤ 20 ms"),
+        verdict(first.p99 <= Duration::from_millis(10), "p99 ≤ 10 ms"),
     );
 }
