@@ -834,6 +834,42 @@ mod tests {
     }
 
     #[test]
+    fn a_listing_names_each_version_once_without_nodes() {
+        let mut cache = Cache::default();
+        let (now, ttl) = (Instant::now(), Duration::from_secs(10));
+        let node = |id: &str, name: &str, version: &str| {
+            let mut seen = observation(id, "10.0.0.1:1", id);
+            seen.instance = format!("{id}.{name}.micro.");
+            seen.service.name = name.into();
+            seen.service.version = version.into();
+            seen
+        };
+        for seen in [
+            node("a", "svc", "2"),
+            node("b", "svc", "1"),
+            node("c", "svc", "2"),
+            node("d", "alpha", "1"),
+        ] {
+            assert!(cache.upsert(seen, ttl, HEARD, now).change.is_ok());
+        }
+        let listing = cache.listing();
+        let listed: Vec<(&str, &str, usize)> = listing
+            .iter()
+            .map(|s| {
+                (
+                    s.name.as_str(),
+                    s.version.as_str(),
+                    s.nodes.len() + s.endpoints.len(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            listed,
+            [("alpha", "1", 0), ("svc", "1", 0), ("svc", "2", 0)]
+        );
+    }
+
+    #[test]
     fn create_refresh_update_delete() {
         let mut cache = Cache::default();
         let now = Instant::now();
