@@ -887,6 +887,23 @@ mod tests {
             listed,
             [("alpha", "1", 0), ("svc", "1", 0), ("svc", "2", 0)]
         );
+
+        // A node that changes version moves in the listing; a version goes with its last node.
+        assert!(cache
+            .upsert(node("a", "svc", "3"), ttl, HEARD, now)
+            .change
+            .is_ok());
+        assert!(cache.remove("b.svc.micro.").is_some());
+        let versions: Vec<(String, String)> = cache
+            .listing()
+            .into_iter()
+            .map(|s| (s.name, s.version))
+            .collect();
+        let expected = [("alpha", "1"), ("svc", "2"), ("svc", "3")];
+        assert_eq!(
+            versions,
+            expected.map(|(n, v)| (n.to_string(), v.to_string()))
+        );
     }
 
     #[test]
