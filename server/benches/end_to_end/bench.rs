@@ -32,12 +32,28 @@ impl Bench<'_> {
     /// Sends `packets` at `per_second` from the load generator, on a blocking thread so the
     /// websocket clients keep reading meanwhile; returns each packet's send time.
     pub async fn send_paced(&self, packets: Vec<Vec<u8>>, per_second: f64) -> Vec<Instant> {
+        self.send_paced_with(packets, per_second, Instant::now)
+            .await
+    }
+
+    /// [`Bench::send_paced`], each packet stamped by `stamp` just before its `send_to`.
+    pub async fn send_paced_with<T: Send + 'static>(
+        &self,
+        packets: Vec<Vec<u8>>,
+        per_second: f64,
+        stamp: fn() -> T,
+    ) -> Vec<T> {
         let socket = self
             .generator
             .try_clone()
             .expect("clone the generator socket");
         tokio::task::spawn_blocking(move || {
-            loadgen::send_paced(&socket, packets.iter().map(Vec::as_slice), per_second)
+            loadgen::send_paced_with(
+                &socket,
+                packets.iter().map(Vec::as_slice),
+                per_second,
+                stamp,
+            )
         })
         .await
         .expect("the load generator thread")
