@@ -99,8 +99,17 @@ pub fn socket() -> UdpSocket {
     socket.into()
 }
 
-/// Sends `packets` at `per_second`, each stamped by `stamp` just before its `send_to` (so the
-/// send itself counts towards the latency measured): `Instant::now` mostly, and `SystemTime`
+/// Sends `packets` at `per_second`, returning when each was handed to the kernel (stamped just
+/// before its `send_to`, so the send itself counts towards the latency measured).
+pub fn send_paced<'a>(
+    socket: &UdpSocket,
+    packets: impl IntoIterator<Item = &'a [u8]>,
+    per_second: f64,
+) -> Vec<Instant> {
+    send_paced_with(socket, packets, per_second, Instant::now)
+}
+
+/// [`send_paced`], each packet stamped by `stamp` just before its `send_to`: `SystemTime`
 /// where a browser's timestamps (the wall clock) are compared with it.
 /// Sleeps between sends when the gap allows, spins the last stretch so stamps stay exact.
 pub fn send_paced_with<'a, T>(
