@@ -2,7 +2,8 @@
 # Runs Muster's benchmarks and prints the results with the machine they ran on.
 #
 #   scripts/bench.sh            end to end (issue #7): the release `muster` on a private LAN of
-#                               network namespaces, real go-micro mDNS packets, websocket clients;
+#                               network namespaces, real go-micro mDNS packets, websocket clients,
+#                               a service page in Chromium (wire → DOM, issue #16);
 #                               then the RPC path (issue #14): calls and a 10,000-node health sweep;
 #                               then the query paths at 1,000 and 10,000 nodes (issue #16)
 #   scripts/bench.sh --all      the same, then the registry's criterion benches (memory, mdns,
@@ -50,6 +51,11 @@ if [ "${1:-}" = "--keystroke" ]; then
     exit "${PIPESTATUS[0]}"
 fi
 
+# The site, Node and Chromium first: the end-to-end bench opens a service page in Chromium
+# (wire → DOM) and fails without them; the page benches below use the same build.
+scripts/setup.sh test
+scripts/build-site.sh
+
 say "end to end (cargo bench -p server --bench end_to_end)"
 cargo bench -p server --bench end_to_end 2>&1 | tee "$out/end_to_end.txt"
 
@@ -68,8 +74,6 @@ cargo bench -p server --bench queries 2>&1 | tee "$out/queries.txt"
 # console there runs the memory registry on 127.0.0.1 with no mDNS at all; the private network
 # namespace is only so that nothing could reach a real link anyway.
 say "page weight and hydration (end2end/bench/page.mjs)"
-scripts/setup.sh test
-scripts/build-site.sh
 unshare --net -- bash -c 'ip link set lo up && exec node end2end/bench/page.mjs' \
     2>&1 | tee "$out/page.txt"
 

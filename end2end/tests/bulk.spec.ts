@@ -116,6 +116,8 @@ test("View raw JSON and Export give the service as go-micro's registry JSON", as
     await whenLive(page);
     await changes.until(3);
     await page.locator("details.raw-json summary").click();
+    // Built when opened (not on every event): it appears after the details' toggle.
+    await expect(page.locator("details.raw-json pre")).not.toBeEmpty();
     const raw = JSON.parse((await page.locator("details.raw-json pre").textContent()) ?? "");
     expect(raw).toHaveLength(1);
     expect(raw[0].name).toBe("e2e.bulk.raw");

@@ -47,6 +47,10 @@ pub fn ServiceExtras(#[prop(into)] name: Signal<String>) -> impl IntoView {
                 .collect()
         })
     });
+    // The JSON is the whole service, and `with_services` tracks the whole view: kept live, it
+    // was rebuilt (twice: text and link) on every event of any service, the largest share of
+    // an event's cost on this page. So it is built only while "View raw JSON" is open, and the
+    // Export link gets it when clicked (before the browser follows it).
     let json = move || {
         let name = name.get();
         let records = live
@@ -56,7 +60,14 @@ pub fn ServiceExtras(#[prop(into)] name: Signal<String>) -> impl IntoView {
             .unwrap_or_default();
         serde_json::to_string_pretty(&records).unwrap_or_default()
     };
-    let href = move || format!("data:application/json;charset=utf-8,{}", urlencode(&json()));
+    let raw_open = RwSignal::new(false);
+    let export = move |event: leptos::ev::MouseEvent| {
+        let href = format!(
+            "data:application/json;charset=utf-8,{}",
+            urlencode(&untrack(json))
+        );
+        let _ = event_target::<web_sys::Element>(&event).set_attribute("href", &href);
+    };
     view! {
         <div class="service-extras">
             <details class="history">
@@ -65,11 +76,21 @@ pub fn ServiceExtras(#[prop(into)] name: Signal<String>) -> impl IntoView {
                 </summary>
                 <EventTable events=history />
             </details>
-            <details class="raw-json">
+            <details
+                class="raw-json"
+                on:toggle=move |event| {
+                    raw_open.set(event_target::<web_sys::HtmlDetailsElement>(&event).open());
+                }
+            >
                 <summary>"View raw JSON"</summary>
-                <pre class="json">{json}</pre>
+                <pre class="json">{move || raw_open.get().then(json)}</pre>
             </details>
-            <a class="button export" href=href download=move || format!("{}.json", name.get())>
+            <a
+                class="button export"
+                href="data:application/json;charset=utf-8,"
+                download=move || format!("{}.json", name.get())
+                on:click=export
+            >
                 "Export"
             </a>
         </div>

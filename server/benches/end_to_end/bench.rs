@@ -32,15 +32,37 @@ impl Bench<'_> {
     /// Sends `packets` at `per_second` from the load generator, on a blocking thread so the
     /// websocket clients keep reading meanwhile; returns each packet's send time.
     pub async fn send_paced(&self, packets: Vec<Vec<u8>>, per_second: f64) -> Vec<Instant> {
+        self.on_generator(move |socket| {
+            loadgen::send_paced(socket, packets.iter().map(Vec::as_slice), per_second)
+        })
+        .await
+    }
+
+    /// [`Bench::send_paced`], each packet stamped by `stamp` just before its `send_to`.
+    pub async fn send_paced_with<T: Send + 'static>(
+        &self,
+        packets: Vec<Vec<u8>>,
+        per_second: f64,
+        stamp: fn() -> T,
+    ) -> Vec<T> {
+        self.on_generator(move |socket| {
+            loadgen::send_paced_with(socket, packets.iter().map(Vec::as_slice), per_second, stamp)
+        })
+        .await
+    }
+
+    /// Runs `job` with the load generator's socket on a blocking thread.
+    async fn on_generator<T: Send + 'static>(
+        &self,
+        job: impl FnOnce(&UdpSocket) -> T + Send + 'static,
+    ) -> T {
         let socket = self
             .generator
             .try_clone()
             .expect("clone the generator socket");
-        tokio::task::spawn_blocking(move || {
-            loadgen::send_paced(&socket, packets.iter().map(Vec::as_slice), per_second)
-        })
-        .await
-        .expect("the load generator thread")
+        tokio::task::spawn_blocking(move || job(&socket))
+            .await
+            .expect("the load generator thread")
     }
 
     /// Live (alive or stale) nodes per service name, from `GET /api/services`; an error

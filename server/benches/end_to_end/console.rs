@@ -174,15 +174,10 @@ impl Drop for Console {
     }
 }
 
-/// The built front end when there is one (the SSR shell links it); else a missing directory,
-/// which server-side rendering does not need.
-fn site_root() -> PathBuf {
-    let built = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/site");
-    if built.is_dir() {
-        built
-    } else {
-        PathBuf::from("/nonexistent")
-    }
+/// The built front end (`scripts/build-site.sh`): the page the wire → DOM phase opens
+/// hydrates from it, so [`crate::wire_dom::preflight`] refuses to start without it.
+pub fn site_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/site")
 }
 
 /// `sysconf(_SC_CLK_TCK)`: Linux reports 100 everywhere it runs today, but ask.

@@ -101,19 +101,30 @@ pub fn socket() -> UdpSocket {
 
 /// Sends `packets` at `per_second`, returning when each was handed to the kernel (stamped just
 /// before its `send_to`, so the send itself counts towards the latency measured).
-/// Sleeps between sends when the gap allows, spins the last stretch so stamps stay exact.
 pub fn send_paced<'a>(
     socket: &UdpSocket,
     packets: impl IntoIterator<Item = &'a [u8]>,
     per_second: f64,
 ) -> Vec<Instant> {
+    send_paced_with(socket, packets, per_second, Instant::now)
+}
+
+/// [`send_paced`], each packet stamped by `stamp` just before its `send_to`: `SystemTime`
+/// where a browser's timestamps (the wall clock) are compared with it.
+/// Sleeps between sends when the gap allows, spins the last stretch so stamps stay exact.
+pub fn send_paced_with<'a, T>(
+    socket: &UdpSocket,
+    packets: impl IntoIterator<Item = &'a [u8]>,
+    per_second: f64,
+    mut stamp: impl FnMut() -> T,
+) -> Vec<T> {
     let gap = Duration::from_secs_f64(1.0 / per_second);
     let start = Instant::now();
     let mut sent = Vec::new();
     for (index, packet) in packets.into_iter().enumerate() {
         let due = start + gap.mul_f64(index as f64);
         wait_until(due);
-        sent.push(Instant::now());
+        sent.push(stamp());
         socket.send_to(packet, GROUP).expect("multicast send");
     }
     sent

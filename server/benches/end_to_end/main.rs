@@ -7,12 +7,13 @@
 //! - [`loadgen`]: go-micro packets from the registry's own encoder, paced.
 //! - [`watchers`]: `/api/watch` clients replaying events into views.
 //! - [`probe_host`]: an in-process mDNS registry on a third host.
-//! - phases: [`scale`], [`discovery`], [`query`], [`footprint`], [`churn`], [`churn_registry`].
+//! - phases: [`scale`], [`discovery`], [`wire_dom`] (Chromium), [`query`], [`footprint`], [`churn`], [`churn_registry`].
 //! - [`plan`], [`stats`], [`report`], [`bench`]: sizes, percentiles, the table, shared state.
 //!
 //! A benchmark is not a test: slow figures are reported against their targets, but a lost
 //! node, a lost event or a wrong final view fails the run (non-zero exit). Needs root and
-//! `ip`. `MUSTER_BENCH_QUICK=1`: 100 × 10 nodes and 5 s of churn, for iterating.
+//! `ip`, and for the wire → DOM phase the built site, Node and Chromium (checked first).
+//! `MUSTER_BENCH_QUICK=1`: 100 × 10 nodes and 5 s of churn, for iterating.
 //!
 //! `cargo bench -p server --bench end_to_end` (or `scripts/bench.sh`).
 
@@ -31,6 +32,7 @@ mod report;
 mod scale;
 mod stats;
 mod watchers;
+mod wire_dom;
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -60,6 +62,10 @@ fn main() -> ExitCode {
     }
     if !is_root() {
         eprintln!("end_to_end bench SKIPPED: it builds network namespaces and needs root and `ip`");
+        return ExitCode::FAILURE;
+    }
+    if let Err(missing) = wire_dom::preflight() {
+        eprintln!("end_to_end: FAILED before starting: {missing}");
         return ExitCode::FAILURE;
     }
     let (plan, quick) = Plan::from_env();
@@ -144,6 +150,7 @@ async fn run(
     let known = format!("with {} nodes known", bench.plan.nodes());
     footprint::memory(&mut bench, &known);
     discovery::run(&mut bench, &clients).await;
+    wire_dom::run(&mut bench, &clients[0]).await;
     query::registry(&mut bench, &probe).await;
     query::http(&mut bench).await;
     footprint::idle_cpu(&mut bench).await;

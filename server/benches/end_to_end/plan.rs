@@ -18,6 +18,10 @@ pub struct Plan {
     pub latency_samples: usize,
     /// Their rate: slow enough that each is measured alone.
     pub latency_per_second: f64,
+    /// New nodes announced for the wire → DOM figure, each watched for in Chromium.
+    pub dom_samples: usize,
+    /// Their rate: one browser frame (16 ms) and more apart, so each row is measured alone.
+    pub dom_per_second: f64,
     /// Sequential requests per HTTP route and per cached registry query.
     pub requests: usize,
     /// Cold (network) queries per kind: each waits go-micro's 100 ms window.
@@ -45,6 +49,8 @@ impl Plan {
             clients: 100,
             latency_samples: 500,
             latency_per_second: 50.0,
+            dom_samples: 400,
+            dom_per_second: 20.0,
             requests: 200,
             cold_queries: 20,
             idle: Duration::from_secs(10),
@@ -65,6 +71,7 @@ impl Plan {
             let plan = Plan {
                 services: 100,
                 latency_samples: 100,
+                dom_samples: 200,
                 requests: 50,
                 cold_queries: 5,
                 idle: Duration::from_secs(3),
