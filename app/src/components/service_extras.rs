@@ -47,6 +47,15 @@ pub fn ServiceExtras(#[prop(into)] name: Signal<String>) -> impl IntoView {
                 .collect()
         })
     });
+    // The count is all a closed History shows: rendered rows inside a closed <details> were
+    // rebuilt on every event of this service (the wire → DOM bench's profile), so the table
+    // exists only while History is open, and follows the events live then.
+    let history_len = Memo::new(move |_| {
+        let name = name.get();
+        live.events
+            .with(|events| events.iter().filter(|e| e.service.name == name).count())
+    });
+    let history_open = RwSignal::new(false);
     // The JSON is the whole service, and `with_services` tracks the whole view: kept live, it
     // was rebuilt (twice: text and link) on every event of any service, the largest share of
     // an event's cost on this page. So it is built only while "View raw JSON" is open, and the
@@ -70,11 +79,14 @@ pub fn ServiceExtras(#[prop(into)] name: Signal<String>) -> impl IntoView {
     };
     view! {
         <div class="service-extras">
-            <details class="history">
-                <summary>
-                    "History " {move || format!("({})", history.with(Vec::len))}
-                </summary>
-                <EventTable events=history />
+            <details
+                class="history"
+                on:toggle=move |event| {
+                    history_open.set(event_target::<web_sys::HtmlDetailsElement>(&event).open());
+                }
+            >
+                <summary>"History " {move || format!("({})", history_len.get())}</summary>
+                {move || history_open.get().then(|| view! { <EventTable events=history /> })}
             </details>
             <details
                 class="raw-json"
