@@ -142,8 +142,12 @@ async fn run(
     let mut clients = Vec::with_capacity(bench.plan.clients);
     for index in 0..bench.plan.clients {
         // Client 0 stamps every create; all stamp the latency probes.
-        let prefix = if index == 0 { "" } else { discovery::SERVICE };
-        clients.push(Client::connect(&url, prefix).await);
+        let client = if index == 0 {
+            Client::connect_alone(&url, "").await
+        } else {
+            Client::connect(&url, discovery::SERVICE).await
+        };
+        clients.push(client);
     }
 
     scale::run(&mut bench, &clients).await;
