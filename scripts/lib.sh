@@ -40,10 +40,11 @@ locked_version() {
 # panic locations compiled in (450 -> 432 KB gzipped). They are unstable flags, so the build
 # runs with RUSTC_BOOTSTRAP=1 and builds std from source (-Zbuild-std, std at opt-level z too),
 # as Debian's rustc-web path needs anyway. Measured and left out: `-Cpanic=immediate-abort`
-# (another 13 KB, but a panic then shows only as "unreachable", with no message) and Leptos's
-# `--cfg erase_components` (62 KB less, but it must match the server build: set on the bundle
-# alone, no page hydrated).
-WASM_RUSTFLAGS="-Zfmt-debug=none -Zlocation-detail=none"
+# (another 13 KB, but a panic then shows only as "unreachable", with no message). Leptos's
+# `--cfg erase_components` is in .cargo/config.toml, for every build (the server must render
+# with it too). These are given as `--config build.rustflags`, which cargo appends to that file's
+# list; a RUSTFLAGS variable would replace the list and drop `erase_components`.
+WASM_RUSTFLAGS='build.rustflags=["-Zfmt-debug=none", "-Zlocation-detail=none"]'
 
 # `cargo build` for the wasm32 target, with whichever toolchain setup.sh chose.
 wasm_cargo_build() {
@@ -51,10 +52,10 @@ wasm_cargo_build() {
     toolchain="$(cat "$WASM_TOOLCHAIN_FILE" 2>/dev/null || echo missing)"
     case "$toolchain" in
         rustup)
-            RUSTC_BOOTSTRAP=1 RUSTFLAGS="$WASM_RUSTFLAGS" cargo build \
+            RUSTC_BOOTSTRAP=1 cargo build --config "$WASM_RUSTFLAGS" \
                 --target wasm32-unknown-unknown -Zbuild-std=std,panic_abort "$@" ;;
         debian)
-            RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 RUSTFLAGS="$WASM_RUSTFLAGS" /usr/bin/cargo build \
+            RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 /usr/bin/cargo build --config "$WASM_RUSTFLAGS" \
                 --target wasm32-unknown-unknown -Zbuild-std=std,panic_abort "$@" ;;
         *)
             die "no wasm toolchain chosen yet: run scripts/setup.sh" ;;

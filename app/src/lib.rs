@@ -20,6 +20,14 @@
 //! - [`api`]: server functions the pages call.
 #![recursion_limit = "256"]
 
+// The server renders and the bundle hydrates the same view types only if both are built with
+// Leptos's `erase_components` (.cargo/config.toml sets it; a RUSTFLAGS variable replaces it).
+#[cfg(not(erase_components))]
+compile_error!(
+    "build with `--cfg erase_components` (.cargo/config.toml sets it; a RUSTFLAGS variable \
+     replaces that list, so add it there): without it the server's pages do not hydrate"
+);
+
 pub mod api;
 mod browser;
 pub mod bulk;

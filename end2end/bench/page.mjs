@@ -8,6 +8,8 @@
 //   from navigation start to `<body data-hydrated="true">` (set by the wasm's `hydrate()`),
 //   for a small registry and for 1,000 services x 10 nodes. Baseline in the same browser: the
 //   same navigation to `/healthz` (a 2-byte page: what the browser alone costs).
+// - Another build: MUSTER_BENCH_BINARY (a `muster`) and MUSTER_BENCH_SITE (its target/site),
+//   to measure a baseline build in the same run as this tree's.
 import { chromium } from "playwright-core";
 import { startConsole } from "./console.mjs";
 import { readFileSync } from "node:fs";
@@ -16,11 +18,13 @@ import { gzipSync, brotliCompressSync, constants } from "node:zlib";
 
 const root = path.resolve(import.meta.dirname, "../..");
 const runs = Number(process.env.MUSTER_BENCH_PAGE_RUNS ?? 15);
+const binary = process.env.MUSTER_BENCH_BINARY ?? path.join(root, "target/release/muster");
+const site = process.env.MUSTER_BENCH_SITE ?? path.join(root, "target/site");
 
 function weight() {
   const rows = [];
   for (const file of ["muster_bg.wasm", "muster.js", "muster.css"]) {
-    const bytes = readFileSync(path.join(root, "target/site/pkg", file));
+    const bytes = readFileSync(path.join(site, "pkg", file));
     const gzip = gzipSync(bytes, { level: 9 }).length;
     const brotli = brotliCompressSync(bytes, {
       params: { [constants.BROTLI_PARAM_QUALITY]: 11 },
@@ -105,7 +109,7 @@ const browser = await chromium.launch({
 const results = { weight: weight(), scenarios: [] };
 let port = 3400;
 for (const [label, services, nodes] of [["10 services x 2 nodes", 10, 2], ["1,000 services x 10 nodes", 1000, 10]]) {
-  const server = await startConsole(port);
+  const server = await startConsole(port, { binary, site });
   try {
     await populate(port, services, nodes);
     const base = await loads(browser, `http://127.0.0.1:${port}/healthz`, { hydrated: false });
