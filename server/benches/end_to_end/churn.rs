@@ -164,7 +164,9 @@ pub async fn run(bench: &mut Bench<'_>, clients: &[Client]) {
                 .count();
             panic!(
                 "WRONG FINAL STATE: watcher {index} differs from the console: {missing} nodes \
-                 missing, {differing} in another state, {extra} extra"
+                 missing, {differing} in another state, {extra} extra (at seq {}, after {} \
+                 snapshot resyncs; {} events received)",
+                received.seq, received.resyncs, received.events
             );
         }
     }

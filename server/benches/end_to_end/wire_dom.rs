@@ -97,10 +97,13 @@ enum Answer {
     },
 }
 
-/// The running browser script; killed on drop.
+/// The running browser script; on drop it is asked to close Chromium and exit (its orders
+/// end), and killed only if it has not within a few seconds: killed at once, Chromium outlived
+/// it, a websocket client still rendering events through the phases measured after this one
+/// (idle CPU, the query paths).
 struct Browser {
     child: Child,
-    orders: ChildStdin,
+    orders: Option<ChildStdin>,
     answers: mpsc::UnboundedReceiver<String>,
 }
 
@@ -128,13 +131,14 @@ impl Browser {
         });
         Browser {
             child,
-            orders,
+            orders: Some(orders),
             answers,
         }
     }
 
     fn order(&mut self, order: serde_json::Value) {
-        writeln!(self.orders, "{order}").expect("an order to wire-dom.mjs");
+        let orders = self.orders.as_mut().expect("the script's orders are open");
+        writeln!(orders, "{order}").expect("an order to wire-dom.mjs");
     }
 
     /// The next answer; panics if the script exits or says nothing for `timeout`.
@@ -154,6 +158,14 @@ impl Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
+        drop(self.orders.take());
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while std::time::Instant::now() < deadline {
+            if !matches!(self.child.try_wait(), Ok(None)) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
