@@ -10,6 +10,15 @@ set -euo pipefail
 MUSTER_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 WASM_TOOLCHAIN_FILE="$MUSTER_ROOT/target/.wasm-toolchain"
 export PATH="$HOME/.cargo/bin:$PATH"
+# .cargo/config.toml gives every build `--cfg erase_components` (see there). A RUSTFLAGS
+# variable in the caller's environment replaces that list, and `app` then refuses to compile:
+# such a caller's flags get the cfg too.
+if [ -n "${RUSTFLAGS+set}" ]; then
+    case " $RUSTFLAGS " in
+        *" erase_components "*) ;;
+        *) export RUSTFLAGS="$RUSTFLAGS --cfg erase_components" ;;
+    esac
+fi
 
 say() { printf '\033[1m[muster]\033[0m %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
