@@ -372,8 +372,13 @@ impl Cache {
             if let Some(total) = self.service_bytes.get_mut(&entry.service.name) {
                 *total = total.saturating_sub(entry.bytes);
             }
-            count_out(&mut self.versions, &entry.service);
-            count_in(&mut self.versions, &service);
+            // Most upserts here are refreshes of the same version: its count stays.
+            if entry.service.version != service.version
+                || entry.service.metadata != service.metadata
+            {
+                count_out(&mut self.versions, &entry.service);
+                count_in(&mut self.versions, &service);
+            }
             entry.service = service;
             entry.host = host;
             entry.raw_txt = raw_txt;

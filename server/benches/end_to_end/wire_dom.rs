@@ -159,8 +159,8 @@ impl Browser {
 impl Drop for Browser {
     fn drop(&mut self) {
         drop(self.orders.take());
-        let deadline = std::time::Instant::now() + Duration::from_secs(10);
-        while std::time::Instant::now() < deadline {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
             if !matches!(self.child.try_wait(), Ok(None)) {
                 return;
             }
