@@ -142,18 +142,25 @@ impl Client {
             .await
             .unwrap_or_else(|e| panic!("websocket {url}: {e}"));
         let received = Arc::new(Mutex::new(Received::default()));
-        // The first message is the snapshot: wait for it so the caller knows the client is live.
+        // Wait for the snapshot itself (a `loading` message comes first), so the caller knows
+        // the client is live and `seq()` is the snapshot's. Breaking on the first text frame
+        // returned before the snapshot was read: `latest_seq` said 0, `wait_for_seq` never
+        // waited, and a watcher still catching up after a late resync was compared seconds
+        // stale (two end-to-end runs failed the churn check so, the console being right).
         loop {
             let frame = socket.next().await.expect("open").expect("a frame");
             if let Message::Text(text) = frame {
                 let message: WatchMessage = serde_json::from_str(&text).expect("watch JSON");
+                let snapshot = matches!(message, WatchMessage::Snapshot { .. });
                 apply(
                     &mut received.lock().unwrap(),
                     message,
                     stamp_prefix,
                     Instant::now(),
                 );
-                break;
+                if snapshot {
+                    break;
+                }
             }
         }
         let shared = received.clone();
@@ -265,7 +272,9 @@ pub fn view_of(services: &[ServiceView]) -> View {
 
 /// The console's latest sequence number, read from a fresh client's snapshot.
 pub async fn latest_seq(url: &str) -> u64 {
-    Client::connect(url, "-").await.seq()
+    let seq = Client::connect(url, "-").await.seq();
+    assert!(seq > 0, "a snapshot carries the console's sequence number");
+    seq
 }
 
 /// Waits until every client has applied the change numbered `seq` (or later), up to `timeout`;
