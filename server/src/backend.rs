@@ -224,6 +224,17 @@ impl Backend {
         }
     }
 
+    /// How many packets the backend has received, for backends that keep timings (mDNS):
+    /// while it is unchanged, no node was heard from and a timings read would find nothing.
+    pub fn heard(&self) -> Option<u64> {
+        match self {
+            Backend::Mdns(mdns) => Some(mdns.stats().packets_received),
+            Backend::Memory(_) => None,
+            #[cfg(feature = "etcd")]
+            Backend::Etcd(_) => None,
+        }
+    }
+
     /// Stops the backend: on mDNS, goodbyes for every node this process registered.
     pub async fn shutdown(&self) {
         match self {

@@ -60,6 +60,12 @@ impl Deadlines {
         due
     }
 
+    /// When the earliest entry comes due (possibly one superseded since: then that wake finds
+    /// nothing to do), for the ticker to sleep until.
+    pub fn next_at(&self) -> Option<UnixMillis> {
+        self.heap.peek().map(|Reverse((at, _))| *at)
+    }
+
     /// The node is gone from the view: its entry, when it comes, is skipped.
     pub fn cancel(&mut self, key: &NodeKey) {
         self.scheduled.remove(key);

@@ -3,8 +3,8 @@
 //! - [`view`]: the view and its event sequence, as plain data (no I/O, no clock).
 //! - [`sync`]: the task that follows the registry's watcher, and resyncs when it lagged.
 //! - [`ticker`]: time passing: tombstones purged, refreshes missed, backend timings read, and
-//!   this console's own registrations refreshed before their TTL; each tick costs what came
-//!   due, not what the view holds.
+//!   this console's own registrations refreshed before their TTL; it sleeps until the next of
+//!   them is due, and each wake costs what came due, not what the view holds.
 //! - [`probe`]: the health sweep: `Debug.Health` of every mucp node (a TCP connect for the
 //!   others), bounded and jittered; [`schedule`]: when each node's check is due (plain data).
 //! - [`owned`]: the registrations this console keeps (persisted, re-announced at start).
@@ -136,6 +136,8 @@ pub struct HubStats {
     pub snapshots_built: u64,
     /// Snapshot frames sent again to another watcher of the same revision.
     pub snapshots_shared: u64,
+    /// Times the ticker woke (it sleeps until something is due: idle, this stays put).
+    pub ticker_wakes: u64,
 }
 
 /// `WatchMessage::Event` serialized from a borrowed event (the same JSON: the enum is tagged by
@@ -184,6 +186,8 @@ pub struct Hub {
     /// burst of pages opening (or reconnecting after a restart) serializes it once.
     snapshot: tokio::sync::Mutex<Option<Arc<SnapshotFrame>>>,
     frames_in_flight: Arc<InFlight>,
+    /// When the ticker wakes next, and how to wake it sooner.
+    wake: ticker::Wake,
     watchers: AtomicUsize,
     watchers_refused: AtomicU64,
     watchers_resynced: AtomicU64,
@@ -212,6 +216,7 @@ impl Hub {
             shutdown: watch::channel(false).0,
             snapshot: tokio::sync::Mutex::new(None),
             frames_in_flight: Arc::default(),
+            wake: ticker::Wake::default(),
             watchers: AtomicUsize::new(0),
             watchers_refused: AtomicU64::new(0),
             watchers_resynced: AtomicU64::new(0),
@@ -277,7 +282,13 @@ impl Hub {
     /// Runs `change` on the view and broadcasts the events it returns, under the view lock.
     pub fn commit(&self, change: impl FnOnce(&mut View, UnixMillis) -> Vec<ConsoleEvent>) {
         let mut view = self.lock_view();
-        for event in change(&mut view, unix_ms_now()) {
+        let events = change(&mut view, unix_ms_now());
+        // The change may have queued something sooner than the ticker sleeps (a short TTL,
+        // a first tombstone): the queues' heads say, without a walk.
+        if let Some(at) = view.next_due(self.settings.tombstone_ttl) {
+            self.wake.due_at(at);
+        }
+        for event in events {
             tracing::debug!(seq = event.seq, action = %event.action, service = %event.service.name, "console event");
             if self.events.receiver_count() == 0 {
                 continue;
@@ -378,6 +389,7 @@ impl Hub {
             watchers_resynced: load(&self.watchers_resynced),
             snapshots_built: load(&self.snapshots_built),
             snapshots_shared: load(&self.snapshots_shared),
+            ticker_wakes: self.wake.count(),
         }
     }
 
@@ -444,6 +456,8 @@ impl Hub {
             return Err(error);
         }
         claim.settle(|view, now| view.upsert(&request.service, Some(true), Ttl::Set(ttl), now));
+        // Its refresh may come before the ticker's next wake.
+        self.wake.nudge();
         Ok(self.service(&request.service.name))
     }
 

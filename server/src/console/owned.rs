@@ -6,7 +6,7 @@
 //! store, durably, before it is made here and before the action is acknowledged; it writes the
 //! records of the nodes concerned, never the whole set.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use app::wire::RegisterRequest;
@@ -28,11 +28,18 @@ struct OwnedNode {
     next_refresh: Instant,
 }
 
-/// The owned nodes, by (service name, node id), and where they are saved.
+/// An owned node's key: (service name, node id).
+type Key = (String, String);
+
+/// The owned nodes, by (service name, node id), when each is refreshed next, and where they
+/// are saved.
 #[derive(Debug)]
 pub struct Owned {
     store: StateStore,
-    nodes: BTreeMap<(String, String), OwnedNode>,
+    nodes: BTreeMap<Key, OwnedNode>,
+    /// Every node with a TTL by its next refresh, earliest first: a refresh costs the nodes
+    /// due, not a walk of all of them (a console may own 10,000).
+    refreshes: BTreeSet<(Instant, Key)>,
 }
 
 impl Owned {
@@ -41,6 +48,7 @@ impl Owned {
         Owned {
             store,
             nodes: BTreeMap::new(),
+            refreshes: BTreeSet::new(),
         }
     }
 
@@ -76,7 +84,9 @@ impl Owned {
         let (service, node) = key.clone();
         self.saving(move |store| store.remove(&service, &node))
             .await?;
-        self.nodes.remove(&key);
+        if let Some(owned) = self.nodes.remove(&key) {
+            self.refreshes.remove(&(owned.next_refresh, key));
+        }
         Ok(())
     }
 
@@ -110,31 +120,51 @@ impl Owned {
     /// The nodes due for a refresh at `now` (those with a TTL), with their TTL; their next
     /// refresh is scheduled.
     pub fn due(&mut self, now: Instant) -> Vec<(Service, Duration)> {
-        self.nodes
-            .values_mut()
-            .filter_map(|owned| {
-                let ttl = Duration::from_secs(owned.request.ttl?);
-                if owned.next_refresh > now {
-                    return None;
-                }
-                owned.next_refresh = now + (ttl / 3).max(MIN_REFRESH);
-                Some((owned.request.service.clone(), ttl))
-            })
-            .collect()
+        let mut due = Vec::new();
+        while let Some((at, _)) = self.refreshes.first() {
+            if *at > now {
+                break;
+            }
+            let Some((_, key)) = self.refreshes.pop_first() else {
+                break;
+            };
+            let Some(owned) = self.nodes.get_mut(&key) else {
+                continue;
+            };
+            let Some(ttl) = owned.request.ttl.map(Duration::from_secs) else {
+                continue;
+            };
+            owned.next_refresh = now + (ttl / 3).max(MIN_REFRESH);
+            self.refreshes.insert((owned.next_refresh, key));
+            due.push((owned.request.service.clone(), ttl));
+        }
+        due
+    }
+
+    /// When the next refresh is due; `None` when no owned node has a TTL.
+    pub fn next_refresh(&self) -> Option<Instant> {
+        self.refreshes.first().map(|(at, _)| *at)
     }
 
     fn insert(&mut self, request: RegisterRequest) {
         let Some(node) = request.service.nodes.first() else {
             return;
         };
+        let key = (request.service.name.clone(), node.id.clone());
         let interval = request.ttl.map_or(Duration::MAX, |ttl| {
             (Duration::from_secs(ttl) / 3).max(MIN_REFRESH)
         });
         let next_refresh = Instant::now()
             .checked_add(interval)
             .unwrap_or_else(|| Instant::now() + Duration::from_secs(365 * 24 * 3600));
+        if let Some(replaced) = self.nodes.get(&key) {
+            self.refreshes.remove(&(replaced.next_refresh, key.clone()));
+        }
+        if request.ttl.is_some() {
+            self.refreshes.insert((next_refresh, key.clone()));
+        }
         self.nodes.insert(
-            (request.service.name.clone(), node.id.clone()),
+            key,
             OwnedNode {
                 request,
                 next_refresh,
@@ -155,5 +185,61 @@ impl Owned {
                 tracing::error!("{error}");
                 Error::Internal(format!("the state store could not be written: {error}"))
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use muster_registry::Node;
+
+    use super::*;
+
+    fn request(name: &str, ttl: Option<u64>) -> RegisterRequest {
+        RegisterRequest {
+            service: Service {
+                name: name.into(),
+                version: "1".into(),
+                nodes: vec![Node {
+                    id: format!("{name}-1"),
+                    address: "10.0.0.1:1".into(),
+                    ..Node::default()
+                }],
+                ..Service::default()
+            },
+            ttl,
+        }
+    }
+
+    #[tokio::test]
+    async fn refreshes_come_due_in_order_and_only_for_nodes_with_a_ttl() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut owned = Owned::new(StateStore::open(dir.path()).unwrap());
+        let start = Instant::now();
+        owned.add(&request("slow", Some(30))).await.unwrap();
+        owned.add(&request("fast", Some(3))).await.unwrap();
+        owned.add(&request("forever", None)).await.unwrap();
+        let next = owned.next_refresh().expect("two nodes have a TTL");
+        assert!(next >= start + Duration::from_secs(1) && next < start + Duration::from_secs(2));
+        assert!(owned.due(start).is_empty());
+        let due = owned.due(next);
+        assert_eq!(due.len(), 1);
+        assert_eq!(due[0].0.name, "fast");
+        assert_eq!(due[0].1, Duration::from_secs(3));
+        // Rescheduled a third of its TTL later; the slow one is due after ten seconds.
+        assert_eq!(owned.next_refresh(), Some(next + Duration::from_secs(1)));
+        let names = |due: Vec<(Service, Duration)>| -> Vec<String> {
+            due.into_iter().map(|(service, _)| service.name).collect()
+        };
+        assert_eq!(
+            names(owned.due(start + Duration::from_secs(11))),
+            ["fast", "slow"]
+        );
+        owned.remove("fast", "fast-1").await.unwrap();
+        owned.remove("slow", "slow-1").await.unwrap();
+        assert_eq!(owned.next_refresh(), None, "only the TTL-less node is left");
+        // Registering a node again replaces its refresh, it does not add one.
+        owned.add(&request("again", Some(3))).await.unwrap();
+        owned.add(&request("again", Some(3))).await.unwrap();
+        assert_eq!(owned.refreshes.len(), 1);
     }
 }

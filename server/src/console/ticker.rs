@@ -1,52 +1,122 @@
 //! Time passing: what changes in the view without any registry event.
 //!
-//! Every tick: this console's own nodes are re-registered when due (before their TTL), the
-//! backend's timings are read (the mDNS cache knows when each node last answered), nodes that
-//! missed their refresh turn stale, and tombstones past `--tombstone-ttl` are purged.
+//! The ticker sleeps until the next thing that time changes: this console's next refresh
+//! of one of its own nodes (before its TTL), the next node that turns stale unless heard
+//! from, the next tombstone past `--tombstone-ttl`. Each of those is the head of an ordered
+//! queue, so a wake costs what came due. The backend's timings (the mDNS cache knows when
+//! each node last answered) are read once a second, and only when a packet came in since
+//! the last read. A console with nothing happening wakes once a second (mDNS) or not at all
+//! (memory, etcd) — it used to wake four times a second to look.
+//!
+//! Something that comes due sooner than the ticker sleeps (a registration with a short TTL,
+//! a first tombstone) wakes it: [`Hub::commit`] and [`Hub::register`] call [`Wake::nudge`].
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use app::wire::UnixMillis;
+use muster_registry::clock::unix_ms_now;
 use muster_registry::RegisterOptions;
+use tokio::sync::Notify;
 
 use super::view::Ttl;
 use super::Hub;
 
-/// Granularity of refreshes, staleness and purges.
-const TICK: Duration = Duration::from_millis(250);
+/// Shortest time between two wakes: deadlines closer together than this are taken at once
+/// (a flood of short TTLs costs at most this many wakes a second).
+const MIN_SLEEP: Duration = Duration::from_millis(20);
 
-/// Backend timings are read every this many ticks.
-const TIMINGS_EVERY: u32 = 4;
+/// How often the backend's timings are read (while it heard anything since the last read).
+const TIMINGS_EVERY: Duration = Duration::from_secs(1);
 
 /// How far each timings read reaches back before the previous one.
 const TIMINGS_OVERLAP: Duration = Duration::from_secs(2);
 
+/// When the ticker wakes next, and how to wake it sooner. Shared by the ticker and the hub.
+#[derive(Debug)]
+pub struct Wake {
+    /// The wall-clock time (ms) the ticker sleeps until; `u64::MAX` while it sleeps without
+    /// a deadline.
+    planned: AtomicU64,
+    notify: Notify,
+    /// Wakes so far, for `GET /api/stats` (an idle console's should not grow).
+    wakes: AtomicU64,
+}
+
+impl Default for Wake {
+    fn default() -> Self {
+        Wake {
+            planned: AtomicU64::new(0),
+            notify: Notify::new(),
+            wakes: AtomicU64::new(0),
+        }
+    }
+}
+
+impl Wake {
+    /// Something comes due at `at` (wall-clock ms): wakes the ticker if it sleeps past it.
+    pub fn due_at(&self, at: UnixMillis) {
+        if at < self.planned.load(Ordering::Acquire) {
+            self.nudge();
+        }
+    }
+
+    /// Wakes the ticker to look again (a new owned node's refresh).
+    pub fn nudge(&self) {
+        self.notify.notify_one();
+    }
+
+    /// How many times the ticker woke.
+    pub fn count(&self) -> u64 {
+        self.wakes.load(Ordering::Relaxed)
+    }
+}
+
+/// Where the timings reads are.
+struct Timings {
+    /// Where the last read left off: each read carries only the nodes seen since.
+    mark: Option<Instant>,
+    /// When the next read is due.
+    next: Instant,
+    /// The backend's packet count at the last read: unchanged, nothing was heard.
+    heard: Option<u64>,
+}
+
 /// Ticks until shutdown.
 pub async fn run(hub: Arc<Hub>) {
     let mut shutdown = hub.shutdown_signal();
-    let mut interval = tokio::time::interval(TICK);
-    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut ticks = 0u32;
-    // Where the last timings read left off: each read carries only the nodes seen since.
-    let mut timings_mark = None;
+    let reads_timings = hub.backend.heard().is_some();
+    let mut timings = Timings {
+        mark: None,
+        next: Instant::now() + TIMINGS_EVERY,
+        heard: None,
+    };
+    let mut last_wake = Instant::now();
     loop {
+        let wake = plan(&hub, reads_timings.then_some(timings.next)).await;
+        let sleep = async {
+            match wake {
+                Some(at) => tokio::time::sleep_until(at.max(last_wake + MIN_SLEEP).into()).await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             () = crate::console::until_stopping(&mut shutdown) => return,
-            _ = interval.tick() => {}
+            () = sleep => {}
+            () = hub.wake.notify.notified() => {}
         }
-        ticks += 1;
-        refresh_owned(&hub).await;
-        if ticks == TIMINGS_EVERY {
-            ticks = 0;
-            if let Some((timings, mark)) = hub.backend.timings(timings_mark).await {
-                // Overlap the next read by a little: a node whose packet came just before this
-                // read but whose event reaches the view just after it would otherwise miss its
-                // timing until its next refresh.
-                timings_mark = Some(mark.checked_sub(TIMINGS_OVERLAP).unwrap_or(mark));
-                if !timings.is_empty() {
-                    hub.commit(|view, now| view.apply_timings(&timings, now));
-                }
-            }
+        let now = Instant::now();
+        last_wake = now;
+        hub.wake.wakes.fetch_add(1, Ordering::Relaxed);
+        refresh_owned(&hub, now).await;
+        let view_due = hub
+            .lock_view()
+            .next_due(hub.settings.tombstone_ttl)
+            .is_some_and(|at| at <= unix_ms_now());
+        if reads_timings && (now >= timings.next || view_due) {
+            timings.next = now + TIMINGS_EVERY;
+            read_timings(&hub, &mut timings).await;
         }
         let tombstone_ttl = hub.settings.tombstone_ttl;
         hub.commit(|view, now| {
@@ -57,12 +127,50 @@ pub async fn run(hub: Arc<Hub>) {
     }
 }
 
+/// The next wake: the earliest of the next owned refresh, the view's next deadline and the
+/// next timings read (`None`: none of them, sleep until nudged). Publishes it, under the
+/// view's lock, for [`Wake::due_at`].
+async fn plan(hub: &Hub, timings_at: Option<Instant>) -> Option<Instant> {
+    let owned_at = hub.owned.lock().await.next_refresh();
+    let view = hub.lock_view();
+    let (now, now_ms) = (Instant::now(), unix_ms_now());
+    let view_at = view
+        .next_due(hub.settings.tombstone_ttl)
+        .map(|at| now + Duration::from_millis(at.saturating_sub(now_ms)));
+    let wake = [owned_at, view_at, timings_at].into_iter().flatten().min();
+    let planned = wake.map_or(u64::MAX, |at| {
+        let ms = at.saturating_duration_since(now).as_millis();
+        now_ms.saturating_add(u64::try_from(ms).unwrap_or(u64::MAX))
+    });
+    hub.wake.planned.store(planned, Ordering::Release);
+    drop(view);
+    wake
+}
+
+/// Reads the nodes the backend heard from since the last read, if it heard anything.
+async fn read_timings(hub: &Hub, timings: &mut Timings) {
+    let heard = hub.backend.heard();
+    if heard.is_some() && heard == timings.heard {
+        return;
+    }
+    if let Some((read, mark)) = hub.backend.timings(timings.mark).await {
+        timings.heard = heard;
+        // Overlap the next read by a little: a node whose packet came just before this read
+        // but whose event reaches the view just after it would otherwise miss its timing
+        // until its next refresh.
+        timings.mark = Some(mark.checked_sub(TIMINGS_OVERLAP).unwrap_or(mark));
+        if !read.is_empty() {
+            hub.commit(|view, now| view.apply_timings(&read, now));
+        }
+    }
+}
+
 /// Re-registers the owned nodes that are due, the way a go-micro service re-registers every
 /// `RegisterInterval`. The owned lock is held throughout, so a node deregistered meanwhile
 /// cannot be brought back by its refresh.
-async fn refresh_owned(hub: &Hub) {
+async fn refresh_owned(hub: &Hub, now: Instant) {
     let mut owned = hub.owned.lock().await;
-    let due = owned.due(Instant::now());
+    let due = owned.due(now);
     for (service, ttl) in due {
         match hub
             .registry

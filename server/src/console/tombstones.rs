@@ -77,6 +77,12 @@ impl Tombstones {
         None
     }
 
+    /// When the oldest tombstone departed (possibly a stale entry of the order: a wake at its
+    /// purge time then finds nothing to do), for the ticker to sleep until its purge.
+    pub fn oldest_departed(&self) -> Option<u64> {
+        self.order.front().map(|(_, at)| *at)
+    }
+
     /// Tombstones held now.
     pub fn len(&self) -> usize {
         self.held.len()

@@ -632,6 +632,20 @@ impl View {
         events
     }
 
+    /// When time passing next changes something: the earliest stale deadline queued, or the
+    /// oldest tombstone's purge. Both are the heads of ordered queues (no walk of any node);
+    /// `None` when nothing is waiting.
+    pub fn next_due(&self, tombstone_ttl: Duration) -> Option<UnixMillis> {
+        let purge = self
+            .tombstones
+            .oldest_departed()
+            .map(|departed| departed.saturating_add(duration_ms(tombstone_ttl)));
+        match (self.deadlines.next_at(), purge) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
     /// Turns stale the live nodes whose refresh is overdue at `now` (time passes): the ones
     /// whose deadline came, not a walk of every node ([`Deadlines`]).
     pub fn refresh_states(&mut self, now: UnixMillis) -> Vec<ConsoleEvent> {

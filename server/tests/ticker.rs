@@ -1,0 +1,77 @@
+//! Time passing in the real binary: the ticker sleeps until something is due (an owned
+//! node's refresh, a node's stale deadline, a tombstone's purge), so an idle console does
+//! not wake at all, and a deadline still comes on time.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{client, eventually, get_json, node_state, service, Server};
+use serde_json::{json, Value};
+
+async fn wakes(server: &Server) -> u64 {
+    let stats: Value = get_json(server.url("/api/stats")).await;
+    stats["console"]["ticker_wakes"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("ticker_wakes in {stats:#}"))
+}
+
+async fn register(server: &Server, body: Value) {
+    let response = client()
+        .post(server.url("/api/services"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201, "{:?}", response.text().await);
+}
+
+#[tokio::test]
+async fn an_idle_console_does_not_wake_and_a_deadline_still_comes() {
+    let server = Server::start(&["--probe-interval", "0", "--tombstone-ttl", "2s"]);
+    // Nodes without a TTL: nothing of theirs ever comes due.
+    for i in 0..20 {
+        register(&server, service(&format!("svc{i}"), "n1", "10.0.0.1:1")).await;
+    }
+    let before = wakes(&server).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let idle = wakes(&server).await - before;
+    assert_eq!(idle, 0, "the ticker woke {idle} times with nothing due");
+
+    // A node with a TTL: the ticker wakes for its refreshes (every third of the TTL) and
+    // for nothing else.
+    let mut short = service("short", "s1", "10.0.0.2:1");
+    short["ttl"] = json!(3);
+    register(&server, short).await;
+    let before = wakes(&server).await;
+    tokio::time::sleep(Duration::from_millis(2600)).await;
+    let refreshing = wakes(&server).await - before;
+    assert!(
+        (2..=4).contains(&refreshing),
+        "{refreshing} wakes in 2.6 s for one refresh a second"
+    );
+    assert_eq!(
+        node_state(&server, "short", "s1").await.as_deref(),
+        Some("alive")
+    );
+
+    // A deregistered node becomes a tombstone, purged after --tombstone-ttl (2 s) though
+    // the ticker slept without a deadline before it left.
+    let response = client()
+        .delete(server.url("/api/services/svc0/nodes/n1"))
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success(), "{}", response.status());
+    assert_eq!(
+        node_state(&server, "svc0", "n1").await.as_deref(),
+        Some("deregistered")
+    );
+    eventually(Duration::from_secs(5), || async {
+        node_state(&server, "svc0", "n1")
+            .await
+            .is_none()
+            .then_some(())
+    })
+    .await;
+}
