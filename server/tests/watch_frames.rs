@@ -137,3 +137,45 @@ async fn watchers_past_the_cap_get_a_503_until_one_leaves() {
     let mut third = connect(&server, "").await;
     first_snapshot(&mut third).await;
 }
+
+/// The console's resident memory, in bytes.
+fn rss(server: &Server) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{}/status", server.pid())).unwrap();
+    let kib: u64 = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|value| value.split_whitespace().next())
+        .and_then(|kib| kib.parse().ok())
+        .expect("VmRSS in /proc/<pid>/status");
+    kib * 1024
+}
+
+#[tokio::test]
+async fn watchers_hold_no_copy_of_the_snapshot_they_were_sent() {
+    // Through axum's `WebSocket`, each watcher kept a write buffer the size of the largest
+    // message it was sent: one snapshot's worth per watcher, for as long as it stayed.
+    const WATCHERS: usize = 40;
+    let (server, _seed) = console_with(2_000, &["--probe-interval", "0"]);
+    let mut first = connect(&server, "").await;
+    let (_, _, snapshot_bytes) = first_snapshot(&mut first).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let before = rss(&server);
+    let mut watchers = Vec::new();
+    for _ in 0..WATCHERS {
+        let mut watcher = connect(&server, "").await;
+        let (_, _, bytes) = first_snapshot(&mut watcher).await;
+        assert_eq!(bytes, snapshot_bytes);
+        watchers.push(watcher);
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let per_watcher = rss(&server).saturating_sub(before) / WATCHERS as u64;
+    eprintln!(
+        "{WATCHERS} watchers of a {snapshot_bytes}-byte snapshot: {per_watcher} bytes of RSS each"
+    );
+    assert!(
+        per_watcher < snapshot_bytes as u64 / 4,
+        "each watcher holds {per_watcher} bytes after a {snapshot_bytes}-byte snapshot"
+    );
+    let stats: Value = get_json(server.url("/api/stats")).await;
+    assert_eq!(stats["console"]["snapshots_built"], 1, "{stats:#}");
+}

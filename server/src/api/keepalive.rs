@@ -7,9 +7,11 @@
 
 use std::time::{Duration, Instant};
 
-use axum::extract::ws::{Message, WebSocket};
 use serde::Serialize;
 use tokio::sync::watch;
+use tokio_tungstenite::tungstenite::Message;
+
+use super::socket::Socket;
 
 /// What one websocket streams.
 pub(super) trait Feed {
@@ -25,7 +27,7 @@ pub(super) trait Feed {
     /// gone or accepted nothing for `patience`.
     async fn send(
         &mut self,
-        socket: &mut WebSocket,
+        socket: &mut Socket,
         item: Self::Item,
         patience: Duration,
     ) -> Result<(), ()>;
@@ -37,7 +39,7 @@ pub(super) trait Feed {
 /// Serves `feed` on `socket` until the client leaves or dies, the feed closes or the console
 /// stops (`shutdown`). `name` is the feed's, for the log.
 pub(super) async fn serve(
-    socket: &mut WebSocket,
+    socket: &mut Socket,
     feed: &mut impl Feed,
     heartbeat: Duration,
     shutdown: &mut watch::Receiver<bool>,
@@ -81,17 +83,17 @@ pub(super) async fn serve(
 
 /// Sends `message` as JSON text.
 pub(super) async fn send(
-    socket: &mut WebSocket,
+    socket: &mut Socket,
     message: &impl Serialize,
     patience: Duration,
 ) -> Result<(), ()> {
     let text = serde_json::to_string(message).map_err(|_| ())?;
-    send_raw(socket, Message::Text(text.into()), patience).await
+    send_raw(socket, Message::text(text), patience).await
 }
 
 /// Sends one frame, giving up on a client that accepts nothing for `patience`.
 pub(super) async fn send_raw(
-    socket: &mut WebSocket,
+    socket: &mut Socket,
     message: Message,
     patience: Duration,
 ) -> Result<(), ()> {

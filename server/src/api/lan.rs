@@ -9,15 +9,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use app::wire::{LanMessage, LanSnapshot};
-use axum::extract::ws::rejection::WebSocketUpgradeRejection;
-use axum::extract::ws::WebSocket;
-use axum::extract::{State, WebSocketUpgrade};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::Json;
 use tokio::sync::broadcast::{self, error::RecvError};
 
 use super::keepalive::{self, send, Feed};
+use super::socket::{Socket, Upgrade};
 use crate::console::Hub;
 use crate::dnssd::lan_view::LanView;
 use crate::error::Error;
@@ -35,12 +34,10 @@ pub async fn list(State(state): State<AppState>) -> Json<LanSnapshot> {
 pub async fn watch(
     State(state): State<AppState>,
     headers: HeaderMap,
-    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+    upgrade: Result<Upgrade, Error>,
 ) -> Result<Response, Error> {
     state.auth.check_origin(&headers)?;
-    let upgrade = upgrade.map_err(|rejection| {
-        Error::invalid(format!("GET /api/lan/watch is a websocket: {rejection}"))
-    })?;
+    let upgrade = upgrade?;
     let (hub, lan) = (state.hub.clone(), state.lan.clone());
     Ok(upgrade
         .max_message_size(MAX_CLIENT_MESSAGE)
@@ -48,7 +45,7 @@ pub async fn watch(
 }
 
 /// Streams the LAN view to one client until it leaves, dies, or the console stops.
-async fn serve(mut socket: WebSocket, hub: Arc<Hub>, lan: Arc<LanView>) {
+async fn serve(mut socket: Socket, hub: Arc<Hub>, lan: Arc<LanView>) {
     let heartbeat = hub.settings().heartbeat_interval;
     let mut shutdown = hub.shutdown_signal();
     let (changes, first) = lan.subscribe();
@@ -94,7 +91,7 @@ impl Feed for Lan {
 
     async fn send(
         &mut self,
-        socket: &mut WebSocket,
+        socket: &mut Socket,
         message: LanMessage,
         patience: Duration,
     ) -> Result<(), ()> {

@@ -15,6 +15,7 @@
 //! - [`ready`]: `GET /readyz`: whether the registry backend serves now.
 //! - [`body`]: request bodies: size limit and JSON decoding with readable errors.
 //! - [`keepalive`]: the loop both websockets run: heartbeats, pings, silent clients dropped.
+//! - [`socket`]: their upgrade and connection, which sends a shared frame without a copy.
 
 pub mod body;
 pub mod call;
@@ -25,6 +26,7 @@ pub mod nodes;
 pub mod ready;
 pub mod services;
 pub mod session;
+pub mod socket;
 pub mod stats;
 pub mod watch;
 

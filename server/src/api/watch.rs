@@ -13,14 +13,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use app::wire::WatchMessage;
-use axum::extract::ws::rejection::WebSocketUpgradeRejection;
-use axum::extract::ws::{Message, WebSocket};
-use axum::extract::{Query, State, WebSocketUpgrade};
+use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::Deserialize;
+use tokio_tungstenite::tungstenite::Message;
 
 use super::keepalive::{self, send, send_raw, Feed};
+use super::socket::{Kind, Socket, Upgrade};
 use crate::console::follow::{Followed, Follower};
 use crate::console::{First, Hub, WatcherSlot};
 use crate::error::Error;
@@ -50,15 +50,13 @@ pub async fn watch(
     State(state): State<AppState>,
     headers: HeaderMap,
     query: Result<Query<WatchQuery>, axum::extract::rejection::QueryRejection>,
-    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+    upgrade: Result<Upgrade, Error>,
 ) -> Result<Response, Error> {
     state.auth.check_origin(&headers)?;
     let Query(query) = query.map_err(|error| {
         Error::invalid_parameter("since", format!("since must be a sequence number: {error}"))
     })?;
-    let upgrade = upgrade.map_err(|rejection| {
-        Error::invalid(format!("GET /api/watch is a websocket: {rejection}"))
-    })?;
+    let upgrade = upgrade?;
     let slot = state.hub.admit_watcher().ok_or_else(|| {
         Error::Busy(format!(
             "{} watchers are connected, the most this console serves (--max-watchers)",
@@ -85,7 +83,7 @@ struct Client {
 }
 
 /// Streams messages to one client until it leaves, dies, or the console stops.
-async fn serve(mut socket: WebSocket, hub: Arc<Hub>, client: Client) {
+async fn serve(mut socket: Socket, hub: Arc<Hub>, client: Client) {
     let heartbeat = hub.settings().heartbeat_interval;
     let patience = heartbeat * 3;
     let mut shutdown = hub.shutdown_signal();
@@ -115,7 +113,7 @@ impl Watch {
     /// Starts the client again from a snapshot (its place in the events is lost).
     async fn resync(
         &mut self,
-        socket: &mut WebSocket,
+        socket: &mut Socket,
         patience: Duration,
         why: &str,
     ) -> Result<(), ()> {
@@ -138,7 +136,7 @@ impl Feed for Watch {
 
     async fn send(
         &mut self,
-        socket: &mut WebSocket,
+        socket: &mut Socket,
         item: Followed,
         patience: Duration,
     ) -> Result<(), ()> {
@@ -150,7 +148,7 @@ impl Feed for Watch {
                     .await
             }
             Followed::Event(frame) => {
-                let text = Message::Text(frame.json.as_ref().into());
+                let text = Message::text(frame.json.as_ref());
                 send_raw(socket, text, patience).await
             }
             Followed::Lagged => {
@@ -169,9 +167,10 @@ impl Feed for Watch {
 }
 
 /// Sends what a (re)subscribed client needs first: its missed events, or `Loading` and the
-/// shared snapshot frame (deflated, as binary, when the client asked for it).
+/// shared snapshot frame (deflated, as binary, when the client asked for it), written from
+/// the shared bytes: no copy of it is made or kept per client.
 async fn send_first(
-    socket: &mut WebSocket,
+    socket: &mut Socket,
     first: First,
     deflate: bool,
     patience: Duration,
@@ -185,12 +184,15 @@ async fn send_first(
         }
         First::Snapshot(frame) => {
             send(socket, &frame.loading(deflate), patience).await?;
-            let message = if deflate {
-                Message::Binary(frame.deflated.clone())
+            let (kind, bytes) = if deflate {
+                (Kind::Binary, &frame.deflated)
             } else {
-                Message::Text(frame.text.clone())
+                (Kind::Text, &frame.text)
             };
-            send_raw(socket, message, patience).await
+            match tokio::time::timeout(patience, socket.send_shared(kind, bytes)).await {
+                Ok(Ok(())) => Ok(()),
+                _ => Err(()),
+            }
         }
     }
 }

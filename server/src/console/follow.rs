@@ -148,7 +148,7 @@ mod tests {
     fn start_from(first: First, mirror: &mut Mirror) {
         match first {
             First::Snapshot(frame) => {
-                let message: WatchMessage = serde_json::from_str(&frame.text).unwrap();
+                let message: WatchMessage = serde_json::from_slice(&frame.text).unwrap();
                 let WatchMessage::Snapshot { services, .. } = message else {
                     panic!("a snapshot frame holds a snapshot");
                 };
@@ -251,7 +251,7 @@ mod tests {
                             apply(&frame.event, &mut mirror);
                             read += 1;
                             // The slow ones fall behind the ring and start again.
-                            if index % 3 == 0 && read % 64 == 0 {
+                            if index % 3 == 0 && read.is_multiple_of(64) {
                                 tokio::time::sleep(Duration::from_millis(20)).await;
                             }
                         }
@@ -288,7 +288,7 @@ mod tests {
                 }
                 events
             });
-            if i % 50 == 0 {
+            if i.is_multiple_of(50) {
                 tokio::time::sleep(Duration::from_millis(1)).await;
             }
         }

@@ -11,7 +11,6 @@ use std::sync::Arc;
 
 use app::wire::{ConsoleEvent, ServiceView, WatchMessage};
 use axum::body::Bytes;
-use axum::extract::ws::Utf8Bytes;
 use flate2::write::ZlibEncoder;
 use flate2::Compression;
 
@@ -24,7 +23,7 @@ pub struct SnapshotFrame {
     /// Service versions in it (for the `Loading` message before it).
     pub services: u64,
     /// The JSON text, shared by every client sending it.
-    pub text: Utf8Bytes,
+    pub text: Bytes,
     /// The same text zlib-deflated (what browsers' `DecompressionStream("deflate")` inflates),
     /// for clients that ask `encoding=deflate`: JSON of many similar nodes shrinks about
     /// tenfold, and so does every client's send buffer while it goes out.
@@ -50,7 +49,7 @@ impl SnapshotFrame {
         SnapshotFrame {
             seq,
             services: count,
-            text: text.into(),
+            text: Bytes::from(text),
             deflated: deflated.into(),
         }
     }
@@ -137,7 +136,7 @@ mod tests {
                 bytes: frame.deflated.len() as u64
             }
         );
-        let parsed: WatchMessage = serde_json::from_str(&frame.text).unwrap();
+        let parsed: WatchMessage = serde_json::from_slice(&frame.text).unwrap();
         assert!(matches!(parsed, WatchMessage::Snapshot { seq: 7, .. }));
         let mut inflated = String::new();
         std::io::Read::read_to_string(
@@ -145,6 +144,6 @@ mod tests {
             &mut inflated,
         )
         .unwrap();
-        assert_eq!(inflated, frame.text.as_str());
+        assert_eq!(inflated.as_bytes(), frame.text.as_ref());
     }
 }
