@@ -23,6 +23,7 @@
 //! - [`cmd`]: the subcommands (`services`, `service`, `register`, `deregister`, `watch`,
 //!   `call`, `health`).
 //! - [`shutdown`]: SIGINT/SIGTERM, and the goodbyes owed on the way out.
+//! - [`heap`]: freed heap memory given back to the system after a burst.
 
 mod api;
 mod auth;
@@ -33,6 +34,7 @@ mod console;
 mod dnssd;
 mod edge;
 mod error;
+mod heap;
 mod limits;
 mod persist;
 mod routes;

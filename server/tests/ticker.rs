@@ -75,3 +75,31 @@ async fn an_idle_console_does_not_wake_and_a_deadline_still_comes() {
     })
     .await;
 }
+
+async fn trims(server: &Server) -> u64 {
+    let stats: Value = get_json(server.url("/api/stats")).await;
+    stats["console"]["heap_trims"].as_u64().unwrap()
+}
+
+#[tokio::test]
+async fn after_a_burst_freed_memory_is_given_back_once_and_then_the_console_sleeps() {
+    let server = Server::start(&["--probe-interval", "0"]);
+    // A few events are no burst.
+    for i in 0..10 {
+        register(&server, service(&format!("few{i}"), "n1", "10.0.0.1:1")).await;
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(trims(&server).await, 0, "no trim after ten events");
+    // A burst: 300 registrations (more than heap::AFTER_EVENTS), then quiet.
+    for i in 0..300 {
+        register(&server, service(&format!("burst{i}"), "n1", "10.0.0.1:1")).await;
+    }
+    eventually(Duration::from_secs(5), || async {
+        (trims(&server).await == 1).then_some(())
+    })
+    .await;
+    let before = wakes(&server).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(trims(&server).await, 1, "one trim per burst");
+    assert_eq!(wakes(&server).await, before, "asleep again after the trim");
+}

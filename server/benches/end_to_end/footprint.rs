@@ -6,16 +6,35 @@ use std::time::{Duration, Instant};
 use crate::bench::Bench;
 use crate::report::verdict;
 
-/// Reports RSS (now and peak) under `label`.
-pub fn memory(bench: &mut Bench<'_>, label: &str) {
+/// Reports RSS (now and peak) under `label`, beside what the console itself accounts for
+/// (`GET /api/stats`: the mDNS cache, tombstones, the replay ring, event frames in flight).
+pub async fn memory(bench: &mut Bench<'_>, label: &str) {
+    // At rest: the console gives freed heap back once the registry is quiet for a second.
+    tokio::time::sleep(Duration::from_secs(2)).await;
     let (rss, peak) = bench.console.memory_kib();
+    let stats: serde_json::Value = bench
+        .http
+        .get(bench.console.url("/api/stats"))
+        .send()
+        .await
+        .expect("GET /api/stats")
+        .json()
+        .await
+        .expect("stats JSON");
+    let mb = |value: &serde_json::Value| value.as_f64().unwrap_or(0.0) / 1e6;
+    let console = &stats["console"];
     bench.report.add(
         "scale",
         format!("server RSS {label}"),
         format!(
-            "{:.1} MB now, {:.1} MB peak (VmRSS, VmHWM)",
+            "{:.1} MB now, {:.1} MB peak (VmRSS, VmHWM); accounted: mDNS cache {:.1} MB, \
+             tombstones {:.1} MB, replay ring {:.1} MB, event frames in flight {:.1} MB",
             rss as f64 / 1024.0,
-            peak as f64 / 1024.0
+            peak as f64 / 1024.0,
+            mb(&stats["mdns"]["cache_bytes"]),
+            mb(&console["tombstone_bytes"]),
+            mb(&console["ring_bytes"]),
+            mb(&console["frame_bytes_in_flight"]),
         ),
         verdict(rss <= 100 * 1024, "≤ 100 MB"),
     );

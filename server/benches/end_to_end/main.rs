@@ -152,7 +152,7 @@ async fn run(
 
     scale::run(&mut bench, &clients).await;
     let known = format!("with {} nodes known", bench.plan.nodes());
-    footprint::memory(&mut bench, &known);
+    footprint::memory(&mut bench, &known).await;
     discovery::run(&mut bench, &clients).await;
     wire_dom::run(&mut bench, &clients[0]).await;
     query::registry(&mut bench, &probe).await;
@@ -161,7 +161,7 @@ async fn run(
 
     clients.truncate(bench.plan.churn_watchers);
     churn::run(&mut bench, &clients).await;
-    footprint::memory(&mut bench, "after the churn (tombstones kept)");
+    footprint::memory(&mut bench, "after the churn (tombstones kept)").await;
     churn_registry::run(&mut bench).await;
     drop(probe);
     bench.report.table()

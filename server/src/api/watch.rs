@@ -182,7 +182,7 @@ async fn send_first(
             }
             Ok(())
         }
-        First::Snapshot(frame) => {
+        First::Snapshot(frame, since) => {
             send(socket, &frame.loading(deflate), patience).await?;
             let (kind, bytes) = if deflate {
                 (Kind::Binary, &frame.deflated)
@@ -190,9 +190,13 @@ async fn send_first(
                 (Kind::Text, &frame.text)
             };
             match tokio::time::timeout(patience, socket.send_shared(kind, bytes)).await {
-                Ok(Ok(())) => Ok(()),
-                _ => Err(()),
+                Ok(Ok(())) => {}
+                _ => return Err(()),
             }
+            for message in &since {
+                send(socket, message, patience).await?;
+            }
+            Ok(())
         }
     }
 }

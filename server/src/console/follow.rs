@@ -147,12 +147,17 @@ mod tests {
     /// What a client makes of the first thing it is sent.
     fn start_from(first: First, mirror: &mut Mirror) {
         match first {
-            First::Snapshot(frame) => {
+            First::Snapshot(frame, since) => {
                 let message: WatchMessage = serde_json::from_slice(&frame.text).unwrap();
                 let WatchMessage::Snapshot { services, .. } = message else {
                     panic!("a snapshot frame holds a snapshot");
                 };
                 *mirror = mirror_of(&services);
+                for message in since {
+                    if let WatchMessage::Event(event) = message {
+                        apply(&event, mirror);
+                    }
+                }
             }
             First::Messages(messages) => {
                 for message in messages {

@@ -98,9 +98,17 @@ pub struct EventFrame {
 pub enum First {
     /// The events it missed, or a heartbeat when it missed none.
     Messages(Vec<WatchMessage>),
-    /// The shared snapshot frame (to be preceded by its `Loading` message).
-    Snapshot(Arc<SnapshotFrame>),
+    /// The shared snapshot frame (to be preceded by its `Loading` message), then the events
+    /// since it (none when it is of the current revision).
+    Snapshot(Arc<SnapshotFrame>, Vec<WatchMessage>),
 }
+
+/// How many events a shared snapshot frame may be behind and still be sent, followed by
+/// them, instead of building a new one. Under churn every watcher that fell behind asked for
+/// a snapshot of a different revision, and each built its own in turn (100–200 ms apiece for
+/// 10,000 nodes): the last of fifty waited seconds. Within the replay ring's reach, the latest
+/// frame and a few hundred events are the same view for a fraction of the cost.
+const SNAPSHOT_REUSE_EVENTS: u64 = 512;
 
 /// A watcher's place under `--max-watchers`, given back when dropped.
 pub struct WatcherSlot(Arc<Hub>);
@@ -134,10 +142,13 @@ pub struct HubStats {
     pub watchers_resynced: u64,
     /// Snapshot frames serialized.
     pub snapshots_built: u64,
-    /// Snapshot frames sent again to another watcher of the same revision.
+    /// Snapshot frames sent again to another watcher: of the same revision, or of one a few
+    /// hundred events back, followed by those events.
     pub snapshots_shared: u64,
     /// Times the ticker woke (it sleeps until something is due: idle, this stays put).
     pub ticker_wakes: u64,
+    /// Times freed heap memory was given back to the system after a burst.
+    pub heap_trims: u64,
 }
 
 /// `WatchMessage::Event` serialized from a borrowed event (the same JSON: the enum is tagged by
@@ -282,11 +293,15 @@ impl Hub {
     /// Runs `change` on the view and broadcasts the events it returns, under the view lock.
     pub fn commit(&self, change: impl FnOnce(&mut View, UnixMillis) -> Vec<ConsoleEvent>) {
         let mut view = self.lock_view();
-        let events = change(&mut view, unix_ms_now());
+        let now = unix_ms_now();
+        let events = change(&mut view, now);
         // The change may have queued something sooner than the ticker sleeps (a short TTL,
         // a first tombstone): the queues' heads say, without a walk.
         if let Some(at) = view.next_due(self.settings.tombstone_ttl) {
             self.wake.due_at(at);
+        }
+        if !events.is_empty() {
+            self.wake.events_at(view.seq(), now);
         }
         for event in events {
             tracing::debug!(seq = event.seq, action = %event.action, service = %event.service.name, "console event");
@@ -338,9 +353,17 @@ impl Hub {
             if let Some(messages) = replay(&view, since) {
                 return (receiver, First::Messages(messages), seq);
             }
-            if let Some(frame) = shared.as_ref().filter(|frame| frame.seq == seq) {
+            let recent = shared
+                .as_ref()
+                .filter(|frame| seq - frame.seq.min(seq) <= SNAPSHOT_REUSE_EVENTS)
+                .and_then(|frame| Some((frame, replay(&view, Some(frame.seq))?)));
+            if let Some((frame, since)) = recent {
                 self.snapshots_shared.fetch_add(1, Ordering::Relaxed);
-                return (receiver, First::Snapshot(frame.clone()), seq);
+                let since = since
+                    .into_iter()
+                    .filter(|message| matches!(message, WatchMessage::Event(_)))
+                    .collect();
+                return (receiver, First::Snapshot(frame.clone(), since), seq);
             }
             (receiver, seq, view.services(), view.recent())
         };
@@ -350,7 +373,7 @@ impl Hub {
         let frame = Arc::new(frame);
         self.snapshots_built.fetch_add(1, Ordering::Relaxed);
         *shared = Some(frame.clone());
-        (receiver, First::Snapshot(frame), seq)
+        (receiver, First::Snapshot(frame, Vec::new()), seq)
     }
 
     /// A place for one more websocket watcher, or `None` when `--max-watchers` are connected.
@@ -390,6 +413,7 @@ impl Hub {
             snapshots_built: load(&self.snapshots_built),
             snapshots_shared: load(&self.snapshots_shared),
             ticker_wakes: self.wake.count(),
+            heap_trims: self.wake.trims(),
         }
     }
 

@@ -8,8 +8,12 @@
 //! the last read. A console with nothing happening wakes once a second (mDNS) or not at all
 //! (memory, etcd) — it used to wake four times a second to look.
 //!
+//! After a burst of changes, once the registry is quiet for a moment, it also gives the
+//! allocator's freed memory back to the system ([`crate::heap`]).
+//!
 //! Something that comes due sooner than the ticker sleeps (a registration with a short TTL,
-//! a first tombstone) wakes it: [`Hub::commit`] and [`Hub::register`] call [`Wake::nudge`].
+//! a first tombstone, a trim after a burst) wakes it: [`Hub::commit`] and [`Hub::register`]
+//! call [`Wake::due_at`] and [`Wake::nudge`].
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -22,6 +26,7 @@ use tokio::sync::Notify;
 
 use super::view::Ttl;
 use super::Hub;
+use crate::heap;
 
 /// Shortest time between two wakes: deadlines closer together than this are taken at once
 /// (a flood of short TTLs costs at most this many wakes a second).
@@ -42,6 +47,12 @@ pub struct Wake {
     notify: Notify,
     /// Wakes so far, for `GET /api/stats` (an idle console's should not grow).
     wakes: AtomicU64,
+    /// The view's sequence number at the last heap trim ([`crate::heap`]).
+    trimmed_seq: AtomicU64,
+    /// When the last event was committed (wall-clock ms).
+    last_event_ms: AtomicU64,
+    /// Heap trims so far, for `GET /api/stats`.
+    trims: AtomicU64,
 }
 
 impl Default for Wake {
@@ -50,6 +61,9 @@ impl Default for Wake {
             planned: AtomicU64::new(0),
             notify: Notify::new(),
             wakes: AtomicU64::new(0),
+            trimmed_seq: AtomicU64::new(0),
+            last_event_ms: AtomicU64::new(0),
+            trims: AtomicU64::new(0),
         }
     }
 }
@@ -67,9 +81,35 @@ impl Wake {
         self.notify.notify_one();
     }
 
+    /// Events were committed at `now`, the view being at `seq`: after enough of them, the
+    /// ticker wakes once the registry is quiet, to give freed memory back.
+    pub fn events_at(&self, seq: u64, now: UnixMillis) {
+        self.last_event_ms.store(now, Ordering::Relaxed);
+        let trimmed = self.trimmed_seq.load(Ordering::Relaxed);
+        if trimmed == 0 {
+            // The first events: trims count from here (the sequence starts at a time base).
+            self.trimmed_seq.store(seq, Ordering::Relaxed);
+        } else if seq >= trimmed + heap::AFTER_EVENTS {
+            self.due_at(now + heap::QUIET.as_millis() as u64);
+        }
+    }
+
+    /// When a heap trim is due (wall-clock ms): enough events since the last and the registry
+    /// quiet since; `None` when too little happened.
+    fn trim_due(&self, seq: u64) -> Option<UnixMillis> {
+        let trimmed = self.trimmed_seq.load(Ordering::Relaxed);
+        (trimmed != 0 && seq >= trimmed + heap::AFTER_EVENTS)
+            .then(|| self.last_event_ms.load(Ordering::Relaxed) + heap::QUIET.as_millis() as u64)
+    }
+
     /// How many times the ticker woke.
     pub fn count(&self) -> u64 {
         self.wakes.load(Ordering::Relaxed)
+    }
+
+    /// How many times freed heap was given back.
+    pub fn trims(&self) -> u64 {
+        self.trims.load(Ordering::Relaxed)
     }
 }
 
@@ -93,8 +133,10 @@ pub async fn run(hub: Arc<Hub>) {
         heard: None,
     };
     let mut last_wake = Instant::now();
+    let mut last_trim: Option<Instant> = None;
     loop {
-        let wake = plan(&hub, reads_timings.then_some(timings.next)).await;
+        let trim_from = last_trim.map_or_else(Instant::now, |at| at + heap::MIN_GAP);
+        let wake = plan(&hub, reads_timings.then_some(timings.next), trim_from).await;
         let sleep = async {
             match wake {
                 Some(at) => tokio::time::sleep_until(at.max(last_wake + MIN_SLEEP).into()).await,
@@ -124,20 +166,34 @@ pub async fn run(hub: Arc<Hub>) {
             events.extend(view.purge(tombstone_ttl, now));
             events
         });
+        let seq = hub.lock_view().seq();
+        let trim_due = hub.wake.trim_due(seq).is_some_and(|at| at <= unix_ms_now());
+        if trim_due && last_trim.is_none_or(|at| now >= at + heap::MIN_GAP) {
+            hub.wake.trimmed_seq.store(seq, Ordering::Relaxed);
+            hub.wake.trims.fetch_add(1, Ordering::Relaxed);
+            last_trim = Some(now);
+            let _ = tokio::task::spawn_blocking(heap::release).await;
+        }
     }
 }
 
-/// The next wake: the earliest of the next owned refresh, the view's next deadline and the
-/// next timings read (`None`: none of them, sleep until nudged). Publishes it, under the
-/// view's lock, for [`Wake::due_at`].
-async fn plan(hub: &Hub, timings_at: Option<Instant>) -> Option<Instant> {
+/// The next wake: the earliest of the next owned refresh, the view's next deadline, the next
+/// timings read and the next heap trim, not before `trim_from` (`None`: none of them, sleep
+/// until nudged). Publishes it, under the view's lock, for [`Wake::due_at`].
+async fn plan(hub: &Hub, timings_at: Option<Instant>, trim_from: Instant) -> Option<Instant> {
     let owned_at = hub.owned.lock().await.next_refresh();
     let view = hub.lock_view();
     let (now, now_ms) = (Instant::now(), unix_ms_now());
-    let view_at = view
-        .next_due(hub.settings.tombstone_ttl)
-        .map(|at| now + Duration::from_millis(at.saturating_sub(now_ms)));
-    let wake = [owned_at, view_at, timings_at].into_iter().flatten().min();
+    let instant = |at: UnixMillis| now + Duration::from_millis(at.saturating_sub(now_ms));
+    let view_at = view.next_due(hub.settings.tombstone_ttl).map(instant);
+    let trim_at = hub
+        .wake
+        .trim_due(view.seq())
+        .map(|at| instant(at).max(trim_from));
+    let wake = [owned_at, view_at, timings_at, trim_at]
+        .into_iter()
+        .flatten()
+        .min();
     let planned = wake.map_or(u64::MAX, |at| {
         let ms = at.saturating_duration_since(now).as_millis();
         now_ms.saturating_add(u64::try_from(ms).unwrap_or(u64::MAX))
