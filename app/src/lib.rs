@@ -31,6 +31,7 @@ compile_error!(
 pub mod api;
 mod browser;
 pub mod bulk;
+pub mod codec;
 pub mod commands;
 pub mod components;
 #[cfg(feature = "ssr")]
