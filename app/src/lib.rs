@@ -36,6 +36,7 @@ pub mod commands;
 pub mod components;
 #[cfg(feature = "ssr")]
 pub mod console;
+pub mod de;
 pub mod endpoints;
 pub mod escape;
 pub mod event_filter;
