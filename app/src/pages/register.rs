@@ -11,7 +11,7 @@ use leptos::server_fn::ServerFn as _;
 use leptos_meta::Title;
 use leptos_router::components::A;
 
-use crate::api::{FormOutcome, RegisterForm, RegisterService};
+use crate::api::{FormOutcome, RegisterService};
 use crate::components::access::ActionGate;
 use crate::components::errors::plain_error;
 use crate::pages::url::urlencode;
@@ -33,15 +33,17 @@ fn submit(
     if event.default_prevented() {
         return;
     }
-    event.prevent_default();
     #[cfg(feature = "hydrate")]
     {
+        use crate::api::RegisterForm;
         let Some(data) = form
             .get_untracked()
             .and_then(|form| web_sys::FormData::new_with_form(&form).ok())
         else {
+            // The browser posts it, as before hydration.
             return;
         };
+        event.prevent_default();
         let field = |name: &str| {
             data.get(&format!("form[{name}]"))
                 .as_string()
@@ -59,7 +61,7 @@ fn submit(
         });
     }
     #[cfg(not(feature = "hydrate"))]
-    let _ = (form, register, RegisterForm::default);
+    let _ = (event, form, register);
 }
 
 /// The page for `/register`.
