@@ -49,11 +49,16 @@ locked_version() {
 # panic locations compiled in (450 -> 432 KB gzipped). They are unstable flags, so the build
 # runs with RUSTC_BOOTSTRAP=1 and builds std from source (-Zbuild-std, std at opt-level z too),
 # as Debian's rustc-web path needs anyway. Measured and left out: `-Cpanic=immediate-abort`
-# (another 13 KB, but a panic then shows only as "unreachable", with no message). Leptos's
+# (another 13 KB, but a panic then shows only as "unreachable", with no message). std is built
+# with its `optimize_for_size` feature (WASM_STD_FEATURES): the small variants of its generic
+# code, which the bundle instantiates per type — sorting (a merge sort and a heap sort, both
+# O(n log n), instead of driftsort/ipnsort), integer formatting, float parsing: 411 → 402 KB
+# brotli, measured in BENCHMARKS.md ("Page weight"). Leptos's
 # `--cfg erase_components` is in .cargo/config.toml, for every build (the server must render
 # with it too). These are given as `--config build.rustflags`, which cargo appends to that file's
 # list; a RUSTFLAGS variable would replace the list and drop `erase_components`.
 WASM_RUSTFLAGS='build.rustflags=["-Zfmt-debug=none", "-Zlocation-detail=none"]'
+WASM_STD_FEATURES='-Zbuild-std-features=optimize_for_size'
 
 # `cargo build` for the wasm32 target, with whichever toolchain setup.sh chose.
 wasm_cargo_build() {
@@ -62,10 +67,10 @@ wasm_cargo_build() {
     case "$toolchain" in
         rustup)
             RUSTC_BOOTSTRAP=1 cargo build --config "$WASM_RUSTFLAGS" \
-                --target wasm32-unknown-unknown -Zbuild-std=std,panic_abort "$@" ;;
+                --target wasm32-unknown-unknown -Zbuild-std=std,panic_abort "$WASM_STD_FEATURES" "$@" ;;
         debian)
             RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 /usr/bin/cargo build --config "$WASM_RUSTFLAGS" \
-                --target wasm32-unknown-unknown -Zbuild-std=std,panic_abort "$@" ;;
+                --target wasm32-unknown-unknown -Zbuild-std=std,panic_abort "$WASM_STD_FEATURES" "$@" ;;
         *)
             die "no wasm toolchain chosen yet: run scripts/setup.sh" ;;
     esac

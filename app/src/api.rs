@@ -40,7 +40,7 @@ impl FormOutcome {
 }
 
 /// What this browser may do, and which backend the console embeds.
-#[server(prefix = "/rpc")]
+#[server(prefix = "/rpc", output = crate::codec::JsonOut)]
 pub async fn get_session() -> Result<SessionInfo, ServerFnError> {
     let console = expect_context::<crate::console::SharedConsole>();
     let parts: http::request::Parts = leptos_axum::extract().await?;
@@ -49,7 +49,7 @@ pub async fn get_session() -> Result<SessionInfo, ServerFnError> {
 
 /// Registers a service from the register form. Every field arrives as text, so the form works
 /// before the page is hydrated; errors come back per field.
-#[server(prefix = "/rpc")]
+#[server(prefix = "/rpc", output = crate::codec::JsonOut)]
 pub async fn register_service(form: RegisterForm) -> Result<FormOutcome, ServerFnError> {
     let console = expect_context::<crate::console::SharedConsole>();
     let parts: http::request::Parts = leptos_axum::extract().await?;
@@ -179,7 +179,7 @@ async fn acting_console() -> Result<(crate::console::SharedConsole, String), Ser
 }
 
 /// Deregisters a node this console registered (a goodbye on the network).
-#[server(prefix = "/rpc")]
+#[server(prefix = "/rpc", output = crate::codec::JsonOut)]
 pub async fn deregister_node(service: String, node_id: String) -> Result<String, ServerFnError> {
     let (console, actor) = acting_console().await?;
     console
@@ -192,7 +192,7 @@ pub async fn deregister_node(service: String, node_id: String) -> Result<String,
 }
 
 /// Sends a goodbye for a node another process registered.
-#[server(prefix = "/rpc")]
+#[server(prefix = "/rpc", output = crate::codec::JsonOut)]
 pub async fn evict_node(service: String, node_id: String) -> Result<EvictResponse, ServerFnError> {
     let (console, actor) = acting_console().await?;
     console

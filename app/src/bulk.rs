@@ -32,13 +32,41 @@ pub struct BulkEvictRequest {
 }
 
 /// A listed node the server did not evict, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// `Deserialize` is written out: it reads what the derive with the flattened `node` read, in
+/// one pass (see [`crate::de`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct KeptNode {
     /// The node as listed.
     #[serde(flatten)]
     pub node: ListedNode,
     /// Why it was kept ("alive again", "gone already", the evict's error).
     pub reason: String,
+}
+
+impl<'de> Deserialize<'de> for KeptNode {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        /// [`KeptNode`]'s fields with its node's, flat: what its JSON holds.
+        #[derive(Deserialize)]
+        #[serde(rename = "KeptNode")]
+        struct Fields {
+            service: String,
+            version: String,
+            node: String,
+            address: String,
+            reason: String,
+        }
+        let fields: Fields = crate::de::flat(deserializer, "struct KeptNode")?;
+        Ok(KeptNode {
+            node: ListedNode {
+                service: fields.service,
+                version: fields.version,
+                node: fields.node,
+                address: fields.address,
+            },
+            reason: fields.reason,
+        })
+    }
 }
 
 /// Answer of `POST /api/evict-stale`.

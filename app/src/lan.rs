@@ -17,7 +17,7 @@ pub type LanMap = BTreeMap<String, LanService>;
 
 /// What the console browses on the LAN, as a server function (the page renders it on the
 /// server first).
-#[server(prefix = "/rpc")]
+#[server(prefix = "/rpc", output = crate::codec::JsonOut)]
 pub async fn load_lan() -> Result<LanSnapshot, ServerFnError> {
     let console = expect_context::<crate::console::SharedConsole>();
     Ok(console.lan())

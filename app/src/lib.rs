@@ -31,10 +31,12 @@ compile_error!(
 pub mod api;
 mod browser;
 pub mod bulk;
+pub mod codec;
 pub mod commands;
 pub mod components;
 #[cfg(feature = "ssr")]
 pub mod console;
+pub mod de;
 pub mod endpoints;
 pub mod escape;
 pub mod event_filter;

@@ -8,7 +8,10 @@ use serde::{Deserialize, Serialize};
 use super::rpc::HealthState;
 
 /// The cause of one event.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// `Deserialize` is written out ([`super::de::Tagged`]): it reads what the derive for
+/// `#[serde(tag = "kind", rename_all = "snake_case")]` read, in one pass.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum EventReason {
     /// A node appeared in the registry.
@@ -72,6 +75,75 @@ impl EventReason {
             EventReason::Refreshed => "refreshed again".into(),
             EventReason::Health { state, detail } => health_words(*state, detail),
             EventReason::Purged => "tombstone dropped".into(),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for EventReason {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        super::de::tagged(deserializer)
+    }
+}
+
+impl super::de::Tagged for EventReason {
+    const TAG: &'static str = "kind";
+    const VARIANTS: &'static [&'static str] = &[
+        "registered",
+        "changed",
+        "expired",
+        "evicted",
+        "deregistered",
+        "goodbye",
+        "missed_refresh",
+        "refreshed",
+        "health",
+        "purged",
+    ];
+    const EXPECTING: &'static str = "internally tagged enum EventReason";
+
+    fn variant<'de, D: serde::Deserializer<'de>>(variant: &str, rest: D) -> Result<Self, D::Error> {
+        /// The fields of [`EventReason::Registered`].
+        #[derive(Deserialize)]
+        #[serde(rename = "EventReason::Registered")]
+        struct Registered {
+            by_console: bool,
+        }
+        /// The fields of [`EventReason::Expired`] and [`EventReason::MissedRefresh`].
+        #[derive(Deserialize)]
+        #[serde(rename = "EventReason::Expired")]
+        struct Ttl {
+            #[serde(default)]
+            ttl_secs: Option<u64>,
+        }
+        /// The fields of [`EventReason::Health`].
+        #[derive(Deserialize)]
+        #[serde(rename = "EventReason::Health")]
+        struct Health {
+            state: HealthState,
+            #[serde(default)]
+            detail: String,
+        }
+        let unit = |reason: EventReason, rest: D| super::de::unit(rest).map(|()| reason);
+        match variant {
+            "registered" => Registered::deserialize(rest).map(|fields| EventReason::Registered {
+                by_console: fields.by_console,
+            }),
+            "changed" => unit(EventReason::Changed, rest),
+            "expired" => Ttl::deserialize(rest).map(|fields| EventReason::Expired {
+                ttl_secs: fields.ttl_secs,
+            }),
+            "evicted" => unit(EventReason::Evicted, rest),
+            "deregistered" => unit(EventReason::Deregistered, rest),
+            "goodbye" => unit(EventReason::Goodbye, rest),
+            "missed_refresh" => Ttl::deserialize(rest).map(|fields| EventReason::MissedRefresh {
+                ttl_secs: fields.ttl_secs,
+            }),
+            "refreshed" => unit(EventReason::Refreshed, rest),
+            "health" => Health::deserialize(rest).map(|fields| EventReason::Health {
+                state: fields.state,
+                detail: fields.detail,
+            }),
+            _ => unit(EventReason::Purged, rest),
         }
     }
 }

@@ -50,7 +50,10 @@ impl NodeState {
 }
 
 /// A node with what the console knows of it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// `Deserialize` is written out ([`NodeViewFields`]): it reads what the derive with the
+/// flattened `node` read, in one pass.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NodeView {
     /// `id`, `address`, `metadata`, as in go-micro.
     #[serde(flatten)]
@@ -428,7 +431,10 @@ pub struct ConsoleEvent {
 ///
 /// The client connects with `?since=<seq>` after a reconnect: the server replays the events
 /// after `seq` if it still holds them, or sends a fresh snapshot.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// `Deserialize` is written out ([`super::de::Tagged`]): it reads what the derive for
+/// `#[serde(tag = "type", rename_all = "lowercase")]` read, in one pass.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum WatchMessage {
     /// The whole view as of `seq`; replaces whatever the client had.
@@ -564,7 +570,9 @@ pub struct LanSnapshot {
 ///
 /// The first frame is always a snapshot; then changes; on reconnect the client gets a new
 /// snapshot (the LAN view is small, so there is no replay).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// `Deserialize` is written out, as [`WatchMessage`]'s is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum LanMessage {
     /// Everything known now; replaces what the client had.
@@ -578,4 +586,133 @@ pub enum LanMessage {
     },
     /// Sent periodically so both sides detect a dead connection.
     Heartbeat,
+}
+
+impl<'de> Deserialize<'de> for NodeView {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let fields: NodeViewFields = super::de::flat(deserializer, "struct NodeView")?;
+        Ok(NodeView {
+            node: Node {
+                id: fields.id,
+                address: fields.address,
+                metadata: fields.metadata,
+            },
+            first_seen: fields.first_seen,
+            last_seen: fields.last_seen,
+            expires_at: fields.expires_at,
+            state: fields.state,
+            owned: fields.owned,
+            health: fields.health,
+        })
+    }
+}
+
+/// [`NodeView`]'s fields with its node's, flat: what its JSON holds. The node's fields read
+/// as `muster_registry::Node` reads them (absent or `null`: empty).
+#[derive(Deserialize)]
+#[serde(rename = "NodeView")]
+struct NodeViewFields {
+    #[serde(default, deserialize_with = "super::de::null_as_default")]
+    id: String,
+    #[serde(default, deserialize_with = "super::de::null_as_default")]
+    address: String,
+    #[serde(default, deserialize_with = "super::de::null_as_default")]
+    metadata: Metadata,
+    first_seen: UnixMillis,
+    last_seen: UnixMillis,
+    expires_at: Option<UnixMillis>,
+    state: NodeState,
+    owned: bool,
+    #[serde(default)]
+    health: Option<super::rpc::NodeHealth>,
+}
+
+impl<'de> Deserialize<'de> for WatchMessage {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        super::de::tagged(deserializer)
+    }
+}
+
+impl super::de::Tagged for WatchMessage {
+    const TAG: &'static str = "type";
+    const VARIANTS: &'static [&'static str] = &["snapshot", "loading", "event", "heartbeat"];
+    const EXPECTING: &'static str = "internally tagged enum WatchMessage";
+
+    fn variant<'de, D: serde::Deserializer<'de>>(variant: &str, rest: D) -> Result<Self, D::Error> {
+        /// The fields of [`WatchMessage::Snapshot`].
+        #[derive(Deserialize)]
+        #[serde(rename = "WatchMessage::Snapshot")]
+        struct Snapshot {
+            seq: u64,
+            services: Vec<ServiceView>,
+            recent: Vec<ConsoleEvent>,
+        }
+        /// The fields of [`WatchMessage::Loading`].
+        #[derive(Deserialize)]
+        #[serde(rename = "WatchMessage::Loading")]
+        struct Loading {
+            services: u64,
+            bytes: u64,
+        }
+        /// The fields of [`WatchMessage::Heartbeat`].
+        #[derive(Deserialize)]
+        #[serde(rename = "WatchMessage::Heartbeat")]
+        struct Heartbeat {
+            seq: u64,
+        }
+        Ok(match variant {
+            "snapshot" => {
+                let Snapshot {
+                    seq,
+                    services,
+                    recent,
+                } = Snapshot::deserialize(rest)?;
+                WatchMessage::Snapshot {
+                    seq,
+                    services,
+                    recent,
+                }
+            }
+            "loading" => {
+                let Loading { services, bytes } = Loading::deserialize(rest)?;
+                WatchMessage::Loading { services, bytes }
+            }
+            "event" => WatchMessage::Event(ConsoleEvent::deserialize(rest)?),
+            _ => WatchMessage::Heartbeat {
+                seq: Heartbeat::deserialize(rest)?.seq,
+            },
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for LanMessage {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        super::de::tagged(deserializer)
+    }
+}
+
+impl super::de::Tagged for LanMessage {
+    const TAG: &'static str = "type";
+    const VARIANTS: &'static [&'static str] = &["snapshot", "upsert", "remove", "heartbeat"];
+    const EXPECTING: &'static str = "internally tagged enum LanMessage";
+
+    fn variant<'de, D: serde::Deserializer<'de>>(variant: &str, rest: D) -> Result<Self, D::Error> {
+        /// The fields of [`LanMessage::Remove`].
+        #[derive(Deserialize)]
+        #[serde(rename = "LanMessage::Remove")]
+        struct Remove {
+            fullname: String,
+        }
+        Ok(match variant {
+            "snapshot" => LanMessage::Snapshot(LanSnapshot::deserialize(rest)?),
+            "upsert" => LanMessage::Upsert(LanService::deserialize(rest)?),
+            "remove" => LanMessage::Remove {
+                fullname: Remove::deserialize(rest)?.fullname,
+            },
+            _ => {
+                super::de::unit(rest)?;
+                LanMessage::Heartbeat
+            }
+        })
+    }
 }

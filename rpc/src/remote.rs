@@ -24,13 +24,66 @@ pub struct GoError {
 }
 
 /// The error a node answered with.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Written as `#[serde(untagged)]` (the error object, or the text). `Deserialize` is written
+/// out, reading what that derive read without buffering the value first (serde's buffering is
+/// a second copy of the reading code, which the browser's bundle carries too).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum RemoteError {
     /// A go-micro `errors.Error` (JSON in the header).
     Go(GoError),
     /// Any other text (the rpc router's own messages).
     Plain(String),
+}
+
+impl<'de> Deserialize<'de> for RemoteError {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::{self, value, MapAccess, SeqAccess, Visitor};
+
+        struct Either;
+
+        /// What serde's untagged derive says when no variant reads the value.
+        fn no_variant<E: de::Error>(_: E) -> E {
+            E::custom("data did not match any variant of untagged enum RemoteError")
+        }
+
+        impl<'de> Visitor<'de> for Either {
+            type Value = RemoteError;
+
+            fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+                formatter.write_str("a go-micro error object or a string")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RemoteError, A::Error> {
+                GoError::deserialize(value::MapAccessDeserializer::new(map))
+                    .map(RemoteError::Go)
+                    .map_err(no_variant)
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<RemoteError, A::Error> {
+                GoError::deserialize(value::SeqAccessDeserializer::new(seq))
+                    .map(RemoteError::Go)
+                    .map_err(no_variant)
+            }
+
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<RemoteError, E> {
+                Ok(RemoteError::Plain(text.to_string()))
+            }
+
+            fn visit_string<E: de::Error>(self, text: String) -> Result<RemoteError, E> {
+                Ok(RemoteError::Plain(text))
+            }
+
+            fn visit_bytes<E: de::Error>(self, bytes: &[u8]) -> Result<RemoteError, E> {
+                std::str::from_utf8(bytes)
+                    .map(|text| RemoteError::Plain(text.to_string()))
+                    .map_err(|_| no_variant(E::custom("not UTF-8")))
+            }
+        }
+
+        deserializer.deserialize_any(Either)
+    }
 }
 
 impl RemoteError {
@@ -117,6 +170,53 @@ mod tests {
             "",
         ] {
             assert_eq!(RemoteError::parse(text), RemoteError::Plain(text.into()));
+        }
+    }
+
+    /// The derive this type had, to compare readings with.
+    #[derive(Debug, Serialize, Deserialize)]
+    #[serde(untagged)]
+    enum Derived {
+        Go(GoError),
+        Plain(String),
+    }
+
+    #[test]
+    fn reads_what_the_untagged_derive_read() {
+        for text in [
+            r#"{"id":"greeter","code":500,"detail":"boom","status":"Internal Server Error"}"#,
+            r#"{"id":"greeter","code":500}"#,
+            r#"{}"#,
+            r#"{"code":"x"}"#,
+            r#"{"code":1,"code":2}"#,
+            r#"{"other":[1,{"a":null}]}"#,
+            r#"["greeter", 500, "boom", "Internal"]"#,
+            r#"["greeter"]"#,
+            r#"["greeter", 500, "boom", "Internal", 5]"#,
+            r#"[]"#,
+            r#""rpc: can't find method Nope""#,
+            r#""esc\u0061ped""#,
+            r#""""#,
+            "5",
+            "null",
+            "true",
+            "1.5",
+            "{",
+        ] {
+            let derived = serde_json::from_str::<Derived>(text);
+            let ours = serde_json::from_str::<RemoteError>(text);
+            match (&derived, &ours) {
+                (Ok(derived), Ok(ours)) => assert_eq!(
+                    serde_json::to_string(derived).unwrap(),
+                    serde_json::to_string(ours).unwrap(),
+                    "{text}"
+                ),
+                (Err(_), Err(_)) => {}
+                _ => panic!("{text}: derive {derived:?}, now {ours:?}"),
+            }
+            let derived = serde_json::from_slice::<Derived>(text.as_bytes()).map(|_| ());
+            let ours = serde_json::from_slice::<RemoteError>(text.as_bytes()).map(|_| ());
+            assert_eq!(derived.is_ok(), ours.is_ok(), "{text}");
         }
     }
 

@@ -65,7 +65,7 @@ pub fn set_status_not_found() {
 }
 
 /// The registered service names most like `wanted`, best first.
-#[server(prefix = "/rpc")]
+#[server(prefix = "/rpc", output = crate::codec::JsonOut)]
 pub async fn suggest_services(wanted: String) -> Result<Vec<String>, ServerFnError> {
     let console = expect_context::<crate::console::SharedConsole>();
     let (_, services) = console.snapshot();

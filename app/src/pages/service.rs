@@ -129,7 +129,7 @@ fn loaded_versions(first_load: FirstLoad) -> Vec<ServiceView> {
 }
 
 /// The versions of one service, from the console's view (the page's first render).
-#[server(prefix = "/rpc")]
+#[server(prefix = "/rpc", output = crate::codec::JsonOut)]
 pub async fn load_service(name: String) -> Result<Vec<ServiceView>, ServerFnError> {
     let console = expect_context::<crate::console::SharedConsole>();
     Ok(console.service(&name))

@@ -428,7 +428,7 @@ fn page_of<'a>(entries: impl Iterator<Item = &'a Indexed>, query: &Query) -> Ser
 /// The page of the table for `query`, computed on the server from the console's kept
 /// summaries and search texts (no node is copied or looked at); the first render carries
 /// these rows only, not the whole registry.
-#[server(prefix = "/rpc")]
+#[server(prefix = "/rpc", output = crate::codec::JsonOut)]
 pub async fn load_services_page(query: Query) -> Result<ServicesPageData, ServerFnError> {
     let console = expect_context::<crate::console::SharedConsole>();
     let mut data = None;

@@ -18,6 +18,10 @@ mod search;
 #[path = "../../../app/src/reason.rs"]
 #[allow(dead_code)]
 mod reason;
+// Both read their tagged enums and flattened structs with `de.rs`.
+#[path = "../../../app/src/de.rs"]
+#[allow(dead_code)]
+mod de;
 
 use muster_registry::validate;
 
