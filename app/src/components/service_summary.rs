@@ -5,11 +5,13 @@
 use leptos::prelude::*;
 
 use crate::endpoints::{group_endpoints, subscriber_topic};
-use crate::wire::{HealthCounts, NodeState, ServiceView, StateCounts};
+use crate::live::NodeCounts;
+use crate::wire::{NodeState, ServiceView};
 
-/// Versions, node counts and endpoint counts of the service, given newest first.
+/// Versions, node counts and endpoint counts of the service, given newest first (`versions`
+/// without their nodes: `counts` counts them, so a node's event does not re-run the rest).
 #[component]
-pub fn ServiceSummary(versions: Memo<Vec<ServiceView>>) -> impl IntoView {
+pub fn ServiceSummary(versions: Memo<Vec<ServiceView>>, counts: Memo<NodeCounts>) -> impl IntoView {
     let names = move || {
         versions.with(|versions| {
             versions
@@ -19,18 +21,6 @@ pub fn ServiceSummary(versions: Memo<Vec<ServiceView>>) -> impl IntoView {
                 .join(", ")
         })
     };
-    let counts = Memo::new(move |_| {
-        versions.with(|versions| {
-            let (mut states, mut health) = (StateCounts::default(), HealthCounts::default());
-            for node in versions.iter().flat_map(|service| service.nodes.iter()) {
-                states.add(node.state);
-                if !node.state.is_tombstone() {
-                    health.add(node.health.as_ref());
-                }
-            }
-            (states, health)
-        })
-    });
     let node_counts = move || {
         let (states, health) = counts.get();
         let by_state = [
