@@ -135,10 +135,33 @@ pub async fn run(bench: &mut Bench<'_>, clients: &[Client]) {
 
     let seq = watchers::latest_seq(&bench.console.ws_url("/api/watch")).await;
     let behind = watchers::wait_for_seq(clients, seq, Duration::from_secs(60)).await;
-    assert_eq!(
-        behind, 0,
-        "LOST EVENTS: {behind} watchers never reached seq {seq}"
-    );
+    if behind > 0 {
+        let who: Vec<String> = clients
+            .iter()
+            .enumerate()
+            .filter(|(_, client)| client.seq() < seq)
+            .map(|(index, client)| {
+                let received = client.received.lock().unwrap();
+                format!(
+                    "watcher {index} at seq {} ({} behind) after {} resyncs and {} events, \
+                     connection {}",
+                    received.seq,
+                    seq - received.seq.min(seq),
+                    received.resyncs,
+                    received.events,
+                    received.ended.as_deref().unwrap_or("open")
+                )
+            })
+            .collect();
+        let stats = match bench.http.get(bench.console.url("/api/stats")).send().await {
+            Ok(response) => response.text().await.unwrap_or_default(),
+            Err(error) => error.to_string(),
+        };
+        panic!(
+            "LOST EVENTS: {behind} watchers never reached seq {seq}: {}; console stats: {stats}",
+            who.join("; ")
+        );
+    }
     let mut resyncs = 0;
     for (index, client) in clients.iter().enumerate() {
         let received = client.received.lock().unwrap();

@@ -65,6 +65,8 @@ pub struct Received {
     pub resyncs: u64,
     /// Arrival time of each `create` (by service and node id), when the client stamps.
     pub created_at: HashMap<(String, String), Instant>,
+    /// Why the connection ended, once it did (the console closed it, or an error).
+    pub ended: Option<String>,
 }
 
 /// A connected client; its reader runs until the socket closes or the client is dropped.
@@ -165,15 +167,30 @@ impl Client {
         }
         let shared = received.clone();
         let reading = async move {
-            while let Some(Ok(frame)) = socket.next().await {
+            loop {
+                let frame = match socket.next().await {
+                    Some(Ok(frame)) => frame,
+                    end => {
+                        shared.lock().unwrap().ended = Some(match end {
+                            Some(Err(error)) => format!("error: {error}"),
+                            _ => "closed".to_string(),
+                        });
+                        break;
+                    }
+                };
                 let text = match frame {
                     Message::Text(text) => text,
                     // The console drops a client silent for three heartbeats, as a browser
                     // tab that went away: answer its pings like a browser does.
                     Message::Ping(payload) => {
-                        if socket.send(Message::Pong(payload)).await.is_err() {
+                        if let Err(error) = socket.send(Message::Pong(payload)).await {
+                            shared.lock().unwrap().ended = Some(format!("pong: {error}"));
                             break;
                         }
+                        continue;
+                    }
+                    Message::Close(frame) => {
+                        shared.lock().unwrap().ended = Some(format!("close frame {frame:?}"));
                         continue;
                     }
                     _ => continue,
