@@ -145,11 +145,14 @@ pub fn NodeConfirmDialog(confirm: NodeConfirm) -> impl IntoView {
     let current = move || {
         pending.get().map(|target| {
             let state = live
-                .node(
-                    &(target.service.clone(), target.version.clone()),
-                    &target.node_id,
-                )
-                .map(|node| node.state);
+                .service(&(target.service.clone(), target.version.clone()))
+                .and_then(|service| {
+                    service
+                        .nodes
+                        .into_iter()
+                        .find(|node| node.node.id == target.node_id)
+                        .map(|node| node.state)
+                });
             (target, state)
         })
     };

@@ -19,18 +19,9 @@ use muster_registry::{Endpoint, Value};
 /// A card's identity: see [`EndpointGroup::key`].
 type CardKey = (String, String);
 
-/// Each version's nodes that can be called (not tombstones), by id: the Call panels' pickers.
-pub type Callable = Memo<Vec<(String, Vec<String>)>>;
-
 /// Handlers, then subscribers, with the comparison when there are two versions or more.
-/// `versions` come without their nodes (an event of a node does not change them); `callable`
-/// names the nodes.
 #[component]
-pub fn EndpointList(
-    name: Memo<String>,
-    versions: Memo<Vec<ServiceView>>,
-    callable: Callable,
-) -> impl IntoView {
+pub fn EndpointList(name: Memo<String>, versions: Memo<Vec<ServiceView>>) -> impl IntoView {
     let groups = Memo::new(move |_| {
         versions.with(|versions| {
             group_endpoints(
@@ -84,7 +75,7 @@ pub fn EndpointList(
     };
     let several_versions = move || versions.with(|versions| versions.len() > 1);
     let card = move |key: CardKey, subscriber: bool| {
-        view! { <EndpointCard name versions callable groups key subscriber /> }
+        view! { <EndpointCard name versions groups key subscriber /> }
     };
     view! {
         <section class="endpoints" aria-labelledby="endpoints">
@@ -122,7 +113,6 @@ pub fn EndpointList(
 fn EndpointCard(
     name: Memo<String>,
     versions: Memo<Vec<ServiceView>>,
-    callable: Callable,
     groups: Memo<Vec<EndpointGroup>>,
     key: CardKey,
     subscriber: bool,
@@ -172,11 +162,13 @@ fn EndpointCard(
     // The Call panels' node picker: the live nodes of the versions that have this endpoint.
     let nodes = Memo::new(move |_| {
         held_by.with(|held| {
-            callable.with(|callable| {
-                callable
+            versions.with(|versions| {
+                versions
                     .iter()
-                    .filter(|(version, _)| held.contains(version))
-                    .flat_map(|(_, ids)| ids.iter().cloned())
+                    .filter(|service| held.contains(&service.version))
+                    .flat_map(|service| service.nodes.iter())
+                    .filter(|node| !node.state.is_tombstone())
+                    .map(|node| node.node.id.clone())
                     .collect::<Vec<_>>()
             })
         })

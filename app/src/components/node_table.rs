@@ -1,11 +1,9 @@
 //! The service page's one node table: every version's nodes (tombstones too), those that need
 //! attention first, with a version filter kept in the URL (`?version=`).
 //!
-//! Rows are keyed by (version, node id) and each reads only its own node's cell in the live
-//! store, so a disclosure opened in a row ("+N" metadata) or a confirmation asked from it
-//! survives changes of the other rows, of other services, and the row moving as the order
-//! changes; and an event about one node re-renders that node's row and nothing else (the
-//! order is recomputed only when a node appears, leaves or moves: see [`crate::live::Place`]).
+//! Rows are keyed by (version, node id) and each follows only its own node, so a disclosure
+//! opened in a row ("+N" metadata) or a confirmation asked from it survives changes of the
+//! other rows, of other services, and the row moving as the order changes.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -15,26 +13,16 @@ use crate::components::copy_text::{CopyButton, CopyText};
 use crate::components::health::HealthBadge;
 use crate::components::state::StateBadge;
 use crate::format::{ago, duration, utc_time};
-use crate::live::{Live, VersionCell};
+use crate::live::Live;
 use crate::pages::url::urlencode;
-use crate::wire::NodeView;
+use crate::rpc::HealthState;
+use crate::wire::{NodeState, NodeView, ServiceView};
 
 /// Metadata pairs shown before "+N".
 const METADATA_SHOWN: usize = 2;
 
-/// One row: its version and node id, and that node's cell (a node that left and came back
-/// has a new cell, hence a new row).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Row {
-    /// The node's version.
-    pub version: String,
-    /// The node's id.
-    pub id: String,
-    /// The node, as the live store keeps it.
-    pub node: ArcRwSignal<NodeView>,
-    /// Its version's cells (the row's endpoints flag reads the head).
-    pub cell: VersionCell,
-}
+/// A row's identity: (version, node id).
+pub type RowKey = (String, String);
 
 /// The version filter: `?version=` of the page's URL (`None`: all versions).
 pub fn version_filter() -> Memo<Option<String>> {
@@ -46,37 +34,63 @@ pub fn version_filter() -> Memo<Option<String>> {
     })
 }
 
-/// The rows of `versions` (given newest first) that pass `filter`: by their
-/// [`crate::live::Place`] (attention, then address with the port as a number), then version
-/// newest first, then id. Tracks the versions' rows only, not their nodes.
-pub fn ordered_rows(versions: &[(String, VersionCell)], filter: Option<&str>) -> Vec<Row> {
-    let mut rows = Vec::new();
-    for (newness, (version, cell)) in versions.iter().enumerate() {
-        if filter.is_some_and(|wanted| wanted != version) {
-            continue;
-        }
-        cell.with_rows(|slots| {
-            rows.extend(slots.iter().map(|(id, slot)| {
-                (
-                    slot.place.clone(),
-                    newness,
-                    Row {
-                        version: version.clone(),
-                        id: id.clone(),
-                        node: slot.node.clone(),
-                        cell: cell.clone(),
-                    },
-                )
-            }))
-        });
+/// How urgently a node wants an operator's eye: 0 for a stale node or one whose health check
+/// fails or cannot reach it, 1 for the others alive, 2 for tombstones.
+pub fn attention(node: &NodeView) -> u8 {
+    let unhealthy = matches!(
+        node.health.as_ref().map(|health| health.state),
+        Some(HealthState::Failing | HealthState::Unreachable)
+    );
+    match node.state {
+        state if state.is_tombstone() => 2,
+        NodeState::Stale => 0,
+        _ if unhealthy => 0,
+        _ => 1,
     }
-    rows.sort_unstable_by(|a, b| (&a.0, a.1, &a.2.id).cmp(&(&b.0, b.1, &b.2.id)));
-    rows.into_iter().map(|(_, _, row)| row).collect()
+}
+
+/// The rows of `versions` (given newest first) that pass `filter`: by [`attention`], then
+/// address (the port as a number), then version newest first, then id.
+pub fn ordered_rows(versions: &[ServiceView], filter: Option<&str>) -> Vec<RowKey> {
+    let mut rows: Vec<RowOrder> = versions
+        .iter()
+        .enumerate()
+        .filter(|(_, service)| filter.is_none_or(|wanted| service.version == wanted))
+        .flat_map(|(newness, service)| {
+            service.nodes.iter().map(move |node| {
+                (
+                    attention(node),
+                    address_order(&node.node.address),
+                    newness,
+                    node.node.id.as_str(),
+                    service.version.as_str(),
+                )
+            })
+        })
+        .collect();
+    rows.sort_unstable();
+    rows.into_iter()
+        .map(|(_, _, _, id, version)| (version.to_string(), id.to_string()))
+        .collect()
+}
+
+/// A row's place: attention, address, version (0 the newest), id; then its version's name.
+type RowOrder<'a> = (u8, (&'a str, u32), usize, &'a str, &'a str);
+
+/// `host:port` ordered by host, then port as a number (`:9000` before `:19000`).
+fn address_order(address: &str) -> (&str, u32) {
+    match address.rsplit_once(':') {
+        Some((host, port)) => match port.parse() {
+            Ok(port) => (host, port),
+            Err(_) => (address, 0),
+        },
+        None => (address, 0),
+    }
 }
 
 /// The version chips and the table.
 #[component]
-pub fn NodeTable(name: Memo<String>, versions: Memo<Vec<(String, VersionCell)>>) -> impl IntoView {
+pub fn NodeTable(name: Memo<String>, versions: Memo<Vec<ServiceView>>) -> impl IntoView {
     let filter = version_filter();
     let rows = Memo::new(move |_| {
         filter.with(|filter| versions.with(|versions| ordered_rows(versions, filter.as_deref())))
@@ -85,7 +99,7 @@ pub fn NodeTable(name: Memo<String>, versions: Memo<Vec<(String, VersionCell)>>)
         versions.with(|versions| {
             versions
                 .iter()
-                .map(|(version, cell)| (version.clone(), cell.with_rows(|rows| rows.len())))
+                .map(|service| (service.version.clone(), service.nodes.len()))
                 .collect::<Vec<_>>()
         })
     });
@@ -163,7 +177,7 @@ pub fn NodeTable(name: Memo<String>, versions: Memo<Vec<(String, VersionCell)>>)
             </thead>
             <tbody>
                 <For each=move || rows.get() key=Clone::clone let:row>
-                    <NodeRow name row />
+                    <NodeRow name versions row />
                 </For>
             </tbody>
         </table>
@@ -171,20 +185,29 @@ pub fn NodeTable(name: Memo<String>, versions: Memo<Vec<(String, VersionCell)>>)
     .into_any()
 }
 
-/// One node's row; its cells follow that node's cell in the store, and nothing else changes
-/// them (but the clock, and the version's endpoints for the flag).
+/// One node's row; its cells follow that node only.
 #[component]
-fn NodeRow(name: Memo<String>, row: Row) -> impl IntoView {
+fn NodeRow(name: Memo<String>, versions: Memo<Vec<ServiceView>>, row: RowKey) -> impl IntoView {
     let live = expect_context::<Live>();
-    let Row {
-        version,
-        id,
-        node,
-        cell,
-    } = row;
-    let node: Signal<NodeView> = RwSignal::from(node).into();
-    let field = move |read: fn(&NodeView) -> String| move || node.with(read);
-    let ttl_left = move || match node.with(|node| node.expires_at) {
+    let (version, id) = row;
+    // Read in place, not cloned per row: a change of a large service costs each row a lookup.
+    let node = {
+        let (version, id) = (version.clone(), id.clone());
+        // Nodes come sorted by id (the server's view and `apply_event` keep them so).
+        Memo::new(move |_| {
+            versions.with(|versions| {
+                let nodes = &versions.iter().find(|s| s.version == version)?.nodes;
+                nodes
+                    .binary_search_by(|node| node.node.id.as_str().cmp(&id))
+                    .ok()
+                    .map(|at| nodes[at].clone())
+            })
+        })
+    };
+    let field = move |read: fn(&NodeView) -> String| {
+        move || node.with(|node| node.as_ref().map(read).unwrap_or_default())
+    };
+    let ttl_left = move || match node.with(|node| node.as_ref().and_then(|node| node.expires_at)) {
         None => "—".to_string(),
         Some(at) => {
             let now = live.now_ms.get();
@@ -196,19 +219,22 @@ fn NodeRow(name: Memo<String>, row: Row) -> impl IntoView {
         }
     };
     let when = move |read: fn(&NodeView) -> u64| {
-        let at = Memo::new(move |_| node.with(read));
+        let at = Memo::new(move |_| node.with(|node| node.as_ref().map(read).unwrap_or(0)));
         view! {
             <time title=move || format!("{} UTC", utc_time(at.get()))>
                 {move || ago(live.now_ms.get(), at.get())}
             </time>
         }
     };
-    let state = Memo::new(move |_| node.with(|node| node.state));
+    let state = Memo::new(move |_| node.with(|node| node.as_ref().map(|node| node.state)));
     let outlier = {
-        let id = id.clone();
+        let (version, id) = (version.clone(), id.clone());
         Memo::new(move |_| {
-            cell.with_head(|head| {
-                head.endpoint_outliers
+            versions.with(|versions| {
+                versions
+                    .iter()
+                    .find(|service| service.version == version)?
+                    .endpoint_outliers
                     .iter()
                     .find(|outlier| outlier.node == id)
                     .map(|outlier| outlier.endpoints)
@@ -223,7 +249,7 @@ fn NodeRow(name: Memo<String>, row: Row) -> impl IntoView {
             data-node=id.clone()
             data-version=version.clone()
             id=format!("node-{id}")
-            data-state=move || state.get().as_str()
+            data-state=move || state.get().map(|state| state.as_str()).unwrap_or_default()
         >
             <td class="node-id" data-label="Node">
                 <CopyText text=id.clone() what="node id" />
@@ -253,15 +279,10 @@ fn NodeRow(name: Memo<String>, row: Row) -> impl IntoView {
             <td data-label="First seen">{when(|node| node.first_seen)}</td>
             <td data-label="Last seen">{when(|node| node.last_seen)}</td>
             <td data-label="TTL left">{ttl_left}</td>
-            <td data-label="State">
-                {move || {
-                    let state = state.get();
-                    view! { <StateBadge state /> }
-                }}
-            </td>
+            <td data-label="State">{move || state.get().map(|state| view! { <StateBadge state /> })}</td>
             <td data-label="Health">
                 {move || {
-                    let health = node.with(|node| node.health.clone());
+                    let health = node.with(|node| node.as_ref().and_then(|node| node.health.clone()));
                     view! { <HealthBadge health /> }
                 }}
             </td>
@@ -280,13 +301,12 @@ fn NodeRow(name: Memo<String>, row: Row) -> impl IntoView {
 /// A node's metadata: the first pairs, the rest behind "+N" (a disclosure the row keeps open
 /// while the node changes).
 #[component]
-fn NodeMetadata(node: Signal<NodeView>) -> impl IntoView {
+fn NodeMetadata(node: Memo<Option<NodeView>>) -> impl IntoView {
     let open = RwSignal::new(false);
     let pairs = Memo::new(move |_| {
         node.with(|node| {
-            node.node
-                .metadata
-                .iter()
+            node.iter()
+                .flat_map(|node| node.node.metadata.iter())
                 .map(|(key, value)| format!("{key}={value}"))
                 .collect::<Vec<_>>()
         })
@@ -335,17 +355,19 @@ fn NodeCommands(name: Memo<String>, address: Signal<String>) -> impl IntoView {
 /// Deregister (own node) or Evict (foreign node): opens the page's confirmation dialog.
 /// Disabled, with the reason, while the console is unreachable or the session read-only.
 #[component]
-fn NodeAction(name: Memo<String>, version: String, node: Signal<NodeView>) -> impl IntoView {
+fn NodeAction(name: Memo<String>, version: String, node: Memo<Option<NodeView>>) -> impl IntoView {
     let gate = crate::components::access::ActionGate::new();
     let confirm = expect_context::<NodeConfirm>();
     let target = Memo::new(move |_| {
         node.with(|node| {
-            (!node.state.is_tombstone()).then(|| NodeTarget {
-                service: name.get(),
-                version: version.clone(),
-                node_id: node.node.id.clone(),
-                owned: node.owned,
-            })
+            node.as_ref()
+                .filter(|node| !node.state.is_tombstone())
+                .map(|node| NodeTarget {
+                    service: name.get(),
+                    version: version.clone(),
+                    node_id: node.node.id.clone(),
+                    owned: node.owned,
+                })
         })
     });
     move || match target.get() {
@@ -376,8 +398,7 @@ fn NodeAction(name: Memo<String>, version: String, node: Signal<NodeView>) -> im
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rpc::{HealthState, NodeHealth};
-    use crate::wire::{NodeState, ServiceView};
+    use crate::rpc::NodeHealth;
     use muster_registry::Node;
 
     fn node(id: &str, address: &str, state: NodeState, health: Option<HealthState>) -> NodeView {
@@ -401,15 +422,14 @@ mod tests {
         }
     }
 
-    fn version(version: &str, mut nodes: Vec<NodeView>) -> (String, VersionCell) {
+    fn version(version: &str, mut nodes: Vec<NodeView>) -> ServiceView {
         nodes.sort_by(|a, b| a.node.id.cmp(&b.node.id));
-        let service = ServiceView {
+        ServiceView {
             name: "svc".into(),
             version: version.into(),
             nodes,
             ..ServiceView::default()
-        };
-        (version.to_string(), VersionCell::of(&service))
+        }
     }
 
     #[test]
@@ -435,11 +455,11 @@ mod tests {
         ];
         let ids: Vec<String> = ordered_rows(&versions, None)
             .into_iter()
-            .map(|row| row.id)
+            .map(|(_, id)| id)
             .collect();
         assert_eq!(ids, ["f", "d", "c", "a", "e", "b"]);
-        let only_old = ordered_rows(&versions, Some("1.0.0"));
-        assert!(only_old.iter().all(|row| row.version == "1.0.0"));
+        let only_old: Vec<RowKey> = ordered_rows(&versions, Some("1.0.0"));
+        assert!(only_old.iter().all(|(version, _)| version == "1.0.0"));
         assert_eq!(only_old.len(), 3);
         assert!(ordered_rows(&versions, Some("9.9.9")).is_empty());
     }

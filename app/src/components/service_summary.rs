@@ -5,13 +5,11 @@
 use leptos::prelude::*;
 
 use crate::endpoints::{group_endpoints, subscriber_topic};
-use crate::live::NodeCounts;
-use crate::wire::{NodeState, ServiceView};
+use crate::wire::{HealthCounts, NodeState, ServiceView, StateCounts};
 
-/// Versions, node counts and endpoint counts of the service, given newest first (`versions`
-/// without their nodes: `counts` counts them, so a node's event does not re-run the rest).
+/// Versions, node counts and endpoint counts of the service, given newest first.
 #[component]
-pub fn ServiceSummary(versions: Memo<Vec<ServiceView>>, counts: Memo<NodeCounts>) -> impl IntoView {
+pub fn ServiceSummary(versions: Memo<Vec<ServiceView>>) -> impl IntoView {
     let names = move || {
         versions.with(|versions| {
             versions
@@ -21,6 +19,18 @@ pub fn ServiceSummary(versions: Memo<Vec<ServiceView>>, counts: Memo<NodeCounts>
                 .join(", ")
         })
     };
+    let counts = Memo::new(move |_| {
+        versions.with(|versions| {
+            let (mut states, mut health) = (StateCounts::default(), HealthCounts::default());
+            for node in versions.iter().flat_map(|service| service.nodes.iter()) {
+                states.add(node.state);
+                if !node.state.is_tombstone() {
+                    health.add(node.health.as_ref());
+                }
+            }
+            (states, health)
+        })
+    });
     let node_counts = move || {
         let (states, health) = counts.get();
         let by_state = [

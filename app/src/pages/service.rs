@@ -6,10 +6,6 @@
 //! open schema tree, a "+N", the version filter, typed text, the scroll position and an open
 //! confirmation survive any number of updates, of other services and of this one. Endpoints
 //! and nodes carry ids (`#endpoint-…`, `#node-…`) for deep links.
-//!
-//! Nothing here holds the service's nodes in one value: the page reads each version's cells
-//! (head, counts, rows, one cell per node; see [`crate::live::VersionCell`]), so an event of
-//! one node of a service of 400 costs that node's row, not a clone of all 400 (issue #16).
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -21,7 +17,7 @@ use crate::components::endpoint_list::EndpointList;
 use crate::components::node_table::NodeTable;
 use crate::components::not_found::NotFound;
 use crate::components::service_summary::ServiceSummary;
-use crate::live::{Live, NodeCounts, VersionCell};
+use crate::live::Live;
 use crate::wire::ServiceView;
 
 /// What the server loaded for the page's first render: the service's versions, or `None` once
@@ -74,7 +70,7 @@ pub fn ServicePage() -> impl IntoView {
                 {move || {
                     Some(match first_load.get()? {
                         Err(error) => view! { <p class="error">{error.to_string()}</p> }.into_any(),
-                        Ok(loaded) => view! { <ServiceBody name loaded /> }.into_any(),
+                        Ok(_) => view! { <ServiceBody name first_load /> }.into_any(),
                     })
                 }}
             </Suspense>
@@ -82,35 +78,26 @@ pub fn ServicePage() -> impl IntoView {
     }
 }
 
-/// Summary, nodes and endpoints of every version, from the live store's cells: until the
-/// store holds the view, the page seeds them with what it `loaded` (the same on the server and
-/// when hydrating), and the snapshot then updates them in place.
+/// Summary, nodes and endpoints of every version: from the live store once it holds the
+/// view, until then from the first load.
 #[component]
-fn ServiceBody(name: Memo<String>, loaded: Option<Vec<ServiceView>>) -> impl IntoView {
+fn ServiceBody(name: Memo<String>, first_load: FirstLoad) -> impl IntoView {
     let live = expect_context::<Live>();
-    if let Some(loaded) = loaded {
-        live.seed(&loaded);
-    }
-    // Each version's cells, newest first (the one an operator looks for first): re-run only
-    // when a version of this service appears or leaves.
+    // Each version's own cell is read, so another service's change does not re-run this.
     let versions = Memo::new(move |_| {
-        let mut versions = live.version_cells(&name.get());
-        versions.sort_by(|a, b| crate::version::newest_first(&a.0, &b.0));
+        let name = name.get();
+        let mut versions = if live.has_view() {
+            live.versions_of(&name)
+                .into_iter()
+                .filter_map(|version| live.service(&(name.clone(), version)))
+                .collect()
+        } else {
+            loaded_versions(first_load)
+        };
+        // The newest version is the one an operator looks for first.
+        versions.sort_by(|a, b| crate::version::newest_first(&a.version, &b.version));
         versions
     });
-    // The versions without their nodes: what the summary and the endpoints read.
-    let heads = Memo::new(move |_| {
-        versions.with(|versions| {
-            versions
-                .iter()
-                .map(|(_, cell)| cell.head())
-                .collect::<Vec<_>>()
-        })
-    });
-    let counts: Memo<NodeCounts> = Memo::new(move |_| {
-        versions.with(|versions| crate::live::total(versions.iter().map(|(_, cell)| cell.counts())))
-    });
-    let callable = Memo::new(move |_| versions.with(|versions| live_node_ids(versions)));
     let empty = Memo::new(move |_| versions.with(Vec::is_empty));
     view! {
         <Show
@@ -124,29 +111,21 @@ fn ServiceBody(name: Memo<String>, loaded: Option<Vec<ServiceView>>) -> impl Int
                 }
             }
         >
-            <ServiceSummary versions=heads counts />
+            <ServiceSummary versions />
             <NodeTable name versions />
-            <EndpointList name versions=heads callable />
+            <EndpointList name versions />
         </Show>
     }
     .into_any()
 }
 
-/// The ids of each version's nodes that are not tombstones (the Call panels' node pickers),
-/// in the versions' order (tracked: changes when a node appears, leaves or moves).
-fn live_node_ids(versions: &[(String, VersionCell)]) -> Vec<(String, Vec<String>)> {
-    versions
-        .iter()
-        .map(|(version, cell)| {
-            let ids = cell.with_rows(|rows| {
-                rows.iter()
-                    .filter(|(_, slot)| !slot.place.is_tombstone())
-                    .map(|(id, _)| id.clone())
-                    .collect()
-            });
-            (version.clone(), ids)
-        })
-        .collect()
+/// The versions the first load brought (empty once the store took over).
+fn loaded_versions(first_load: FirstLoad) -> Vec<ServiceView> {
+    first_load
+        .get()
+        .and_then(Result::ok)
+        .flatten()
+        .unwrap_or_default()
 }
 
 /// The versions of one service, from the console's view (the page's first render).
