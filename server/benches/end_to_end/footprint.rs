@@ -44,11 +44,13 @@ pub async fn memory(bench: &mut Bench<'_>, label: &str) {
 pub async fn idle_cpu(bench: &mut Bench<'_>) {
     // Let the last events drain before the quiet interval starts.
     tokio::time::sleep(Duration::from_secs(2)).await;
+    let ticker_before = ticker(bench).await;
     let before = bench.console.thread_cpu_ns();
     let started = Instant::now();
     tokio::time::sleep(bench.plan.idle).await;
     let after = bench.console.thread_cpu_ns();
     let wall = started.elapsed();
+    let ticker_after = ticker(bench).await;
     // A thread started meanwhile counts whole; one that ended meanwhile loses only what it
     // ran since `before` (the runtime's blocking threads come and go; rarely when idle).
     let used_ns: u64 = after
@@ -61,10 +63,28 @@ pub async fn idle_cpu(bench: &mut Bench<'_>) {
         "scale",
         "server CPU when idle (all nodes known, clients connected)",
         format!(
-            "{:.1} ms of CPU in {:.1} s = {percent:.3}% of one core (scheduler time, all threads)",
+            "{:.1} ms of CPU in {:.1} s = {percent:.3}% of one core (scheduler time, all \
+             threads); meanwhile the ticker woke {} times and gave freed heap back {} times",
             used.as_secs_f64() * 1000.0,
-            wall.as_secs_f64()
+            wall.as_secs_f64(),
+            ticker_after.0 - ticker_before.0,
+            ticker_after.1 - ticker_before.1,
         ),
         verdict(percent <= 0.2, "≤ 0.2 % of a core"),
     );
+}
+
+/// The console's ticker wakes and heap trims so far (`GET /api/stats`).
+async fn ticker(bench: &Bench<'_>) -> (u64, u64) {
+    let stats: serde_json::Value = bench
+        .http
+        .get(bench.console.url("/api/stats"))
+        .send()
+        .await
+        .expect("GET /api/stats")
+        .json()
+        .await
+        .expect("stats JSON");
+    let count = |name: &str| stats["console"][name].as_u64().unwrap_or(0);
+    (count("ticker_wakes"), count("heap_trims"))
 }
