@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{client, eventually, get_json, get_service, node_state, service, Server};
+use common::{client, eventually, get_json, get_service, node_state, register, service, Server};
 use futures::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -58,16 +58,6 @@ async fn next_change(socket: &mut Socket) -> Value {
             return message;
         }
     }
-}
-
-async fn register(server: &Server, body: Value) {
-    let response = client()
-        .post(server.url("/api/services"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 201, "{:?}", response.text().await);
 }
 
 #[tokio::test]

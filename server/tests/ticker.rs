@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{client, eventually, get_json, node_state, service, Server};
+use common::{client, eventually, get_json, node_state, register, service, Server};
 use serde_json::{json, Value};
 
 async fn wakes(server: &Server) -> u64 {
@@ -14,16 +14,6 @@ async fn wakes(server: &Server) -> u64 {
     stats["console"]["ticker_wakes"]
         .as_u64()
         .unwrap_or_else(|| panic!("ticker_wakes in {stats:#}"))
-}
-
-async fn register(server: &Server, body: Value) {
-    let response = client()
-        .post(server.url("/api/services"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 201, "{:?}", response.text().await);
 }
 
 #[tokio::test]

@@ -84,6 +84,18 @@ impl Bench<'_> {
             .collect())
     }
 
+    /// What the console holds and counts, from `GET /api/stats`.
+    pub async fn stats(&self) -> serde_json::Value {
+        self.http
+            .get(self.console.url("/api/stats"))
+            .send()
+            .await
+            .expect("GET /api/stats")
+            .json()
+            .await
+            .expect("stats JSON")
+    }
+
     /// Every version of `name` with its nodes, from `GET /api/services/{name}` (empty on 404).
     pub async fn service(&self, name: &str) -> Vec<ServiceView> {
         let path = format!("/api/services/{name}");

@@ -153,10 +153,7 @@ pub async fn run(bench: &mut Bench<'_>, clients: &[Client]) {
                 )
             })
             .collect();
-        let stats = match bench.http.get(bench.console.url("/api/stats")).send().await {
-            Ok(response) => response.text().await.unwrap_or_default(),
-            Err(error) => error.to_string(),
-        };
+        let stats = bench.stats().await;
         panic!(
             "LOST EVENTS: {behind} watchers never reached seq {seq}: {}; console stats: {stats}",
             who.join("; ")

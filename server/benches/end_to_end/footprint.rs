@@ -12,15 +12,7 @@ pub async fn memory(bench: &mut Bench<'_>, label: &str) {
     // At rest: the console gives freed heap back once the registry is quiet for a second.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let (rss, peak) = bench.console.memory_kib();
-    let stats: serde_json::Value = bench
-        .http
-        .get(bench.console.url("/api/stats"))
-        .send()
-        .await
-        .expect("GET /api/stats")
-        .json()
-        .await
-        .expect("stats JSON");
+    let stats = bench.stats().await;
     let mb = |value: &serde_json::Value| value.as_f64().unwrap_or(0.0) / 1e6;
     let console = &stats["console"];
     bench.report.add(
@@ -76,15 +68,7 @@ pub async fn idle_cpu(bench: &mut Bench<'_>) {
 
 /// The console's ticker wakes and heap trims so far (`GET /api/stats`).
 async fn ticker(bench: &Bench<'_>) -> (u64, u64) {
-    let stats: serde_json::Value = bench
-        .http
-        .get(bench.console.url("/api/stats"))
-        .send()
-        .await
-        .expect("GET /api/stats")
-        .json()
-        .await
-        .expect("stats JSON");
+    let stats = bench.stats().await;
     let count = |name: &str| stats["console"][name].as_u64().unwrap_or(0);
     (count("ticker_wakes"), count("heap_trims"))
 }

@@ -356,13 +356,10 @@ impl Hub {
             let recent = shared
                 .as_ref()
                 .filter(|frame| seq - frame.seq.min(seq) <= SNAPSHOT_REUSE_EVENTS)
-                .and_then(|frame| Some((frame, replay(&view, Some(frame.seq))?)));
+                .and_then(|frame| Some((frame, view.events_since(frame.seq)?)));
             if let Some((frame, since)) = recent {
                 self.snapshots_shared.fetch_add(1, Ordering::Relaxed);
-                let since = since
-                    .into_iter()
-                    .filter(|message| matches!(message, WatchMessage::Event(_)))
-                    .collect();
+                let since = since.into_iter().map(WatchMessage::Event).collect();
                 return (receiver, First::Snapshot(frame.clone(), since), seq);
             }
             (receiver, seq, view.services(), view.recent())

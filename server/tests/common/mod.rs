@@ -209,6 +209,17 @@ pub fn service(name: &str, node_id: &str, address: &str) -> Value {
     })
 }
 
+/// `POST /api/services` of `body`, which must be accepted (201).
+pub async fn register(server: &Server, body: Value) {
+    let response = client()
+        .post(server.url("/api/services"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201, "{:?}", response.text().await);
+}
+
 /// `GET url` as JSON (panics on a transport error or a body that is not JSON).
 pub async fn get_json(url: impl reqwest::IntoUrl) -> Value {
     client()
