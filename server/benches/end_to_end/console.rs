@@ -21,6 +21,9 @@ pub struct UdpCounters {
 /// A running console.
 pub struct Console {
     child: Child,
+    /// muster's process id: the child's own, or under `MUSTER_BENCH_WRAP` its descendant
+    /// named `muster` (found once it listens).
+    pid: std::sync::OnceLock<u32>,
     /// Where it listens (loopback of the console's namespace).
     pub addr: SocketAddr,
     _data_dir: tempfile::TempDir,
@@ -36,8 +39,13 @@ impl Console {
         let data_dir = tempfile::tempdir().expect("a data directory");
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
         // `ip netns exec` enters the namespace and execs muster: the child's pid is muster's.
+        // `MUSTER_BENCH_WRAP`, say `heaptrack -o /tmp/muster`: the console runs under that
+        // command (split at spaces), to profile it through the whole bench.
+        let wrap = std::env::var("MUSTER_BENCH_WRAP").unwrap_or_default();
         let child = Command::new("ip")
-            .args(["netns", "exec", ns, MUSTER])
+            .args(["netns", "exec", ns])
+            .args(wrap.split_whitespace())
+            .arg(MUSTER)
             .args(["--registry", "mdns", "--interface", interface])
             .args(["--listen", &addr.to_string()])
             .arg("--data-dir")
@@ -59,6 +67,7 @@ impl Console {
             .expect("muster starts");
         Console {
             child,
+            pid: std::sync::OnceLock::new(),
             addr,
             _data_dir: data_dir,
         }
@@ -75,6 +84,8 @@ impl Console {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
+        // Listening: muster runs, so a wrapper's child can be found now.
+        self.pid();
     }
 
     /// `http://addr/path`.
@@ -97,9 +108,11 @@ impl Console {
         assert!(!zombie, "muster (pid {}) exited during the run", self.pid());
     }
 
-    /// The process id (muster's own: `ip netns exec` execs it).
+    /// The process id (muster's own: `ip netns exec` execs it; a wrapper's child otherwise).
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        *self
+            .pid
+            .get_or_init(|| descendant_named(self.child.id(), "muster").unwrap_or(self.child.id()))
     }
 
     /// Resident memory now and at its peak, in KiB (`VmRSS`, `VmHWM`).
@@ -172,6 +185,30 @@ impl Drop for Console {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The first process below `root` (itself included) whose command name is `name`.
+fn descendant_named(root: u32, name: &str) -> Option<u32> {
+    let mut queue = vec![root];
+    while let Some(pid) = queue.pop() {
+        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+        if comm.trim_end() == name {
+            return Some(pid);
+        }
+        let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+            continue;
+        };
+        for task in tasks.flatten() {
+            let children =
+                std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
+            queue.extend(
+                children
+                    .split_whitespace()
+                    .filter_map(|child| child.parse::<u32>().ok()),
+            );
+        }
+    }
+    None
 }
 
 /// The built front end (`scripts/build-site.sh`): the page the wire → DOM phase opens
