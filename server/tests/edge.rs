@@ -199,7 +199,8 @@ async fn slowloris_is_cut_at_the_header_timeout() {
     ]);
     // Address 2's fifty are opened last, just before its 51st: the one that makes way must
     // be cut long before its own header timeout, whatever opening the other 350 cost on a
-    // loaded machine (opened first, 1.6 s of connects put the eviction past the 1.5 s mark).
+    // loaded machine (opened first, the other 350 connects could push the eviction past the
+    // 1.5 s mark).
     let mut slow = Vec::new();
     for attacker in (3..10).chain([2]) {
         slow.extend(slow_clients(loopback(attacker), server.addr, 50).await);

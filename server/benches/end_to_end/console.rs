@@ -38,7 +38,7 @@ impl Console {
     pub fn start(ns: &str, interface: &str, port: u16, extra: &[&str]) -> Console {
         let data_dir = tempfile::tempdir().expect("a data directory");
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
-        // `ip netns exec` enters the namespace and execs muster: the child's pid is muster's.
+        // `ip netns exec` enters the namespace and execs muster (or the wrapper, below).
         // `MUSTER_BENCH_WRAP`, say `heaptrack -o /tmp/muster`: the console runs under that
         // command (split at spaces), to profile it through the whole bench.
         let wrap = std::env::var("MUSTER_BENCH_WRAP").unwrap_or_default();
