@@ -6,6 +6,7 @@
 //! I/O, no clock: callers pass `now`, so the rules are testable as data.
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::sync::Arc;
 use std::time::Duration;
 
 use app::reason::EventReason;
@@ -73,8 +74,11 @@ struct NodeEntry {
     unreachable: bool,
     /// When it became a tombstone.
     departed_at: Option<UnixMillis>,
-    /// The endpoints its own record carries (the version shows what most nodes carry).
-    endpoints: Vec<Endpoint>,
+    /// The endpoints its own record carries (the version shows what most nodes carry). Shared
+    /// with the version's other nodes that carry the same list ([`shared_endpoints`]): go-micro
+    /// puts the whole list in every node's record, and a copy per node was about 1 KB of the
+    /// view's memory for each node of a one-endpoint service.
+    endpoints: Arc<[Endpoint]>,
 }
 
 /// One service version.
@@ -748,6 +752,18 @@ impl Cause {
     }
 }
 
+/// `endpoints` as a shared list: another node of the version that carries the same list lends
+/// its allocation (they normally all do); otherwise a new one. Costs a comparison per node of
+/// the version only when a node's list changes, which is when it is first seen.
+fn shared_endpoints(entry: &VersionEntry, except: &str, endpoints: &[Endpoint]) -> Arc<[Endpoint]> {
+    entry
+        .nodes
+        .iter()
+        .find(|(id, node)| id.as_str() != except && *node.endpoints == *endpoints)
+        .map(|(_, node)| Arc::clone(&node.endpoints))
+        .unwrap_or_else(|| Arc::from(endpoints))
+}
+
 /// Creates, updates or refreshes one node; returns the action to announce, if any.
 fn upsert_node(
     entry: &mut VersionEntry,
@@ -764,7 +780,7 @@ fn upsert_node(
     let action = if live {
         let slot = entry.nodes.get(&node.id)?;
         let changed = slot.view.node != *node
-            || slot.endpoints != endpoints
+            || *slot.endpoints != *endpoints
             || owned.is_some_and(|o| o != slot.view.owned);
         changed.then_some(Action::Update)
     } else {
@@ -783,14 +799,19 @@ fn upsert_node(
             lease_expires_at: None,
             unreachable: false,
             departed_at: None,
-            endpoints: Vec::new(),
+            endpoints: Arc::from([]),
         };
         entry.nodes.insert(node.id.clone(), fresh);
         Some(Action::Create)
     };
+    let kept = entry.nodes.get(&node.id)?;
+    let shared =
+        (*kept.endpoints != *endpoints).then(|| shared_endpoints(entry, &node.id, endpoints));
     let slot = entry.nodes.get_mut(&node.id)?;
+    if let Some(shared) = shared {
+        slot.endpoints = shared;
+    }
     slot.view.node = node.clone();
-    slot.endpoints = endpoints.to_vec();
     slot.view.last_seen = now;
     if let Some(owned) = owned {
         slot.view.owned = owned;
@@ -928,6 +949,68 @@ mod tests {
         let events = view.depart("greeter", "1", "b", None, 3);
         assert!(events[0].service.endpoint_outliers.is_empty());
         assert_eq!(view.service("greeter")[0].endpoints_from, None);
+    }
+
+    #[test]
+    fn nodes_that_carry_the_same_endpoints_share_one_list() {
+        let with = |id: &str, address: &str, endpoint: &str| {
+            let mut service = greeter(id, address);
+            service.endpoints = vec![Endpoint {
+                name: endpoint.into(),
+                ..Endpoint::default()
+            }];
+            service
+        };
+        let mut view = View::new(0);
+        view.upsert(
+            &with("a", "10.0.0.1:1", "Greeter.Hello"),
+            None,
+            Ttl::Keep,
+            1,
+        );
+        view.upsert(
+            &with("b", "10.0.0.2:1", "Greeter.Hello"),
+            None,
+            Ttl::Keep,
+            2,
+        );
+        view.upsert(
+            &with("c", "10.0.0.3:1", "Greeter.Other"),
+            None,
+            Ttl::Keep,
+            3,
+        );
+        let lists = |view: &View| -> Vec<Arc<[Endpoint]>> {
+            let version = &view.versions[&("greeter".to_string(), "1".to_string())];
+            version
+                .nodes
+                .values()
+                .map(|n| Arc::clone(&n.endpoints))
+                .collect()
+        };
+        let [a, b, c] = <[_; 3]>::try_from(lists(&view)).expect("three nodes");
+        assert!(
+            Arc::ptr_eq(&a, &b),
+            "a and b carry the same list: one allocation"
+        );
+        assert!(!Arc::ptr_eq(&a, &c));
+        assert_eq!(c[0].name, "Greeter.Other");
+
+        // A node whose record changes to the others' list takes theirs; a refresh keeps it.
+        view.upsert(
+            &with("c", "10.0.0.3:1", "Greeter.Hello"),
+            None,
+            Ttl::Keep,
+            4,
+        );
+        view.upsert(
+            &with("a", "10.0.0.1:1", "Greeter.Hello"),
+            None,
+            Ttl::Keep,
+            5,
+        );
+        let [a2, _, c] = <[_; 3]>::try_from(lists(&view)).expect("three nodes");
+        assert!(Arc::ptr_eq(&a, &c) && Arc::ptr_eq(&a, &a2));
     }
 
     #[test]
