@@ -962,23 +962,19 @@ mod tests {
             service
         };
         let mut view = View::new(0);
-        view.upsert(
-            &with("a", "10.0.0.1:1", "Greeter.Hello"),
-            None,
-            Ttl::Keep,
+        let announce = |view: &mut View, seen: &[(&str, &str, &str)], first: u64| {
+            for (at, (id, address, endpoint)) in (first..).zip(seen) {
+                view.upsert(&with(id, address, endpoint), None, Ttl::Keep, at);
+            }
+        };
+        announce(
+            &mut view,
+            &[
+                ("a", "10.0.0.1:1", "Greeter.Hello"),
+                ("b", "10.0.0.2:1", "Greeter.Hello"),
+                ("c", "10.0.0.3:1", "Greeter.Other"),
+            ],
             1,
-        );
-        view.upsert(
-            &with("b", "10.0.0.2:1", "Greeter.Hello"),
-            None,
-            Ttl::Keep,
-            2,
-        );
-        view.upsert(
-            &with("c", "10.0.0.3:1", "Greeter.Other"),
-            None,
-            Ttl::Keep,
-            3,
         );
         let lists = |view: &View| -> Vec<Arc<[Endpoint]>> {
             let version = &view.versions[&("greeter".to_string(), "1".to_string())];
@@ -997,17 +993,13 @@ mod tests {
         assert_eq!(c[0].name, "Greeter.Other");
 
         // A node whose record changes to the others' list takes theirs; a refresh keeps it.
-        view.upsert(
-            &with("c", "10.0.0.3:1", "Greeter.Hello"),
-            None,
-            Ttl::Keep,
+        announce(
+            &mut view,
+            &[
+                ("c", "10.0.0.3:1", "Greeter.Hello"),
+                ("a", "10.0.0.1:1", "Greeter.Hello"),
+            ],
             4,
-        );
-        view.upsert(
-            &with("a", "10.0.0.1:1", "Greeter.Hello"),
-            None,
-            Ttl::Keep,
-            5,
         );
         let [a2, _, c] = <[_; 3]>::try_from(lists(&view)).expect("three nodes");
         assert!(Arc::ptr_eq(&a, &c) && Arc::ptr_eq(&a, &a2));
