@@ -477,8 +477,11 @@ impl Hub {
             return Err(error);
         }
         claim.settle(|view, now| view.upsert(&request.service, Some(true), Ttl::Set(ttl), now));
-        // Its refresh may come before the ticker's next wake.
-        self.wake.nudge();
+        // Its refresh may come before the ticker's next wake; a node without a TTL is never
+        // refreshed, and waking for it would wake an idle console for nothing.
+        if ttl.is_some() {
+            self.wake.nudge();
+        }
         Ok(self.service(&request.service.name))
     }
 
