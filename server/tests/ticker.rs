@@ -91,5 +91,13 @@ async fn after_a_burst_freed_memory_is_given_back_once_and_then_the_console_slee
     let before = wakes(&server).await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(trims(&server).await, 1, "one trim per burst");
+    // Beside the trims, what the allocator holds: live data vs freed memory it kept.
+    let stats: Value = get_json(server.url("/api/stats")).await;
+    let in_use = stats["console"]["heap_in_use_bytes"].as_u64();
+    assert!(in_use.is_some_and(|bytes| bytes > 0), "{stats:#}");
+    assert!(
+        stats["console"]["heap_free_held_bytes"].is_u64(),
+        "{stats:#}"
+    );
     assert_eq!(wakes(&server).await, before, "asleep again after the trim");
 }

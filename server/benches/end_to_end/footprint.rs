@@ -19,14 +19,18 @@ pub async fn memory(bench: &mut Bench<'_>, label: &str) {
         "scale",
         format!("server RSS {label}"),
         format!(
-            "{:.1} MB now, {:.1} MB peak (VmRSS, VmHWM); accounted: mDNS cache {:.1} MB, \
-             tombstones {:.1} MB, replay ring {:.1} MB, event frames in flight {:.1} MB",
+            "{:.1} MB now, {:.1} MB peak (VmRSS, VmHWM); allocator: {:.1} MB in use, {:.1} MB \
+             freed but held; accounted: mDNS cache {:.1} MB, tombstones {:.1} MB, replay ring \
+             {:.1} MB, event frames in flight {:.1} MB; heap trims so far {}",
             rss as f64 / 1024.0,
             peak as f64 / 1024.0,
+            mb(&console["heap_in_use_bytes"]),
+            mb(&console["heap_free_held_bytes"]),
             mb(&stats["mdns"]["cache_bytes"]),
             mb(&console["tombstone_bytes"]),
             mb(&console["ring_bytes"]),
             mb(&console["frame_bytes_in_flight"]),
+            console["heap_trims"],
         ),
         verdict(rss <= 100 * 1024, "≤ 100 MB"),
     );

@@ -61,6 +61,7 @@ use tokio::sync::{broadcast, watch};
 
 use crate::backend::Backend;
 use crate::error::Error;
+use crate::heap;
 use crate::persist::StateStore;
 
 use self::frames::{Held, InFlight, SnapshotFrame};
@@ -149,6 +150,9 @@ pub struct HubStats {
     pub ticker_wakes: u64,
     /// Times freed heap memory was given back to the system after a burst.
     pub heap_trims: u64,
+    /// What the allocator holds (absent where it cannot say).
+    #[serde(flatten)]
+    pub heap: Option<heap::Usage>,
 }
 
 /// `WatchMessage::Event` serialized from a borrowed event (the same JSON: the enum is tagged by
@@ -411,6 +415,7 @@ impl Hub {
             snapshots_shared: load(&self.snapshots_shared),
             ticker_wakes: self.wake.count(),
             heap_trims: self.wake.trims(),
+            heap: heap::usage(),
         }
     }
 
