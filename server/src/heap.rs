@@ -36,7 +36,7 @@ pub fn release() {
 
 /// What the allocator holds, for `GET /api/stats`: whether a large RSS is live data or freed
 /// memory the allocator kept (fragmentation, arenas of threads that were busy).
-#[derive(Clone, Copy, Debug, Default, Serialize)]
+#[derive(Clone, Copy, Debug, Serialize)]
 pub struct Usage {
     /// Bytes in allocated chunks, mmapped ones included.
     pub heap_in_use_bytes: u64,
@@ -72,14 +72,15 @@ mod tests {
         let before = usage().unwrap().heap_in_use_bytes;
         let held = vec![1u8; 64 << 20];
         let during = usage().unwrap().heap_in_use_bytes;
+        // Other tests of this binary allocate and free meanwhile: a margin of 16 MiB each way.
         assert!(
-            during >= before + (64 << 20),
+            during >= before + (48 << 20),
             "{before} then {during} with 64 MiB held"
         );
         drop(std::hint::black_box(held));
         let after = usage().unwrap().heap_in_use_bytes;
         assert!(
-            after + (32 << 20) < during,
+            after + (48 << 20) <= during,
             "{during} then {after} after freeing"
         );
     }
