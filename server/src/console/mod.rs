@@ -64,7 +64,7 @@ use crate::error::Error;
 use crate::heap;
 use crate::persist::StateStore;
 
-use self::frames::{Held, InFlight, SnapshotFrame};
+use self::frames::{Held, InFlight, LatestSnapshot, SnapshotFrame};
 use self::owned::Owned;
 use self::pending::{Claim, Intent};
 use self::view::{Holding, Removal, Ttl, View};
@@ -119,9 +119,7 @@ impl Drop for WatcherSlot {
         if self.0.watchers.fetch_sub(1, Ordering::Relaxed) == 1 {
             // The last watcher left: the snapshot frame's memory is returned. (Skipped if a
             // new watcher is building one right now: that one replaces it.)
-            if let Ok(mut frame) = self.0.snapshot.try_lock() {
-                *frame = None;
-            }
+            self.0.snapshot.expire(0, true);
         }
     }
 }
@@ -146,6 +144,8 @@ pub struct HubStats {
     /// Snapshot frames sent again to another watcher: of the same revision, or of one a few
     /// hundred events back, followed by those events.
     pub snapshots_shared: u64,
+    /// Bytes of the latest snapshot frame, kept a few seconds for the next watchers (0: none).
+    pub snapshot_frame_bytes: usize,
     /// Times the ticker woke (it sleeps until something is due: idle, this stays put).
     pub ticker_wakes: u64,
     /// Times freed heap memory was given back to the system after a burst.
@@ -197,9 +197,9 @@ pub struct Hub {
     owned: tokio::sync::Mutex<Owned>,
     settings: Settings,
     shutdown: watch::Sender<bool>,
-    /// The snapshot frame of the latest revision sent, while any watcher is connected: a
-    /// burst of pages opening (or reconnecting after a restart) serializes it once.
-    snapshot: tokio::sync::Mutex<Option<Arc<SnapshotFrame>>>,
+    /// The snapshot frame of the latest revision sent, for a few seconds after it was last
+    /// sent: a burst of pages opening (or reconnecting after a restart) serializes it once.
+    snapshot: LatestSnapshot,
     frames_in_flight: Arc<InFlight>,
     /// When the ticker wakes next, and how to wake it sooner.
     wake: ticker::Wake,
@@ -229,7 +229,7 @@ impl Hub {
             owned: tokio::sync::Mutex::new(Owned::new(store)),
             settings,
             shutdown: watch::channel(false).0,
-            snapshot: tokio::sync::Mutex::new(None),
+            snapshot: LatestSnapshot::default(),
             frames_in_flight: Arc::default(),
             wake: ticker::Wake::default(),
             watchers: AtomicUsize::new(0),
@@ -363,6 +363,7 @@ impl Hub {
                 .and_then(|frame| Some((frame, view.events_since(frame.seq)?)));
             if let Some((frame, since)) = recent {
                 self.snapshots_shared.fetch_add(1, Ordering::Relaxed);
+                self.snapshot.used(frame, unix_ms_now());
                 let since = since.into_iter().map(WatchMessage::Event).collect();
                 return (receiver, First::Snapshot(frame.clone(), since), seq);
             }
@@ -374,6 +375,11 @@ impl Hub {
         let frame = Arc::new(frame);
         self.snapshots_built.fetch_add(1, Ordering::Relaxed);
         *shared = Some(frame.clone());
+        self.snapshot.used(&frame, unix_ms_now());
+        drop(shared);
+        if let Some(at) = self.snapshot.expires_at() {
+            self.wake.due_at(at);
+        }
         (receiver, First::Snapshot(frame, Vec::new()), seq)
     }
 
@@ -413,6 +419,7 @@ impl Hub {
             watchers_resynced: load(&self.watchers_resynced),
             snapshots_built: load(&self.snapshots_built),
             snapshots_shared: load(&self.snapshots_shared),
+            snapshot_frame_bytes: self.snapshot.bytes(),
             ticker_wakes: self.wake.count(),
             heap_trims: self.wake.trims(),
             heap: heap::usage(),

@@ -2,7 +2,8 @@
 //!
 //! The ticker sleeps until the next thing that time changes: this console's next refresh
 //! of one of its own nodes (before its TTL), the next node that turns stale unless heard
-//! from, the next tombstone past `--tombstone-ttl`. Each of those is the head of an ordered
+//! from, the next tombstone past `--tombstone-ttl`, the shared snapshot frame unsent for a
+//! few seconds. Each of those is the head of an ordered
 //! queue, so a wake costs what came due. The backend's timings (the mDNS cache knows when
 //! each node last answered) are read once a second, and only when a packet came in since
 //! the last read. A console with nothing happening wakes once a second (mDNS) or not at all
@@ -160,6 +161,7 @@ pub async fn run(hub: Arc<Hub>) {
             timings.next = now + TIMINGS_EVERY;
             read_timings(&hub, &mut timings).await;
         }
+        hub.snapshot.expire(unix_ms_now(), false);
         let tombstone_ttl = hub.settings.tombstone_ttl;
         hub.commit(|view, now| {
             let mut events = view.refresh_states(now);
@@ -178,8 +180,8 @@ pub async fn run(hub: Arc<Hub>) {
 }
 
 /// The next wake: the earliest of the next owned refresh, the view's next deadline, the next
-/// timings read and the next heap trim, not before `trim_from` (`None`: none of them, sleep
-/// until nudged). Publishes it, under the view's lock, for [`Wake::due_at`].
+/// timings read, the next heap trim (not before `trim_from`) and the shared snapshot frame's
+/// expiry (`None`: none of them, sleep until nudged). Publishes it, under the view's lock, for [`Wake::due_at`].
 async fn plan(hub: &Hub, timings_at: Option<Instant>, trim_from: Instant) -> Option<Instant> {
     let owned_at = hub.owned.lock().await.next_refresh();
     let view = hub.lock_view();
@@ -190,7 +192,8 @@ async fn plan(hub: &Hub, timings_at: Option<Instant>, trim_from: Instant) -> Opt
         .wake
         .trim_due(view.seq())
         .map(|at| instant(at).max(trim_from));
-    let wake = [owned_at, view_at, timings_at, trim_at]
+    let snapshot_at = hub.snapshot.expires_at().map(instant);
+    let wake = [owned_at, view_at, timings_at, trim_at, snapshot_at]
         .into_iter()
         .flatten()
         .min();
