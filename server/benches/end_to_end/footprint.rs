@@ -9,7 +9,15 @@ use crate::report::verdict;
 /// Reports RSS (now and peak) under `label`, beside what the console itself accounts for
 /// (`GET /api/stats`: the mDNS cache, tombstones, the replay ring, event frames in flight).
 pub async fn memory(bench: &mut Bench<'_>, label: &str) {
-    // At rest: the console gives freed heap back once the registry is quiet for a second.
+    // At rest: the console drops its shared snapshot frame once no watcher asked for it for
+    // a few seconds (`SNAPSHOT_KEEP`), and gives freed heap back once the registry is quiet.
+    let waited = Instant::now();
+    while waited.elapsed() < Duration::from_secs(10)
+        && bench.stats().await["console"]["snapshot_frame_bytes"].as_u64() != Some(0)
+    {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let waited = waited.elapsed();
     tokio::time::sleep(Duration::from_secs(2)).await;
     let (rss, peak) = bench.console.memory_kib();
     let stats = bench.stats().await;
@@ -21,7 +29,8 @@ pub async fn memory(bench: &mut Bench<'_>, label: &str) {
         format!(
             "{:.1} MB now, {:.1} MB peak (VmRSS, VmHWM); allocator: {:.1} MB in use, {:.1} MB \
              freed but held; accounted: mDNS cache {:.1} MB, tombstones {:.1} MB, replay ring \
-             {:.1} MB, event frames in flight {:.1} MB; heap trims so far {}",
+             {:.1} MB, event frames in flight {:.1} MB, snapshot frame {:.1} MB (after waiting \
+             {:.1} s for it to go); heap trims so far {}",
             rss as f64 / 1024.0,
             peak as f64 / 1024.0,
             mb(&console["heap_in_use_bytes"]),
@@ -30,6 +39,8 @@ pub async fn memory(bench: &mut Bench<'_>, label: &str) {
             mb(&console["tombstone_bytes"]),
             mb(&console["ring_bytes"]),
             mb(&console["frame_bytes_in_flight"]),
+            mb(&console["snapshot_frame_bytes"]),
+            waited.as_secs_f64(),
             console["heap_trims"],
         ),
         verdict(rss <= 100 * 1024, "≤ 100 MB"),
