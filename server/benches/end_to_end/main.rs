@@ -129,6 +129,10 @@ async fn run(
         console,
         http: reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
+            // The console closes a keep-alive connection idle for its header timeout (10 s);
+            // reusing one at that moment is answered with a reset (a run failed so after the
+            // 10 s idle phase), so pooled connections are let go well before.
+            .pool_idle_timeout(Duration::from_secs(5))
             .build()
             .unwrap(),
         generator,
