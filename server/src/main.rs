@@ -56,6 +56,7 @@ use crate::cli::Cli;
 const THREAD_STACK: usize = 8 * 1024 * 1024;
 
 fn main() -> ExitCode {
+    heap::configure();
     match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_stack_size(THREAD_STACK)
