@@ -505,6 +505,8 @@ impl View {
             }
         }
         let node_key = (key.0.clone(), key.1.clone(), node_id.to_string());
+        // A tombstone never turns stale: its deadline would only hold its key for its TTL.
+        self.deadlines.cancel(&node_key);
         self.tombstones.bury(node_key, now, bytes);
         let mut events = vec![self.emit(Action::Delete, &key, node_id, cause, now)];
         while let Some(oldest) = self.tombstones.pop_over_budget() {
@@ -1300,6 +1302,25 @@ mod tests {
         assert!(view
             .set_health(&target, health(HealthState::Healthy, 5), true, 5)
             .is_none());
+    }
+
+    #[test]
+    fn a_departed_node_keeps_no_stale_deadline() {
+        let mut view = View::new(0);
+        let ttl = Ttl::Set(Some(Duration::from_secs(3600)));
+        for i in 0..100 {
+            view.upsert(&greeter(&format!("n{i}"), "10.0.0.1:1"), Some(true), ttl, 1);
+        }
+        assert_eq!(view.deadlines.scheduled(), 100);
+        for i in 0..100 {
+            view.depart("greeter", "1", &format!("n{i}"), None, 2);
+        }
+        assert_eq!(view.deadlines.scheduled(), 0, "tombstones with deadlines");
+        assert!(
+            view.deadlines.queued() <= 64,
+            "{} queued",
+            view.deadlines.queued()
+        );
     }
 
     #[test]
