@@ -54,6 +54,14 @@ function watch(ids) {
   window.__rows = {};
   window.__visible = {};
   window.__frames.length = 0;
+  // Tasks of 50 ms or more on the page's main thread (a frame waits behind them), for stderr.
+  window.__ready = now();
+  window.__longTasks = [];
+  new PerformanceObserver((list) => {
+    for (const task of list.getEntries()) {
+      window.__longTasks.push([performance.timeOrigin + task.startTime, task.duration]);
+    }
+  }).observe({ type: "longtask" });
   const visible = new IntersectionObserver((entries) => {
     for (const entry of entries) {
       if (!entry.isIntersecting) continue;
@@ -94,6 +102,11 @@ function recorded() {
   return { rows: window.__rows, visible: window.__visible, frames };
 }
 
+/** In the page: the long tasks since `watch`, as [ms after it, duration ms]. */
+function longTasks() {
+  return window.__longTasks.map(([at, duration]) => [at - window.__ready, duration]);
+}
+
 let page = null;
 for await (const line of readline.createInterface({ input: process.stdin })) {
   const order = JSON.parse(line);
@@ -117,6 +130,13 @@ for await (const line of readline.createInterface({ input: process.stdin })) {
       })
       .catch(() => {}); // what is missing is reported by its absence
     say({ type: "collected", ...(await page.evaluate(recorded)) });
+    const tasks = await page.evaluate(longTasks);
+    const total = tasks.reduce((sum, [, duration]) => sum + duration, 0);
+    const listed = tasks.map(([at, duration]) => `${Math.round(duration)} ms at +${Math.round(at)}`);
+    process.stderr.write(
+      `wire-dom: ${tasks.length} long tasks (≥ 50 ms) on the page's main thread, ` +
+        `${Math.round(total)} ms in all: ${listed.join(", ")}\n`,
+    );
   } else {
     throw new Error(`unknown order: ${line}`);
   }
