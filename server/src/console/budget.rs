@@ -5,6 +5,8 @@
 //! [`muster_registry::footprint`] counts them), not only in entries: one fat node is worth a
 //! thousand thin ones.
 
+use std::borrow::Borrow;
+
 use app::wire::{NodeView, ServiceView};
 use muster_registry::{footprint, Endpoint, Metadata};
 
@@ -35,10 +37,30 @@ pub fn version(metadata: &Metadata, endpoints: &[Endpoint]) -> usize {
 
 /// Bytes a service view (as an event or a snapshot entry carries it) holds.
 pub fn service_view(service: &ServiceView) -> usize {
+    service_parts(
+        &service.name,
+        &service.version,
+        &service.metadata,
+        &service.endpoints,
+        &service.nodes,
+    )
+}
+
+/// Bytes a service view of these parts holds ([`service_view`], for views still in parts).
+pub fn service_parts<N: Borrow<NodeView>>(
+    name: &str,
+    version: &str,
+    metadata: &Metadata,
+    endpoints: &[Endpoint],
+    nodes: &[N],
+) -> usize {
     std::mem::size_of::<ServiceView>()
-        + footprint::string(&service.name)
-        + footprint::string(&service.version)
-        + version(&service.metadata, &service.endpoints)
-        + footprint::heap_block(std::mem::size_of_val(service.nodes.as_slice()))
-        + service.nodes.iter().map(node_view).sum::<usize>()
+        + footprint::string(name)
+        + footprint::string(version)
+        + self::version(metadata, endpoints)
+        + footprint::heap_block(nodes.len() * std::mem::size_of::<NodeView>())
+        + nodes
+            .iter()
+            .map(|node| node_view(node.borrow()))
+            .sum::<usize>()
 }

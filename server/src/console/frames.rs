@@ -10,18 +10,30 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::wire::{ConsoleEvent, ServiceView, UnixMillis, WatchMessage};
+use app::wire::{ConsoleEvent, UnixMillis, WatchMessage};
 use axum::body::Bytes;
 use flate2::write::ZlibEncoder;
 use flate2::Compression;
 
+use serde::Serialize;
+
 use super::budget;
+use super::shared::SharedVersion;
 
 /// A little over what one service view takes as JSON, from what it holds in memory
 /// ([`budget::service_view`]): go-micro nodes take about a third as much as JSON as in
 /// memory (allocation rounding, map slots). An under-estimate costs one growth of the buffer.
-fn json_estimate(service: &ServiceView) -> usize {
-    budget::service_view(service) * 2 / 5
+fn json_estimate(view_bytes: usize) -> usize {
+    view_bytes * 2 / 5
+}
+
+/// [`WatchMessage::Snapshot`] of shared versions: the same JSON.
+#[derive(Serialize)]
+#[serde(tag = "type", rename = "snapshot")]
+struct SnapshotMessage<'a> {
+    seq: u64,
+    services: &'a [SharedVersion],
+    recent: &'a [ConsoleEvent],
 }
 
 /// A snapshot as sent: `WatchMessage::Snapshot` serialized once for one revision. The hub
@@ -47,21 +59,26 @@ impl SnapshotFrame {
     /// grown by doubling, the text's buffer held the old and the new copy at once during each
     /// growth (three 8 MB reservations per snapshot of 10,000 nodes in a heap profile), and the
     /// spare capacity of the last one stayed with the frame for as long as it was kept.
-    pub fn new(seq: u64, services: Vec<ServiceView>, recent: Vec<ConsoleEvent>) -> Self {
+    pub fn new(seq: u64, services: Vec<SharedVersion>, recent: Vec<ConsoleEvent>) -> Self {
         let count = services.len() as u64;
-        let estimate = services.iter().map(json_estimate).sum::<usize>()
+        let estimate = services
+            .iter()
+            .map(|version| json_estimate(version.view_bytes()))
+            .sum::<usize>()
             + recent
                 .iter()
-                .map(|event| json_estimate(&event.service))
+                .map(|event| json_estimate(budget::service_view(&event.service)))
                 .sum::<usize>();
-        let message = WatchMessage::Snapshot {
+        let message = SnapshotMessage {
             seq,
-            services,
-            recent,
+            services: &services,
+            recent: &recent,
         };
         let mut text = Vec::with_capacity(estimate);
         serde_json::to_writer(&mut text, &message).expect("a snapshot is plain data");
-        drop(message);
+        // The nodes go back to the view alone before the deflating (a change meanwhile
+        // would copy them).
+        drop((services, recent));
         text.shrink_to_fit();
         // The fastest level: most of the gain for a fraction of the time of the default.
         let mut encoder = ZlibEncoder::new(Vec::with_capacity(text.len() / 6), Compression::fast());
@@ -191,7 +208,79 @@ impl Drop for Held {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use app::wire::NodeView;
+    use crate::console::view::{Ttl, View};
+    use app::wire::{NodeView, ServiceView};
+    use muster_registry::{Endpoint, Node, Service};
+
+    fn shared(services: Vec<ServiceView>) -> Vec<SharedVersion> {
+        services.into_iter().map(SharedVersion::from).collect()
+    }
+
+    #[test]
+    fn a_snapshot_of_shared_versions_is_the_json_of_the_copied_ones() {
+        let mut view = View::new(0);
+        let node = |id: &str, endpoints: &[&str]| Service {
+            name: "greeter".into(),
+            version: "1".into(),
+            metadata: [("team".to_string(), "core".to_string())].into(),
+            endpoints: endpoints
+                .iter()
+                .map(|name| Endpoint {
+                    name: name.to_string(),
+                    ..Endpoint::default()
+                })
+                .collect(),
+            nodes: vec![Node {
+                id: id.into(),
+                address: format!("10.0.0.{}:1", id.len()),
+                metadata: [("protocol".to_string(), "mucp".to_string())].into(),
+            }],
+        };
+        view.upsert(&node("a", &["Greeter.Hello"]), Some(false), Ttl::Keep, 1);
+        view.upsert(&node("bb", &["Greeter.Hello"]), Some(true), Ttl::Keep, 2);
+        // An odd node (outliers, endpoints_from) and a tombstone.
+        view.upsert(&node("ccc", &[]), Some(false), Ttl::Keep, 3);
+        view.upsert(&node("dddd", &["Greeter.Hello"]), Some(false), Ttl::Keep, 4);
+        view.depart("greeter", "1", "dddd", None, 5);
+        let mut other = node("e", &[]);
+        other.name = "other".into();
+        view.upsert(&other, Some(false), Ttl::Keep, 6);
+
+        let copied = serde_json::to_string(&WatchMessage::Snapshot {
+            seq: view.seq(),
+            services: view.services(),
+            recent: view.recent(),
+        })
+        .unwrap();
+        let frame = SnapshotFrame::new(view.seq(), view.shared_versions(), view.recent());
+        assert!(copied.contains("endpoint_outliers"), "{copied}");
+        assert_eq!(std::str::from_utf8(&frame.text).unwrap(), copied);
+    }
+
+    #[test]
+    fn a_node_changed_while_a_snapshot_holds_it_is_copied_not_changed_under_it() {
+        let mut view = View::new(0);
+        let service = |address: &str| Service {
+            name: "greeter".into(),
+            version: "1".into(),
+            nodes: vec![Node {
+                id: "a".into(),
+                address: address.into(),
+                ..Node::default()
+            }],
+            ..Service::default()
+        };
+        view.upsert(&service("10.0.0.1:1"), Some(false), Ttl::Keep, 1);
+        let held = view.shared_versions();
+        view.upsert(&service("10.0.0.2:2"), Some(false), Ttl::Keep, 2);
+        assert_eq!(held[0].nodes[0].node.address, "10.0.0.1:1");
+        assert_eq!(view.services()[0].nodes[0].node.address, "10.0.0.2:2");
+        // Once the snapshot let go, the view's node is its own again.
+        drop(held);
+        let again = view.shared_versions();
+        assert_eq!(again[0].nodes[0].node.address, "10.0.0.2:2");
+        assert_eq!(Arc::strong_count(&again[0].nodes[0]), 2);
+    }
 
     #[test]
     fn in_flight_bytes_are_returned_when_the_last_copy_goes() {
@@ -237,8 +326,11 @@ mod tests {
                 ..ServiceView::default()
             })
             .collect();
-        let estimate: usize = services.iter().map(json_estimate).sum();
-        let frame = SnapshotFrame::new(1, services, Vec::new());
+        let estimate: usize = services
+            .iter()
+            .map(|service| json_estimate(budget::service_view(service)))
+            .sum();
+        let frame = SnapshotFrame::new(1, shared(services), Vec::new());
         let len = frame.text.len();
         // Over, so that the buffer never grows (copying) while the snapshot is written; not
         // far over, since the reservation is held (if untouched) until the trim at the end.
@@ -250,7 +342,7 @@ mod tests {
 
     #[test]
     fn the_loading_message_announces_the_frame() {
-        let frame = SnapshotFrame::new(7, vec![ServiceView::default()], Vec::new());
+        let frame = SnapshotFrame::new(7, shared(vec![ServiceView::default()]), Vec::new());
         assert_eq!(
             frame.loading(false),
             WatchMessage::Loading {

@@ -39,6 +39,7 @@ pub mod owned;
 pub mod pending;
 pub mod probe;
 pub mod schedule;
+pub mod shared;
 pub mod summaries;
 pub mod sync;
 pub mod ticker;
@@ -367,7 +368,7 @@ impl Hub {
                 let since = since.into_iter().map(WatchMessage::Event).collect();
                 return (receiver, First::Snapshot(frame.clone(), since), seq);
             }
-            (receiver, seq, view.services(), view.recent())
+            (receiver, seq, view.shared_versions(), view.recent())
         };
         let frame = tokio::task::spawn_blocking(move || SnapshotFrame::new(seq, services, recent))
             .await

@@ -22,6 +22,7 @@ use muster_registry::mdns::NodeTimes;
 
 use super::budget::{self, MAX_RING_BYTES};
 use super::deadlines::Deadlines;
+use super::shared::SharedVersion;
 use super::summaries::Summaries;
 use super::tombstones::{NodeKey, Tombstones};
 
@@ -64,7 +65,11 @@ pub struct Removal {
 /// One node with what the console tracks beyond its [`NodeView`].
 #[derive(Debug, Clone)]
 struct NodeEntry {
-    view: NodeView,
+    /// Shared with a snapshot being written ([`View::shared_versions`]): a change while it
+    /// is ([`NodeEntry::view_mut`]) copies this one node, instead of every snapshot copying
+    /// every node under the view's lock (10 MB of small blocks for 10,000 nodes, freed but
+    /// held by the allocator after a churn of resyncs).
+    view: Arc<NodeView>,
     ttl: Option<Duration>,
     /// The backend's lease TTL, when it has one (for the words of an expiry).
     lease_ttl_secs: Option<u64>,
@@ -81,12 +86,20 @@ struct NodeEntry {
     endpoints: Arc<[Endpoint]>,
 }
 
+impl NodeEntry {
+    /// The node view to change (copied first if a snapshot shares it).
+    fn view_mut(&mut self) -> &mut NodeView {
+        Arc::make_mut(&mut self.view)
+    }
+}
+
 /// One service version.
 #[derive(Debug, Clone, Default)]
 struct VersionEntry {
     metadata: Metadata,
-    /// Settled from the nodes' records ([`super::endpoints::settle`]).
-    endpoints: Vec<Endpoint>,
+    /// Settled from the nodes' records ([`super::endpoints::settle`]); shared with the
+    /// snapshots being written, as the nodes are.
+    endpoints: Arc<[Endpoint]>,
     endpoints_from: Option<String>,
     endpoint_outliers: Vec<EndpointOutlier>,
     nodes: BTreeMap<String, NodeEntry>,
@@ -108,10 +121,12 @@ impl VersionEntry {
             })
             .collect();
         let settled = super::endpoints::settle(&records);
-        let changed = settled.endpoints != self.endpoints
+        let changed = settled.endpoints[..] != self.endpoints[..]
             || settled.from != self.endpoints_from
             || settled.outliers != self.endpoint_outliers;
-        self.endpoints = settled.endpoints;
+        if settled.endpoints[..] != self.endpoints[..] {
+            self.endpoints = Arc::from(settled.endpoints);
+        }
         self.endpoints_from = settled.from;
         self.endpoint_outliers = settled.outliers;
         changed
@@ -222,6 +237,28 @@ impl View {
         self.versions.iter().map(service_view).collect()
     }
 
+    /// Every service version as [`View::services`] has it, its nodes and endpoints shared
+    /// with the view rather than copied: a snapshot to write out after the lock is released.
+    pub fn shared_versions(&self) -> Vec<SharedVersion> {
+        self.versions
+            .iter()
+            .map(|((name, version), entry)| SharedVersion {
+                name: name.clone(),
+                version: version.clone(),
+                metadata: entry.metadata.clone(),
+                endpoints: Arc::clone(&entry.endpoints),
+                nodes: entry
+                    .nodes
+                    .values()
+                    .map(|node| Arc::clone(&node.view))
+                    .collect(),
+                endpoints_from: entry.endpoints_from.clone(),
+                endpoint_outliers: entry.endpoint_outliers.clone(),
+                last_change: entry.last_change,
+            })
+            .collect()
+    }
+
     /// The versions of one service, tombstones included; empty when unknown. A range of the
     /// map, not a filtered copy of the whole view: with 10,000 nodes known, copying them all
     /// made every `GET /api/services/{name}` take milliseconds (end-to-end bench).
@@ -294,7 +331,7 @@ impl View {
                         name: service.clone(),
                         version: version.clone(),
                         metadata: entry.metadata.clone(),
-                        endpoints: entry.endpoints.clone(),
+                        endpoints: entry.endpoints.to_vec(),
                         nodes: vec![node.view.node.clone()],
                     },
                     owned: node.view.owned,
@@ -309,7 +346,7 @@ impl View {
             .get(&(name.to_string(), version.to_string()))?
             .nodes
             .get(node_id)
-            .map(|node| &node.view)
+            .map(|node| &*node.view)
     }
 
     /// Whether any version of `name` is known (tombstones count).
@@ -422,7 +459,7 @@ impl View {
             if let Some(node) = entry.nodes.get_mut(id.as_str()) {
                 let state = live_state(node, now);
                 if state != node.view.state {
-                    node.view.state = state;
+                    node.view_mut().state = state;
                     action.get_or_insert((Action::Update, EventReason::Refreshed));
                 }
             }
@@ -474,7 +511,7 @@ impl View {
         let ttl_secs = node.ttl.map(|ttl| ttl.as_secs()).or(node.lease_ttl_secs);
         let cause = match intent {
             Some(Removal { state, actor }) => {
-                node.view.state = state;
+                node.view_mut().state = state;
                 let reason = if state == NodeState::Evicted {
                     EventReason::Evicted
                 } else {
@@ -486,11 +523,11 @@ impl View {
                 }
             }
             None if expired => {
-                node.view.state = NodeState::Expired;
+                node.view_mut().state = NodeState::Expired;
                 Cause::of(EventReason::Expired { ttl_secs })
             }
             None => {
-                node.view.state = NodeState::Deregistered;
+                node.view_mut().state = NodeState::Deregistered;
                 Cause::of(EventReason::Goodbye)
             }
         };
@@ -577,11 +614,11 @@ impl View {
             state: health.state,
             detail: health.detail.clone(),
         };
-        node.view.health = Some(health);
+        node.view_mut().health = Some(health);
         node.unreachable = !reachable;
         let state = live_state(node, now);
         let news = news || state != node.view.state;
-        node.view.state = state;
+        node.view_mut().state = state;
         news.then(|| {
             self.emit(
                 Action::Update,
@@ -612,9 +649,10 @@ impl View {
                         continue;
                     }
                     self.summaries.touch(&timing.service);
-                    node.view.first_seen = node.view.first_seen.min(unix_ms(timing.first_seen));
-                    node.view.last_seen = unix_ms(timing.last_seen);
-                    node.view.expires_at = timing.expires_at.map(unix_ms);
+                    node.view_mut().first_seen =
+                        node.view.first_seen.min(unix_ms(timing.first_seen));
+                    node.view_mut().last_seen = unix_ms(timing.last_seen);
+                    node.view_mut().expires_at = timing.expires_at.map(unix_ms);
                     node.ttl = Some(timing.ttl);
                     if let Some(at) = stale_at(node) {
                         let key = (service.clone(), version.clone(), timing.node_id.clone());
@@ -622,7 +660,7 @@ impl View {
                     }
                     let state = live_state(node, now);
                     if state != node.view.state {
-                        node.view.state = state;
+                        node.view_mut().state = state;
                         let reason = state_reason(node);
                         let key = (service.clone(), version.clone());
                         changed.push((key, timing.node_id.clone(), reason));
@@ -673,7 +711,7 @@ impl View {
             }
             let state = live_state(node, now);
             if state != node.view.state {
-                node.view.state = state;
+                node.view_mut().state = state;
                 self.summaries.touch(&key.0);
                 let reason = state_reason(node);
                 events.push(self.emit(Action::Update, &key, &id, Cause::of(reason), now));
@@ -702,10 +740,10 @@ impl View {
             name: key.0.clone(),
             version: key.1.clone(),
             metadata: entry.map(|e| e.metadata.clone()).unwrap_or_default(),
-            endpoints: entry.map(|e| e.endpoints.clone()).unwrap_or_default(),
+            endpoints: entry.map(|e| e.endpoints.to_vec()).unwrap_or_default(),
             nodes: entry
                 .and_then(|e| e.nodes.get(node_id))
-                .map(|node| vec![node.view.clone()])
+                .map(|node| vec![NodeView::clone(&node.view)])
                 .unwrap_or_default(),
             endpoints_from: entry.and_then(|e| e.endpoints_from.clone()),
             endpoint_outliers: entry
@@ -787,7 +825,7 @@ fn upsert_node(
         changed.then_some(Action::Update)
     } else {
         let fresh = NodeEntry {
-            view: NodeView {
+            view: Arc::new(NodeView {
                 node: node.clone(),
                 first_seen: now,
                 last_seen: now,
@@ -795,7 +833,7 @@ fn upsert_node(
                 state: NodeState::Alive,
                 owned: false,
                 health: None,
-            },
+            }),
             ttl: None,
             lease_ttl_secs: None,
             lease_expires_at: None,
@@ -813,10 +851,10 @@ fn upsert_node(
     if let Some(shared) = shared {
         slot.endpoints = shared;
     }
-    slot.view.node = node.clone();
-    slot.view.last_seen = now;
+    slot.view_mut().node = node.clone();
+    slot.view_mut().last_seen = now;
     if let Some(owned) = owned {
-        slot.view.owned = owned;
+        slot.view_mut().owned = owned;
     }
     match ttl {
         Ttl::Keep => {}
@@ -826,7 +864,7 @@ fn upsert_node(
             slot.lease_expires_at = lease.expires_at_ms.or(slot.lease_expires_at);
         }
     }
-    slot.view.expires_at = slot
+    slot.view_mut().expires_at = slot
         .ttl
         .map(|ttl| now + duration_ms(ttl))
         .or(slot.lease_expires_at);
@@ -882,7 +920,7 @@ fn summary_of(versions: &BTreeMap<(String, String), VersionEntry>, name: &str) -
             version,
             &entry.metadata,
             &entry.endpoints,
-            entry.nodes.values().map(|node| &node.view),
+            entry.nodes.values().map(|node| &*node.view),
             entry.last_change,
         );
     }
@@ -895,8 +933,12 @@ fn service_view(((name, version), entry): (&(String, String), &VersionEntry)) ->
         name: name.clone(),
         version: version.clone(),
         metadata: entry.metadata.clone(),
-        endpoints: entry.endpoints.clone(),
-        nodes: entry.nodes.values().map(|node| node.view.clone()).collect(),
+        endpoints: entry.endpoints.to_vec(),
+        nodes: entry
+            .nodes
+            .values()
+            .map(|node| NodeView::clone(&node.view))
+            .collect(),
         endpoints_from: entry.endpoints_from.clone(),
         endpoint_outliers: entry.endpoint_outliers.clone(),
         last_change: entry.last_change,
