@@ -166,3 +166,29 @@ async fn the_services_page_sorts_by_a_column_and_pages_keep_the_sort() {
     );
     assert!(page.contains("Page 1 of 2"));
 }
+
+#[tokio::test]
+async fn only_the_top_bar_says_which_page_is_current() {
+    let server = Server::start(&[]);
+    sixty_services(&server).await;
+
+    // Rows, chips, column headers and the pager link to `/` with another query: none of them
+    // is the page the user is on (the router's `<A>` marked every one of them so).
+    let page = html(&server, "/?sort=name").await;
+    let current: Vec<&str> = page
+        .split("<a ")
+        .skip(1)
+        .filter(|link| link[..link.find('>').unwrap()].contains("aria-current=\"page\""))
+        .map(|link| &link[..link.find('>').unwrap()])
+        .collect();
+    assert_eq!(
+        current,
+        vec!["href=\"/\" aria-current=\"page\""],
+        "{current:?}"
+    );
+    assert!(
+        page.contains("data-facet=\"state=healthy\""),
+        "the chips are there"
+    );
+    assert!(page.contains("href=\"/services/svc.00\""), "and the rows");
+}

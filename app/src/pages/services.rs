@@ -5,10 +5,14 @@
 //! Rows come from kept summaries (the console's view on the server, the live store's
 //! [`crate::live::Catalog`] in the browser), each with its search text: a keystroke filters
 //! and sorts those, never the nodes behind them.
+//!
+//! Its links (rows, chips, column headers, pager) are plain `<a>`: the router handles their
+//! clicks as it does `<A>`'s, and none of them needs `<A>`'s `aria-current`, whose memos (the
+//! resolved href, whether it is the current page) every row, chip and header hydrated.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::{Form, A};
+use leptos_router::components::Form;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
 use serde::{Deserialize, Serialize};
@@ -661,7 +665,7 @@ fn ServiceTable(data: ServicesPageData, query: Query) -> impl IntoView {
                         view! {
                             <tr data-service=row_name data-status=status.as_str() class=format!("row-{}", status.as_str())>
                                 <td class="name" data-label="Service">
-                                    <A href=href>{name}</A>
+                                    <a href=href>{name}</a>
                                 </td>
                                 <td data-label="Versions">{service.versions.join(", ")}</td>
                                 <td data-label="Nodes">{service.nodes.live()}</td>
@@ -690,10 +694,10 @@ fn ServiceTable(data: ServicesPageData, query: Query) -> impl IntoView {
         </table>
         <nav class="pager" aria-label="Pages">
             {(page > 1)
-                .then(|| view! { <A href=query.on_page(page - 1).href()>"← Previous"</A> })}
+                .then(|| view! { <a href=query.on_page(page - 1).href()>"← Previous"</a> })}
             <span data-testid="page-of">{format!("Page {page} of {pages}")}</span>
             {(page < pages)
-                .then(|| view! { <A href=query.on_page(page + 1).href()>"Next →"</A> })}
+                .then(|| view! { <a href=query.on_page(page + 1).href()>"Next →"</a> })}
         </nav>
     }
 }
@@ -721,10 +725,10 @@ fn HealthStrip(strip: Strip, query: Query) -> impl IntoView {
             <div data-figure="no-healthy" class:figure-broken=broken data-alert=broken.to_string()>
                 <dt>"No healthy node"</dt>
                 <dd>
-                    <A href=only_broken.href() attr:title="Show only these services">
+                    <a href=only_broken.href() title="Show only these services">
                         {strip.no_healthy}
                         {broken.then_some(" ⚠")}
-                    </A>
+                    </a>
                 </dd>
             </div>
         </dl>
@@ -738,16 +742,16 @@ fn HealthStrip(strip: Strip, query: Query) -> impl IntoView {
 fn FacetChips(facets: Facets, query: Query) -> impl IntoView {
     let chip = |label: String, count: usize, on: bool, href: String, facet: String| {
         view! {
-            <A
+            <a
                 href=href
-                attr:class=if on { "chip chip-on" } else { "chip" }
-                attr:aria-pressed=on.to_string()
-                attr:data-facet=facet
+                class=if on { "chip chip-on" } else { "chip" }
+                aria-pressed=on.to_string()
+                data-facet=facet
             >
                 {label}
                 " "
                 <span class="chip-count">{count}</span>
-            </A>
+            </a>
         }
     };
     let states = facets
@@ -840,10 +844,10 @@ fn SortHeader(label: &'static str, key: SortKey, query: Query) -> impl IntoView 
     let href = query.sorted_by(key).href();
     view! {
         <th scope="col" aria-sort=aria_sort data-sort=key.as_str()>
-            <A href=href attr:class="sort">
+            <a href=href class="sort">
                 {label}
                 <span aria-hidden="true">{arrow}</span>
-            </A>
+            </a>
         </th>
     }
 }
