@@ -9,6 +9,8 @@
 #   scripts/bench.sh --all      the same, then the registry's criterion benches (memory, mdns,
 #                               etcd; etcd needs an `etcd` binary and is skipped without one)
 #   MUSTER_BENCH_QUICK=1 ...    100 × 10 nodes and 5 s of churn instead of 1,000 × 10 and 60 s
+#   scripts/bench.sh --hydrate-profile  only where a cold load's time goes until hydrated (a
+#                               V8 CPU profile by crate, end2end/bench/hydrate-profile.mjs)
 #   scripts/bench.sh --keystroke  only the services page's search keystroke → updated list in
 #                               Chromium at 40 and 2,000 services (end2end/bench/keystroke.mjs)
 #   Then the page: bundle weight and hydration time in headless Chromium (end2end/bench/page.mjs),
@@ -48,6 +50,23 @@ if [ "${1:-}" = "--keystroke" ]; then
     say "search keystroke → updated list (end2end/bench/keystroke.mjs)"
     unshare --net -- bash -c 'ip link set lo up && exec node end2end/bench/keystroke.mjs' \
         2>&1 | tee "$out/keystroke.txt"
+    exit "${PIPESTATUS[0]}"
+fi
+
+# Where a cold load's main-thread time goes until the page is hydrated (issue #16): a V8 CPU
+# profile summed by crate, on a copy of the site whose wasm keeps its name section.
+if [ "${1:-}" = "--hydrate-profile" ]; then
+    scripts/setup.sh test
+    scripts/build-site.sh
+    named="$MUSTER_ROOT/target/site-named"
+    rm -rf "$named" && cp -r target/site "$named" && rm -f "$named"/pkg/muster_bg.wasm* "$named"/pkg/muster.js*
+    wasm-bindgen --target web --no-typescript --out-name muster --out-dir "$named/pkg" \
+        target/front/wasm32-unknown-unknown/wasm-release/app.wasm
+    for args in "" "10 2"; do
+        say "hydration profile (end2end/bench/hydrate-profile.mjs) ${args:-1000 10}"
+        unshare --net -- bash -c "ip link set lo up && node end2end/bench/hydrate-profile.mjs target/site $args && exec node end2end/bench/hydrate-profile.mjs $named $args" \
+            2>&1 | tee -a "$out/hydrate-profile.txt"
+    done
     exit "${PIPESTATUS[0]}"
 fi
 

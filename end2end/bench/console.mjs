@@ -28,3 +28,28 @@ export async function startConsole(
   }
   throw new Error(`muster did not start: ${log}`);
 }
+
+/** Registers `services` x `nodes` through the API (what a busy LAN looks like to the page). */
+export async function populate(port, services, nodes) {
+  for (let s = 0; s < services; s++) {
+    const body = {
+      name: `bench.svc.${String(s).padStart(4, "0")}`,
+      version: "1.0.0",
+      metadata: { team: "bench" },
+      endpoints: [{
+        name: "Svc.Call",
+        request: { name: "Request", type: "Request", values: [{ name: "id", type: "string", values: null }] },
+        response: { name: "Response", type: "Response", values: [{ name: "ok", type: "bool", values: null }] },
+        metadata: { stream: "false" },
+      }],
+      nodes: Array.from({ length: nodes }, (_, n) => ({
+        id: `bench-${s}-${n}`, address: `10.1.${s % 250}.${n + 1}:8080`, metadata: { zone: `z${n % 3}` },
+      })),
+      ttl: 3600,
+    };
+    const response = await fetch(`http://127.0.0.1:${port}/api/services`, {
+      method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body),
+    });
+    if (response.status !== 201) throw new Error(`register: ${response.status} ${await response.text()}`);
+  }
+}

@@ -11,7 +11,7 @@
 // - Another build: MUSTER_BENCH_BINARY (a `muster`) and MUSTER_BENCH_SITE (its target/site),
 //   to measure a baseline build in the same run as this tree's.
 import { chromium } from "playwright-core";
-import { startConsole } from "./console.mjs";
+import { populate, startConsole } from "./console.mjs";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { gzipSync, brotliCompressSync, constants } from "node:zlib";
@@ -32,31 +32,6 @@ function weight() {
     rows.push({ file, raw: bytes.length, gzip, brotli });
   }
   return rows;
-}
-
-/** Registers `services` x `nodes` through the API (what a busy LAN looks like to the page). */
-async function populate(port, services, nodes) {
-  for (let s = 0; s < services; s++) {
-    const body = {
-      name: `bench.svc.${String(s).padStart(4, "0")}`,
-      version: "1.0.0",
-      metadata: { team: "bench" },
-      endpoints: [{
-        name: "Svc.Call",
-        request: { name: "Request", type: "Request", values: [{ name: "id", type: "string", values: null }] },
-        response: { name: "Response", type: "Response", values: [{ name: "ok", type: "bool", values: null }] },
-        metadata: { stream: "false" },
-      }],
-      nodes: Array.from({ length: nodes }, (_, n) => ({
-        id: `bench-${s}-${n}`, address: `10.1.${s % 250}.${n + 1}:8080`, metadata: { zone: `z${n % 3}` },
-      })),
-      ttl: 3600,
-    };
-    const response = await fetch(`http://127.0.0.1:${port}/api/services`, {
-      method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body),
-    });
-    if (response.status !== 201) throw new Error(`register: ${response.status} ${await response.text()}`);
-  }
 }
 
 /** Loads `url` in a fresh context `runs` times; returns per-run timings in ms. */
