@@ -28,6 +28,13 @@ pub fn node_view(node: &NodeView) -> usize {
     std::mem::size_of::<NodeView>() + footprint::node(&node.node)
 }
 
+/// Bytes a node view of the console's view holds: a heap block of its own (an `Arc`, with its
+/// two counts, shared with the snapshots being written) and what the node points to.
+pub fn shared_node_view(node: &NodeView) -> usize {
+    footprint::heap_block(std::mem::size_of::<NodeView>() + 2 * std::mem::size_of::<usize>())
+        + footprint::node(&node.node)
+}
+
 /// Bytes a service version's own parts hold (its metadata and endpoints).
 pub fn version(metadata: &Metadata, endpoints: &[Endpoint]) -> usize {
     footprint::metadata(metadata)

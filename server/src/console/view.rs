@@ -532,7 +532,7 @@ impl View {
             }
         };
         node.departed_at = Some(now);
-        let mut bytes = budget::node_view(&node.view);
+        let mut bytes = budget::shared_node_view(&node.view);
         if let Some(entry) = self.versions.get_mut(&key) {
             // One node less may change what most live nodes say; the event carries the result.
             entry.settle_endpoints();
