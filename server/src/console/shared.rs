@@ -9,10 +9,7 @@
 
 use std::sync::Arc;
 
-use app::wire::{EndpointOutlier, NodeView, UnixMillis};
-// Named in the docs, converted from in the tests.
-#[cfg(any(test, doc))]
-use app::wire::ServiceView;
+use app::wire::{EndpointOutlier, NodeView, ServiceView, UnixMillis};
 use muster_registry::{Endpoint, Metadata};
 use serde::{Serialize, Serializer};
 
@@ -54,6 +51,22 @@ impl SharedVersion {
             &self.endpoints,
             &self.nodes,
         )
+    }
+}
+
+impl From<SharedVersion> for ServiceView {
+    /// The copy: every node cloned (those only the view holds as well).
+    fn from(shared: SharedVersion) -> Self {
+        ServiceView {
+            name: shared.name,
+            version: shared.version,
+            metadata: shared.metadata,
+            endpoints: shared.endpoints.to_vec(),
+            nodes: shared.nodes.into_iter().map(Arc::unwrap_or_clone).collect(),
+            endpoints_from: shared.endpoints_from,
+            endpoint_outliers: shared.endpoint_outliers,
+            last_change: shared.last_change,
+        }
     }
 }
 

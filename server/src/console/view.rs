@@ -121,10 +121,11 @@ impl VersionEntry {
             })
             .collect();
         let settled = super::endpoints::settle(&records);
-        let changed = settled.endpoints[..] != self.endpoints[..]
+        let endpoints_changed = settled.endpoints[..] != self.endpoints[..];
+        let changed = endpoints_changed
             || settled.from != self.endpoints_from
             || settled.outliers != self.endpoint_outliers;
-        if settled.endpoints[..] != self.endpoints[..] {
+        if endpoints_changed {
             self.endpoints = Arc::from(settled.endpoints);
         }
         self.endpoints_from = settled.from;
@@ -240,23 +241,7 @@ impl View {
     /// Every service version as [`View::services`] has it, its nodes and endpoints shared
     /// with the view rather than copied: a snapshot to write out after the lock is released.
     pub fn shared_versions(&self) -> Vec<SharedVersion> {
-        self.versions
-            .iter()
-            .map(|((name, version), entry)| SharedVersion {
-                name: name.clone(),
-                version: version.clone(),
-                metadata: entry.metadata.clone(),
-                endpoints: Arc::clone(&entry.endpoints),
-                nodes: entry
-                    .nodes
-                    .values()
-                    .map(|node| Arc::clone(&node.view))
-                    .collect(),
-                endpoints_from: entry.endpoints_from.clone(),
-                endpoint_outliers: entry.endpoint_outliers.clone(),
-                last_change: entry.last_change,
-            })
-            .collect()
+        self.versions.iter().map(shared_version).collect()
     }
 
     /// The versions of one service, tombstones included; empty when unknown. A range of the
@@ -927,22 +912,27 @@ fn summary_of(versions: &BTreeMap<(String, String), VersionEntry>, name: &str) -
     tally.map(|tally| tally.finish_indexed(name))
 }
 
-/// One version of the view as the wire shows it.
-fn service_view(((name, version), entry): (&(String, String), &VersionEntry)) -> ServiceView {
-    ServiceView {
+/// One version of the view, its nodes and endpoints shared with it.
+fn shared_version(((name, version), entry): (&(String, String), &VersionEntry)) -> SharedVersion {
+    SharedVersion {
         name: name.clone(),
         version: version.clone(),
         metadata: entry.metadata.clone(),
-        endpoints: entry.endpoints.to_vec(),
+        endpoints: Arc::clone(&entry.endpoints),
         nodes: entry
             .nodes
             .values()
-            .map(|node| NodeView::clone(&node.view))
+            .map(|node| Arc::clone(&node.view))
             .collect(),
         endpoints_from: entry.endpoints_from.clone(),
         endpoint_outliers: entry.endpoint_outliers.clone(),
         last_change: entry.last_change,
     }
+}
+
+/// One version of the view as the wire shows it (a copy of every node).
+fn service_view(version: (&(String, String), &VersionEntry)) -> ServiceView {
+    shared_version(version).into()
 }
 
 #[cfg(test)]
